@@ -1,0 +1,62 @@
+// Parses argv and runs one command. Nothing else lives here.
+import yargs, { type Argv } from 'yargs';
+import { aboutCommand } from './commands/about.js';
+import { checkCommand } from './commands/check.js';
+import { commandContext, type CliDeps, type CommandContext } from './commands/context.js';
+import { discoverCommand } from './commands/discover.js';
+import { specCommand } from './commands/spec.js';
+import { writeCommand, EXIT_FAILED } from './commands/write.js';
+import { asConnectorError, failureTypeOf } from './errors.js';
+import type { InputFormat } from './protocol/input.js';
+
+export const EXIT_USAGE = 2;
+const INPUT_FORMATS: InputFormat[] = ['auto', 'airbyte', 'singer', 'jsonl'];
+
+export async function runCli(argv: string[], deps: CliDeps): Promise<void> {
+  const context = commandContext(deps);
+  const withConfig = (y: Argv) => y.option('config', { type: 'string', demandOption: true, describe: 'config file (JSON, see spec.json)' });
+  const withInput = (y: Argv) => y.option('input-format', { choices: INPUT_FORMATS, default: 'auto' as InputFormat, describe: 'how stdin is read; auto detects per line' });
+
+  await yargs(argv)
+    .scriptName('crm-activate')
+    .usage('$0 <command> [options]\n\nWrites warehouse rows into HubSpot or Salesforce custom objects.')
+    .command('spec', 'print the Airbyte SPEC', (y) => y, () => guarded(context, () => specCommand(context)))
+    .command('check', 'check the config, credentials and mappings', withConfig, (a) => guarded(context, () => checkCommand(context, a.config)))
+    .command('discover', 'print the writable objects as a DESTINATION_CATALOG', withConfig, (a) => guarded(context, () => discoverCommand(context, a.config)))
+    .command('write', 'read records on stdin and write them to the CRM (Airbyte)',
+      (y) => withInput(withConfig(y)).option('catalog', { type: 'string', describe: 'configured Airbyte catalog' }),
+      (a) => writeCommand(context, { config: a.config as string, catalog: a.catalog, inputFormat: a['input-format'], output: 'airbyte' }))
+    .command('$0', 'with --config: run as a Singer target; with --about: describe the plugin for Meltano',
+      (y) => withInput(y)
+        .option('config', { type: 'string', describe: 'config file: run as a Singer target' })
+        .option('about', { type: 'boolean', describe: 'print what Meltano needs to know' })
+        .option('format', { choices: ['json', 'markdown', 'text'], default: 'text', describe: 'format of --about' }),
+      async (a) => {
+        if (a.about) return guarded(context, () => aboutCommand(context, a.format));
+        if (a.config) return writeCommand(context, { config: a.config, inputFormat: a['input-format'], output: 'singer' });
+        context.log.error('give a command (spec, check, discover, write), --config to run as a Singer target, or --about; see --help');
+        process.exitCode = EXIT_USAGE;
+      })
+    .strict()
+    .exitProcess(false)
+    .fail((message, error) => {
+      context.log.error(message ?? error?.message ?? 'invalid usage');
+      process.exitCode = EXIT_USAGE;
+    })
+    .help()
+    .version()
+    .parseAsync();
+}
+
+/** Commands other than write report unexpected failures the Airbyte way, then exit non-zero. */
+async function guarded(context: CommandContext, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    const failure = asConnectorError(error);
+    const message = context.log.redactor.redact(failure.message);
+    context.log.error(message);
+    await context.airbyte.errorTrace(message, failureTypeOf(failure.category));
+    process.exitCode = EXIT_FAILED;
+  }
+}

@@ -1,0 +1,34 @@
+// What every command gets from the CLI: the process streams and the CRM factory. Tests swap
+// the factory for an in-memory double; the product passes the real CRMs.
+import type { Readable, Writable } from 'node:stream';
+import type { Config } from '../config/spec.js';
+import type { Destination } from '../crm/destination.js';
+import { Logger, Redactor } from '../protocol/log.js';
+import { AirbyteOutput, LineWriter } from '../protocol/output.js';
+import { secretValues } from '../config/spec.js';
+
+export type DestinationFactory = (config: Config, log: Logger) => Destination;
+
+export interface CliDeps {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  createDestination: DestinationFactory;
+}
+
+export interface CommandContext {
+  deps: CliDeps;
+  lines: LineWriter;
+  airbyte: AirbyteOutput;
+  log: Logger;
+}
+
+export function commandContext(deps: CliDeps): CommandContext {
+  const lines = new LineWriter(deps.stdout);
+  return { deps, lines, airbyte: new AirbyteOutput(lines), log: new Logger(deps.stderr, new Redactor()) };
+}
+
+/** From here on, no secret of this config can reach a log line. */
+export function protectSecrets(context: CommandContext, config: Config): void {
+  for (const secret of secretValues(config)) context.log.redactor.add(secret);
+}

@@ -1,0 +1,15 @@
+import { loadConfig } from '../config/validate.js';
+import { protectSecrets, type CommandContext } from './context.js';
+
+export async function discoverCommand(context: CommandContext, configPath: string): Promise<void> {
+  const config = loadConfig(configPath);
+  protectSecrets(context, config);
+  const destination = context.deps.createDestination(config, context.log);
+  try {
+    await destination.verifyAccess();
+    const operations = await destination.discover();
+    await context.airbyte.emit({ type: 'DESTINATION_CATALOG', destination_catalog: { operations } });
+  } finally {
+    await destination.close();
+  }
+}

@@ -1,0 +1,182 @@
+// Generated from spec.json by `npm run gen`. Do not edit by hand.
+
+/**
+ * Which CRM to write to, and how to reach it.
+ */
+export type CRM = HubSpot | Salesforce;
+/**
+ * A private-app token (pat-…) with the crm.objects.custom.read/write and crm.schemas.custom.read scopes. Give this or `oauth`.
+ */
+export type PrivateAppAccessToken = string;
+/**
+ * HubSpot's API root. Change it only to point at an emulator or a proxy.
+ */
+export type APIRoot = string;
+/**
+ * Where tokens come from: your My Domain URL (required for client credentials), https://login.salesforce.com or https://test.salesforce.com for sandboxes.
+ */
+export type LoginURL = string;
+export type Authentication = ClientCredentials | RefreshToken | JWTBearer | AccessToken;
+export type APIVersion = string;
+/**
+ * rest: sObject Collections (200 rows a call). bulk: Bulk API 2.0 (a few calls per job of any size). auto: bulk when a flush holds at least `bulk_threshold` rows.
+ */
+export type API = 'auto' | 'rest' | 'bulk';
+/**
+ * With api auto, the number of pending rows from which Bulk API 2.0 is used.
+ */
+export type BulkThreshold = number;
+/**
+ * The input stream this entry consumes. May be left out when there is one entry.
+ */
+export type InputStream = string;
+/**
+ * HubSpot: objectTypeId (2-…), fully qualified name (p123_invoices) or schema name. Salesforce: API name (Invoice__c).
+ */
+export type CRMObject = string;
+/**
+ * insert creates and never modifies; update modifies matched records and never creates; upsert does both.
+ */
+export type Mode = 'insert' | 'update' | 'upsert';
+/**
+ * The row's key column; also the key of change detection.
+ */
+export type KeyColumn = string;
+/**
+ * HubSpot: hs_object_id or a unique-value property. Salesforce: Id or an external-id field. May be left out in insert mode.
+ */
+export type CRMKeyField = string;
+/**
+ * Row columns to CRM fields. Left out: every row column whose name is a writable CRM field.
+ */
+export type FieldMapping = FieldMap[];
+/**
+ * On a complete (full-refresh) run, what happens to records whose rows are no longer in the input: ignore stops updating them, clear empties their mapped fields, archive archives (HubSpot) or deletes (Salesforce) them.
+ */
+export type RowsThatLeftTheSegment = 'ignore' | 'clear' | 'archive';
+/**
+ * One entry per sync configuration: one input stream written into one CRM object.
+ *
+ * @minItems 1
+ */
+export type Objects = ObjectSync[];
+/**
+ * The change-detection store (SQLite file).
+ */
+export type Path = string;
+/**
+ * store: compare each row with what was last written (the state store). crm: compare with the CRM's current values, read in batches (for containers without a persistent volume; costs read calls). off: send every row.
+ */
+export type ChangeDetection = 'store' | 'crm' | 'off';
+/**
+ * Plan and report; write nothing to the CRM or the store.
+ */
+export type DryRun = boolean;
+/**
+ * JSONL file that receives every rejected row with its reason.
+ */
+export type RejectedRowsFile = string;
+/**
+ * Above this share of rejected rows the run ends non-zero after writing what it could.
+ */
+export type MaxRejectedPercent = number;
+/**
+ * Receives the run summary as JSON (with a Slack-compatible `text`) when a warning fires.
+ */
+export type WebhookURL = string;
+/**
+ * Permit http:// API roots on hosts other than loopback. Off by default so tokens never cross a network in clear.
+ */
+export type AllowPlainHTTP = boolean;
+
+/**
+ * Keeps HubSpot or Salesforce custom objects in step with a warehouse segment.
+ */
+export interface CrmActivate {
+  crm: CRM;
+  objects: Objects;
+  state?: StateStore;
+  change_detection?: ChangeDetection;
+  dry_run?: DryRun;
+  rejected_records_path?: RejectedRowsFile;
+  warnings?: Warnings;
+  allow_insecure_http?: AllowPlainHTTP;
+}
+export interface HubSpot {
+  type: 'hubspot';
+  access_token?: PrivateAppAccessToken;
+  oauth?: OAuthApp;
+  base_url?: APIRoot;
+  rate_limit?: RateLimit;
+}
+/**
+ * An OAuth app's client and a refresh token; access tokens are fetched and refreshed as they expire. Give this or `access_token`.
+ */
+export interface OAuthApp {
+  client_id: string;
+  client_secret: string;
+  refresh_token: string;
+}
+/**
+ * The app's request budget: HubSpot grants 100 requests per 10 s to most private apps, 150 or 190 on higher tiers, 110 to OAuth apps. Requests are spread to stay under it.
+ */
+export interface RateLimit {
+  max_requests?: number;
+  interval_ms?: number;
+}
+export interface Salesforce {
+  type: 'salesforce';
+  login_url?: LoginURL;
+  auth: Authentication;
+  api_version?: APIVersion;
+  api?: API;
+  bulk_threshold?: BulkThreshold;
+}
+export interface ClientCredentials {
+  type: 'client_credentials';
+  client_id: string;
+  client_secret: string;
+}
+export interface RefreshToken {
+  type: 'refresh_token';
+  client_id: string;
+  client_secret: string;
+  refresh_token: string;
+}
+export interface JWTBearer {
+  type: 'jwt_bearer';
+  client_id: string;
+  username: string;
+  private_key: string;
+}
+export interface AccessToken {
+  type: 'access_token';
+  access_token: string;
+  instance_url: string;
+}
+export interface ObjectSync {
+  stream?: InputStream;
+  object: CRMObject;
+  mode: Mode;
+  match: Matching;
+  fields?: FieldMapping;
+  on_removal?: RowsThatLeftTheSegment;
+}
+/**
+ * How a row finds its CRM record.
+ */
+export interface Matching {
+  source: KeyColumn;
+  destination?: CRMKeyField;
+}
+export interface FieldMap {
+  source: string;
+  destination: string;
+}
+export interface StateStore {
+  path?: Path;
+}
+export interface Warnings {
+  max_rejected_percent?: MaxRejectedPercent;
+  webhook_url?: WebhookURL;
+}

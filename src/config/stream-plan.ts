@@ -1,0 +1,145 @@
+// Resolves, per input stream, what to do with its rows: from the config's `objects`, else from
+// the Airbyte catalog's data-activation fields. One StreamPlan type serves both sources.
+import { readFileSync } from 'node:fs';
+import type { Config, ObjectConfig, OnRemoval } from './spec.js';
+import { configError } from '../errors.js';
+import type { DestinationSyncMode } from '../protocol/messages.js';
+import { isObject } from '../protocol/input.js';
+
+/** insert / update / upsert as configured; archive comes from Airbyte's soft_delete. */
+export type Operation = 'insert' | 'update' | 'upsert' | 'archive';
+
+export interface FieldMap {
+  source: string;
+  destination: string;
+}
+
+export interface StreamPlan {
+  /** The stream name records carry, or undefined for the single entry that takes every stream. */
+  stream?: string;
+  object: string;
+  operation: Operation;
+  match: { source: string; destination?: string };
+  /** Explicit mapping; undefined = every row column whose name is a writable CRM field. */
+  fields?: FieldMap[];
+  onRemoval: OnRemoval;
+  /** Airbyte full_refresh: the input holds the whole segment, so absent keys have left it. */
+  completeSegment: boolean;
+  /** Where it came from, for messages: `objects[0]` or `catalog stream "invoices"`. */
+  origin: string;
+}
+
+export interface ConfiguredStream {
+  name: string;
+  namespace?: string;
+  syncMode: 'full_refresh' | 'incremental';
+  destinationSyncMode: DestinationSyncMode;
+  objectName?: string;
+  primaryKey: string[][];
+}
+
+export function loadCatalog(path: string): ConfiguredStream[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw configError(`cannot read the catalog ${path}: ${(error as Error).message}`);
+  }
+  if (!isObject(value) || !Array.isArray(value.streams)) throw configError(`the catalog ${path} has no "streams" array`);
+  return value.streams.map((entry: unknown, i: number) => parseConfiguredStream(entry, `streams[${i}]`));
+}
+
+function parseConfiguredStream(entry: unknown, at: string): ConfiguredStream {
+  if (!isObject(entry) || !isObject(entry.stream) || typeof entry.stream.name !== 'string') {
+    throw configError(`catalog ${at}.stream.name is required`);
+  }
+  return {
+    name: entry.stream.name,
+    namespace: typeof entry.stream.namespace === 'string' ? entry.stream.namespace : undefined,
+    syncMode: entry.sync_mode === 'incremental' ? 'incremental' : 'full_refresh',
+    destinationSyncMode: (entry.destination_sync_mode as DestinationSyncMode) ?? 'append',
+    objectName: typeof entry.destination_object_name === 'string' ? entry.destination_object_name : undefined,
+    primaryKey: Array.isArray(entry.primary_key) ? (entry.primary_key as string[][]) : [],
+  };
+}
+
+export interface ResolvedPlans {
+  plans: StreamPlan[];
+  warnings: string[];
+  /** The plan for a stream name, or undefined when nothing consumes it. */
+  planFor(stream: string | undefined): StreamPlan | undefined;
+}
+
+export function resolveStreamPlans(config: Config, catalog: ConfiguredStream[] = []): ResolvedPlans {
+  const warnings: string[] = [];
+  const byStream = new Map<string, StreamPlan>();
+  const fromConfig = config.objects.map((entry, i) => planFromConfig(entry, i));
+  const catchAll = fromConfig.length === 1 && !fromConfig[0].stream ? fromConfig[0] : undefined;
+  for (const plan of fromConfig) if (plan.stream) byStream.set(plan.stream, plan);
+
+  for (const stream of catalog) {
+    const configured = byStream.get(stream.name) ?? catchAll;
+    if (configured) {
+      configured.completeSegment = stream.syncMode === 'full_refresh';
+      warnings.push(...disagreements(configured, stream));
+      continue;
+    }
+    byStream.set(stream.name, planFromCatalog(stream));
+  }
+  const plans = [...new Set([...fromConfig, ...byStream.values()])];
+  return {
+    plans,
+    warnings,
+    planFor: (stream) => (stream !== undefined ? byStream.get(stream) : undefined) ?? catchAll,
+  };
+}
+
+function planFromConfig(entry: ObjectConfig, index: number): StreamPlan {
+  return {
+    stream: entry.stream,
+    object: entry.object,
+    operation: entry.mode,
+    match: { ...entry.match },
+    fields: entry.fields?.map((f) => ({ ...f })),
+    onRemoval: entry.on_removal ?? 'ignore',
+    completeSegment: false,
+    origin: `objects[${index}]`,
+  };
+}
+
+const OPERATION_OF_SYNC_MODE: Record<DestinationSyncMode, { operation: Operation; onRemoval: OnRemoval }> = {
+  append: { operation: 'insert', onRemoval: 'ignore' },
+  append_dedup: { operation: 'upsert', onRemoval: 'ignore' },
+  update: { operation: 'update', onRemoval: 'ignore' },
+  soft_delete: { operation: 'archive', onRemoval: 'ignore' },
+  overwrite: { operation: 'upsert', onRemoval: 'archive' },
+};
+
+function planFromCatalog(stream: ConfiguredStream): StreamPlan {
+  const origin = `catalog stream "${stream.name}"`;
+  if (!stream.objectName) {
+    throw configError(`${origin} has no destination_object_name and no objects entry in the config consumes it`);
+  }
+  const key = stream.primaryKey[0]?.[0];
+  if (!key) throw configError(`${origin} has no primary_key: the connector needs one to match records`);
+  const { operation, onRemoval } = OPERATION_OF_SYNC_MODE[stream.destinationSyncMode] ?? OPERATION_OF_SYNC_MODE.append;
+  return {
+    stream: stream.name,
+    object: stream.objectName,
+    operation,
+    // Airbyte's data-activation path sends records already renamed to CRM field names.
+    match: { source: key, destination: key },
+    onRemoval,
+    completeSegment: stream.syncMode === 'full_refresh',
+    origin,
+  };
+}
+
+function disagreements(plan: StreamPlan, stream: ConfiguredStream): string[] {
+  if (!stream.objectName) return [];
+  const operation = OPERATION_OF_SYNC_MODE[stream.destinationSyncMode]?.operation;
+  const differs = stream.objectName !== plan.object || (operation !== undefined && operation !== plan.operation);
+  return differs
+    ? [`${plan.origin} (${plan.operation} into ${plan.object}) overrides catalog stream "${stream.name}" (${operation} into ${stream.objectName})`]
+    : [];
+}

@@ -1,0 +1,70 @@
+// The one small interface every CRM implements. The engine knows CRMs only through it: it never
+// sees HTTP, and a CRM module never emits protocol messages.
+import type { StreamPlan } from '../config/stream-plan.js';
+import type { DestinationOperation } from '../protocol/messages.js';
+
+export type Values = Record<string, unknown>;
+
+/** A row after field mapping: CRM field names to the row's values as they came in. */
+export interface MappedRow {
+  key: string;
+  values: Values;
+}
+
+export interface Rejection {
+  /** Stable reason code: the CRM's own (INVALID_OPTION, STRING_TOO_LONG) or ours (missing_key). */
+  code: string;
+  message: string;
+  field?: string;
+}
+
+export type Prepared = { ok: true; values: Values } | { ok: false; rejection: Rejection };
+
+/** A row ready for the CRM: values converted to what the CRM accepts for each field's type. */
+export interface PendingWrite {
+  key: string;
+  values: Values;
+}
+
+export type RowOutcome =
+  | { status: 'created'; id: string }
+  | { status: 'updated'; id: string }
+  | { status: 'not_found' }
+  | { status: 'skipped'; code: string; message: string }
+  | ({ status: 'rejected' } & Rejection);
+
+export interface Problem {
+  /** The CRM field or config key at fault, when there is one. */
+  field?: string;
+  message: string;
+}
+
+/** One CRM object, described and checked against one stream's plan. */
+export interface ObjectWriter {
+  /** Largest batch one write() takes: the API's own maximum. */
+  readonly maxBatchRows: number;
+  /** Batches in flight at once; the CRM module still paces requests to its rate limit. */
+  readonly maxConcurrentWrites: number;
+  /** For plans without an explicit mapping: which row columns are writable fields. */
+  isWritableField(name: string): boolean;
+  /** Converts values per field type, locally; a value that cannot convert rejects the row. */
+  prepare(row: MappedRow): Prepared;
+  /** Writes a batch; one outcome per row, in order. Throws only what stops the run. */
+  write(rows: PendingWrite[]): Promise<RowOutcome[]>;
+}
+
+export interface OpenedObject {
+  /** Undefined when the object itself could not be found. */
+  writer?: ObjectWriter;
+  problems: Problem[];
+}
+
+export interface Destination {
+  /** Proves the credentials work; throws a config error when they do not. */
+  verifyAccess(): Promise<void>;
+  /** Describes the plan's object and checks the plan against it. */
+  open(plan: StreamPlan): Promise<OpenedObject>;
+  /** Every object the connector can write, with its operations (Airbyte DESTINATION_CATALOG). */
+  discover(): Promise<DestinationOperation[]>;
+  close(): Promise<void>;
+}

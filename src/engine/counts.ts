@@ -1,0 +1,48 @@
+// What became of every input record. The counts add up: received = created + updated + unchanged
+// + not_found + skipped + rejected, per object and for the records no object consumed.
+import type { RowOutcome } from '../crm/destination.js';
+
+export type FinalStatus = RowOutcome['status'] | 'unchanged';
+
+export interface OutcomeCounts {
+  received: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  not_found: number;
+  skipped: number;
+  rejected: number;
+}
+
+export const emptyCounts = (): OutcomeCounts => ({
+  received: 0, created: 0, updated: 0, unchanged: 0, not_found: 0, skipped: 0, rejected: 0,
+});
+
+export class RunCounts {
+  readonly byTarget = new Map<string, OutcomeCounts>();
+
+  received(target: string): void {
+    this.of(target).received += 1;
+  }
+
+  settled(target: string, status: FinalStatus): void {
+    this.of(target)[status] += 1;
+  }
+
+  total(): OutcomeCounts {
+    const total = emptyCounts();
+    for (const counts of this.byTarget.values()) {
+      for (const key of Object.keys(total) as (keyof OutcomeCounts)[]) total[key] += counts[key];
+    }
+    return total;
+  }
+
+  private of(target: string): OutcomeCounts {
+    let counts = this.byTarget.get(target);
+    if (!counts) {
+      counts = emptyCounts();
+      this.byTarget.set(target, counts);
+    }
+    return counts;
+  }
+}

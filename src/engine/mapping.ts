@@ -1,0 +1,34 @@
+// Row → CRM field values, by the plan's explicit mapping or, without one, by matching column
+// names against the object's writable fields. The key column is read here for every mode.
+import type { StreamPlan } from '../config/stream-plan.js';
+import type { MappedRow, ObjectWriter, Rejection, Values } from '../crm/destination.js';
+
+export type MapResult = { ok: true; row: MappedRow } | { ok: false; rejection: Rejection };
+
+export function mapRow(data: Values, plan: StreamPlan, writer: ObjectWriter, ignoredColumns?: Set<string>): MapResult {
+  const key = readKey(data, plan.match.source);
+  if (typeof key !== 'string') return { ok: false, rejection: key };
+  const values: Values = {};
+  if (plan.fields) {
+    for (const { source, destination } of plan.fields) {
+      if (source in data) values[destination] = data[source];
+    }
+  } else {
+    for (const column in data) {
+      if (writer.isWritableField(column)) values[column] = data[column];
+      else ignoredColumns?.add(column);
+    }
+  }
+  return { ok: true, row: { key, values } };
+}
+
+function readKey(data: Values, column: string): string | Rejection {
+  const value = data[column];
+  if (value === undefined || value === null || value === '') {
+    return { code: 'missing_key', field: column, message: `the key column "${column}" is missing or empty` };
+  }
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint') return value.toString();
+  return { code: 'invalid_key', field: column, message: `the key column "${column}" must be a string or a number` };
+}

@@ -1,0 +1,124 @@
+// Reads stdin as a stream of lines and classifies each one as an Airbyte message, a Singer
+// message or a bare JSONL row. Detection is per line so mixed or unlabelled input still works;
+// --input-format forces one protocol when a bare row could look like a message.
+import type { Readable } from 'node:stream';
+import split2 from 'split2';
+
+export type InputFormat = 'auto' | 'airbyte' | 'singer' | 'jsonl';
+export type Protocol = 'airbyte' | 'singer';
+type Row = Record<string, unknown>;
+
+export type InputMessage =
+  | { kind: 'record'; line: number; stream?: string; namespace?: string; data: Row }
+  | { kind: 'state'; line: number; protocol: Protocol; body: Row }
+  | { kind: 'schema'; line: number; stream: string; keyProperties: string[] }
+  | { kind: 'activate_version'; line: number; stream: string; version: number }
+  | { kind: 'ignored'; line: number; type: string }
+  | { kind: 'invalid'; line: number; code: string; reason: string; stream?: string };
+
+export async function* readInput(input: Readable, format: InputFormat): AsyncGenerator<InputMessage> {
+  let line = 0;
+  for await (const text of input.pipe(split2()) as AsyncIterable<string>) {
+    line += 1;
+    const clean = line === 1 ? text.replace(/^\uFEFF/, '') : text;
+    if (clean.trim() === '') continue;
+    yield classifyLine(clean, line, format);
+  }
+}
+
+export function classifyLine(text: string, line: number, format: InputFormat): InputMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { kind: 'invalid', line, code: 'malformed_json', reason: `not valid JSON: ${(error as Error).message}` };
+  }
+  if (!isObject(value)) {
+    return { kind: 'invalid', line, code: 'not_an_object', reason: `a line must hold a JSON object, not ${describeJsonType(value)}` };
+  }
+  if (format === 'jsonl') return { kind: 'record', line, data: value };
+  if (format !== 'singer' && isAirbyteMessage(value)) return fromAirbyte(value, text, line);
+  if (format !== 'airbyte' && isSingerMessage(value)) return fromSinger(value, text, line);
+  if (format === 'auto') return { kind: 'record', line, data: value };
+  return { kind: 'invalid', line, code: 'not_a_message', reason: `not an ${format} message (type ${JSON.stringify(value.type)})` };
+}
+
+const AIRBYTE_TYPES = new Set(['RECORD', 'STATE', 'LOG', 'TRACE', 'CONTROL', 'SPEC', 'CONNECTION_STATUS', 'CATALOG']);
+
+function isAirbyteMessage(value: Row): boolean {
+  if (typeof value.type !== 'string' || !AIRBYTE_TYPES.has(value.type)) return false;
+  if (value.type === 'RECORD') return isObject(value.record) && 'data' in value.record;
+  if (value.type === 'STATE') return isObject(value.state);
+  return true;
+}
+
+function isSingerMessage(value: Row): boolean {
+  switch (value.type) {
+    case 'RECORD': return typeof value.stream === 'string' && 'record' in value;
+    case 'SCHEMA': return typeof value.stream === 'string';
+    case 'STATE': return 'value' in value;
+    case 'ACTIVATE_VERSION': return typeof value.stream === 'string';
+    case 'BATCH': return typeof value.stream === 'string';
+    default: return false;
+  }
+}
+
+function fromAirbyte(message: Row, text: string, line: number): InputMessage {
+  if (message.type === 'STATE') {
+    // Re-read losslessly: the state is echoed verbatim and may hold integers beyond 2^53.
+    const lossless = parseLossless(text) as { state: Row };
+    return { kind: 'state', line, protocol: 'airbyte', body: lossless.state };
+  }
+  if (message.type !== 'RECORD') return { kind: 'ignored', line, type: String(message.type) };
+  const record = message.record as Row;
+  const stream = typeof record.stream === 'string' ? record.stream : undefined;
+  if (!stream) return { kind: 'invalid', line, code: 'missing_stream', reason: 'RECORD without record.stream' };
+  if (!isObject(record.data)) {
+    return { kind: 'invalid', line, stream, code: 'not_an_object', reason: `record.data must be an object, not ${describeJsonType(record.data)}` };
+  }
+  const namespace = typeof record.namespace === 'string' ? record.namespace : undefined;
+  return { kind: 'record', line, stream, namespace, data: record.data };
+}
+
+function fromSinger(message: Row, text: string, line: number): InputMessage {
+  const stream = message.stream as string;
+  switch (message.type) {
+    case 'RECORD':
+      if (!isObject(message.record)) {
+        return { kind: 'invalid', line, stream, code: 'not_an_object', reason: `record must be an object, not ${describeJsonType(message.record)}` };
+      }
+      return { kind: 'record', line, stream, data: message.record };
+    case 'STATE': {
+      const lossless = parseLossless(text) as { value: unknown };
+      return { kind: 'state', line, protocol: 'singer', body: { value: lossless.value } };
+    }
+    case 'SCHEMA': {
+      const keys = Array.isArray(message.key_properties) ? message.key_properties.filter((k) => typeof k === 'string') : [];
+      return { kind: 'schema', line, stream, keyProperties: keys as string[] };
+    }
+    case 'ACTIVATE_VERSION':
+      return { kind: 'activate_version', line, stream, version: Number(message.version) };
+    default:
+      return { kind: 'ignored', line, type: String(message.type) };
+  }
+}
+
+/** JSON.parse that keeps numbers whose text a double cannot hold exactly, for verbatim re-emission. */
+export function parseLossless(text: string): unknown {
+  return JSON.parse(text, (_key, value, context?: { source?: string }) => {
+    if (typeof value === 'number' && context?.source !== undefined && String(value) !== context.source) {
+      return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(context.source);
+    }
+    return value;
+  });
+}
+
+export function isObject(value: unknown): value is Row {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describeJsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
