@@ -38,9 +38,15 @@ export const transientError = (message: string, details?: ErrorDetails) => new C
 export const recordError = (message: string, details?: ErrorDetails) => new ConnectorError('record', message, details);
 export const bugError = (message: string, details?: ErrorDetails) => new ConnectorError('bug', message, details);
 
+const CATEGORIES = new Set<ErrorCategory>(['config', 'transient', 'record', 'bug']);
+
 /** Anything that is not one of our error values is a bug: we failed to classify it. */
 export function asConnectorError(error: unknown): ConnectorError {
   if (error instanceof ConnectorError) return error;
+  // Recognised by shape too, so an error value from another copy of this module keeps its category.
+  if (error instanceof Error && error.name === 'ConnectorError' && CATEGORIES.has((error as ConnectorError).category)) {
+    return error as ConnectorError;
+  }
   const message = error instanceof Error ? error.message : String(error);
   return bugError(`unexpected error: ${message}`, { cause: error });
 }

@@ -1,0 +1,24 @@
+# crm-activate: one image for Airbyte (spec/check/discover/write), Meltano/Singer and plain pipes.
+FROM node:24-slim AS build
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY tsconfig.json tsconfig.build.json spec.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json
+
+FROM node:24-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error && npm cache clean --force
+COPY --from=build /build/dist ./dist
+# Airbyte mounts its config and catalog under /airbyte and runs the image as a non-root user.
+RUN mkdir -p /airbyte && chown 1000:1000 /airbyte
+USER 1000:1000
+WORKDIR /airbyte
+ENV AIRBYTE_ENTRYPOINT="/usr/local/bin/node /app/dist/src/main.js"
+ENTRYPOINT ["/usr/local/bin/node", "/app/dist/src/main.js"]
+LABEL io.airbyte.name="crm-activate/destination-crm-activate" \
+      io.airbyte.version="0.1.0" \
+      org.opencontainers.image.source="https://github.com/crm-activate/crm-activate"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the whole test suite and ends with one plain line: "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! source scripts/setup.sh; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+report="$(mktemp -t crm-activate-vitest.XXXXXX.json)"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@" || status=$?
+node -e '
+  const fs = require("node:fs");
+  let r = {};
+  try { r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); } catch {}
+  const passed = r.numPassedTests ?? 0;
+  const failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0) + (r.numTotalTests === undefined ? 1 : 0);
+  const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$report"
+rm -f "$report"
+exit "$status"

@@ -1,0 +1,84 @@
+// Runs the real CLI as a child process, feeds stdin, and checks that stdout holds nothing but
+// valid protocol messages: every test that runs the CLI validates what it emitted.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertValidAirbyteMessage, repoRoot } from './airbyte-protocol.ts';
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** stdout, one parsed JSON value per line. */
+  messages: Record<string, any>[];
+}
+
+export interface CliOptions {
+  stdin?: string | string[];
+  env?: Record<string, string>;
+  /** singer: stdout holds Singer state values, not Airbyte messages. */
+  output?: 'airbyte' | 'singer' | 'none';
+  /** The entry point: the product binary, or the CLI wired to the in-memory CRM. */
+  entry?: 'product' | 'memory';
+  timeoutMs?: number;
+}
+
+const ENTRIES = {
+  product: join(repoRoot, 'dist/src/main.js'),
+  memory: join(repoRoot, 'test/support/memory-cli.ts'),
+};
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  const input = Array.isArray(options.stdin) ? options.stdin.join('\n') + '\n' : options.stdin ?? '';
+  const child = spawn(process.execPath, ['--no-warnings', ENTRIES[options.entry ?? 'product'], ...args], {
+    env: { ...process.env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  child.stdin.on('error', () => undefined); // the CLI may stop reading early on a fatal error
+  child.stdin.end(input);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 50_000);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      try {
+        const messages = parseStdout(stdout, options.output ?? 'airbyte');
+        resolve({ code, signal, stdout, stderr, messages });
+      } catch (error) {
+        reject(new Error(`${(error as Error).message}\n--- stderr ---\n${stderr}`));
+      }
+    });
+  });
+}
+
+function parseStdout(stdout: string, output: CliOptions['output']): Record<string, any>[] {
+  const lines = stdout.split('\n').filter((line) => line !== '');
+  return lines.map((line) => {
+    let value: Record<string, any>;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new Error(`stdout holds a line that is not JSON: ${line.slice(0, 200)}`);
+    }
+    if (output === 'airbyte') assertValidAirbyteMessage(value);
+    return value;
+  });
+}
+
+export function tempDir(prefix = 'crm-activate-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function writeJson(dir: string, name: string, value: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(value, null, 2));
+  return path;
+}
+
+export const byType = (messages: Record<string, any>[], type: string) => messages.filter((m) => m.type === type);
