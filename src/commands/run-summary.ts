@@ -1,6 +1,6 @@
 import type { OutcomeCounts, RunCounts } from '../engine/counts.js';
 
-const COLUMNS: (keyof OutcomeCounts)[] = ['received', 'created', 'updated', 'unchanged', 'not_found', 'skipped', 'rejected'];
+const COLUMNS: (keyof OutcomeCounts)[] = ['received', 'created', 'updated', 'unchanged', 'removed', 'not_found', 'skipped', 'rejected'];
 
 export function formatRunSummary(counts: RunCounts, durationMs: number): string {
   const rows = [...counts.byTarget.entries()].map(([target, c]) => [target, ...COLUMNS.map((k) => String(c[k]))]);

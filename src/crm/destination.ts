@@ -29,6 +29,10 @@ export interface PendingWrite {
 export type RowOutcome =
   | { status: 'created'; id: string }
   | { status: 'updated'; id: string }
+  /** The CRM already held these values (when the CRM module compared them). */
+  | { status: 'unchanged'; id?: string }
+  /** Archived (HubSpot) or deleted (Salesforce). */
+  | { status: 'removed'; id: string }
   | { status: 'not_found' }
   | { status: 'skipped'; code: string; message: string }
   | ({ status: 'rejected' } & Rejection);

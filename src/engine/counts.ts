@@ -1,21 +1,22 @@
 // What became of every input record. The counts add up: received = created + updated + unchanged
-// + not_found + skipped + rejected, per object and for the records no object consumed.
+// + removed + not_found + skipped + rejected, per object and for the records no object consumed.
 import type { RowOutcome } from '../crm/destination.js';
 
-export type FinalStatus = RowOutcome['status'] | 'unchanged';
+export type FinalStatus = RowOutcome['status'];
 
 export interface OutcomeCounts {
   received: number;
   created: number;
   updated: number;
   unchanged: number;
+  removed: number;
   not_found: number;
   skipped: number;
   rejected: number;
 }
 
 export const emptyCounts = (): OutcomeCounts => ({
-  received: 0, created: 0, updated: 0, unchanged: 0, not_found: 0, skipped: 0, rejected: 0,
+  received: 0, created: 0, updated: 0, unchanged: 0, removed: 0, not_found: 0, skipped: 0, rejected: 0,
 });
 
 export class RunCounts {

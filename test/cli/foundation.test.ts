@@ -218,9 +218,9 @@ describe('Singer target and bare JSONL', () => {
     expect(run.stderr).toContain('rejected line 5: malformed_json');
     expect(run.stderr).toContain('rejected line 6: not_an_object');
     expect(run.stderr).toContain('columns with no writable field of invoices were not sent: not_a_field');
-    expect(run.stderr).toMatch(/objects\[0\]\s+4\s+3\s+0\s+0\s+0\s+0\s+1\n/);
-    expect(run.stderr).toMatch(/\(unrouted\)\s+2\s+0\s+0\s+0\s+0\s+0\s+2\n/);
-    expect(run.stderr).toMatch(/total\s+6\s+3\s+0\s+0\s+0\s+0\s+3\n/);
+    expect(run.stderr).toMatch(/objects\[0\]\s+4\s+3\s+0\s+0\s+0\s+0\s+0\s+1\n/);
+    expect(run.stderr).toMatch(/\(unrouted\)\s+2\s+0\s+0\s+0\s+0\s+0\s+0\s+2\n/);
+    expect(run.stderr).toMatch(/total\s+6\s+3\s+0\s+0\s+0\s+0\s+0\s+3\n/);
   });
 
   it('reads an Airbyte-looking line as a bare row when --input-format jsonl forces it', async () => {

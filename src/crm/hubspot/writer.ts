@@ -1,0 +1,201 @@
+// Writes one stream's batches into one HubSpot object: insert → batch/create, update →
+// batch/read (known vs unknown) then batch/update, upsert → batch/upsert, archive → batch/read
+// then batch/archive. 100 inputs per call. A whole-batch 400/409 is bisected to find its bad rows.
+import type { StreamPlan } from '../../config/stream-plan.js';
+import { bugError, configError } from '../../errors.js';
+import type { MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome, Values } from '../destination.js';
+import { errorText, type HubSpotApi, type HubSpotResponse } from './api.js';
+import { reconcile, rejectionOf, type BatchResult } from './batch-results.js';
+import { RECORD_ID, type HubSpotObject, type HubSpotProperty } from './properties.js';
+import { toHubSpotValue } from './values.js';
+
+export const HUBSPOT_BATCH_MAX = 100;
+type BatchAction = 'create' | 'update' | 'upsert';
+interface Input {
+  id?: string;
+  idProperty?: string;
+  properties: Record<string, string>;
+}
+
+export class HubSpotObjectWriter implements ObjectWriter {
+  readonly maxBatchRows = HUBSPOT_BATCH_MAX;
+  readonly maxConcurrentWrites: number;
+  /** The property the key is written to and, when it holds unique values, matched by. */
+  private readonly keyProperty?: HubSpotProperty;
+  /** The unique property rows are looked up by; undefined when matching by hs_object_id or by nothing. */
+  private readonly idProperty?: HubSpotProperty;
+
+  constructor(
+    private readonly api: HubSpotApi,
+    private readonly object: HubSpotObject,
+    private readonly plan: StreamPlan,
+  ) {
+    const destination = plan.match.destination;
+    this.keyProperty = destination && destination !== RECORD_ID ? object.properties.get(destination) : undefined;
+    this.idProperty = this.keyProperty?.hasUniqueValue ? this.keyProperty : undefined;
+    // Enough requests in flight to keep the rate limit busy while others wait on HubSpot.
+    this.maxConcurrentWrites = Math.max(2, Math.min(16, Math.ceil(api.requestsPerSecond)));
+  }
+
+  isWritableField(name: string): boolean {
+    const property = this.object.properties.get(name);
+    return property !== undefined && property.readOnlyReason === undefined;
+  }
+
+  prepare(row: MappedRow): Prepared {
+    const values: Values = {};
+    for (const [name, raw] of Object.entries(row.values)) {
+      const property = this.object.properties.get(name);
+      if (!property) return { ok: false, rejection: { code: 'PROPERTY_DOESNT_EXIST', field: name, message: `${name} is not a property of ${this.object.name}` } };
+      const converted = toHubSpotValue(property, raw);
+      if (!converted.ok) return converted;
+      values[name] = converted.value;
+    }
+    if (this.keyProperty) {
+      const key = toHubSpotValue(this.keyProperty, row.key);
+      if (!key.ok) return key;
+      values[this.keyProperty.name] = key.value;
+    }
+    return { ok: true, values };
+  }
+
+  async write(rows: PendingWrite[]): Promise<RowOutcome[]> {
+    switch (this.plan.operation) {
+      case 'insert': return this.insert(rows);
+      case 'update': return this.update(rows);
+      case 'upsert': return this.sendBatch('upsert', rows.map((row) => this.upsertInput(row)));
+      case 'archive': return this.archive(rows);
+    }
+  }
+
+  private async insert(rows: PendingWrite[]): Promise<RowOutcome[]> {
+    // A unique key cannot be inserted twice: existing keys are skipped, never modified.
+    const existing = this.idProperty ? await this.lookup(rows) : new Map<string, string>();
+    return this.splitByKnown(rows, existing,
+      (row) => ({ status: 'skipped', code: 'exists', message: `a record with ${this.idProperty?.name} ${this.idValue(row)} exists; insert mode never modifies it` }),
+      (fresh) => this.sendBatch('create', fresh.map((row) => ({ properties: asStrings(row.values) }))),
+      true);
+  }
+
+  private async update(rows: PendingWrite[]): Promise<RowOutcome[]> {
+    const known = await this.lookup(rows);
+    return this.splitByKnown(rows, known,
+      () => ({ status: 'not_found' }),
+      (found) => this.updateKnown(found, known),
+      false);
+  }
+
+  /** Rows left with nothing to send after the key is taken out cost no call. */
+  private async updateKnown(rows: PendingWrite[], known: Map<string, string>): Promise<RowOutcome[]> {
+    const idOf = (row: PendingWrite) => known.get(this.idValue(row))!;
+    const hasChanges = (row: PendingWrite) => Object.keys(this.propertiesWithoutKey(row)).length > 0;
+    const changed = rows.filter(hasChanges);
+    const sent = changed.length > 0 ? await this.sendBatch('update', changed.map((row) => ({ id: idOf(row), properties: this.propertiesWithoutKey(row) }))) : [];
+    let next = 0;
+    return rows.map((row) => (hasChanges(row) ? sent[next++] : { status: 'unchanged', id: idOf(row) }));
+  }
+
+  private async archive(rows: PendingWrite[]): Promise<RowOutcome[]> {
+    const known = await this.lookup(rows);
+    return this.splitByKnown(rows, known,
+      () => ({ status: 'not_found' }),
+      async (found) => {
+        const ids = found.map((row) => known.get(this.idValue(row))!);
+        const response = await this.post('archive', { inputs: ids.map((id) => ({ id })) }, true);
+        if (response.status !== 204) throw this.unexpected('batch/archive', response);
+        return ids.map((id) => ({ status: 'removed', id }));
+      },
+      false);
+  }
+
+  /** Rows whose key is (or is not) in `known` go different ways; outcomes return in row order. */
+  private async splitByKnown(
+    rows: PendingWrite[],
+    known: Map<string, string>,
+    whenOther: (row: PendingWrite) => RowOutcome,
+    sendSelected: (selected: PendingWrite[]) => Promise<RowOutcome[]>,
+    selectUnknown: boolean,
+  ): Promise<RowOutcome[]> {
+    const isSelected = (row: PendingWrite) => known.has(this.idValue(row)) !== selectUnknown;
+    const selected = rows.filter(isSelected);
+    const sent = selected.length > 0 ? await sendSelected(selected) : [];
+    let next = 0;
+    return rows.map((row) => (isSelected(row) ? sent[next++] : whenOther(row)));
+  }
+
+  /** Key value → HubSpot record id for the rows that exist (archived records do not count). */
+  private async lookup(rows: PendingWrite[]): Promise<Map<string, string>> {
+    const byRecordId = !this.idProperty;
+    const body = {
+      inputs: [...new Set(rows.map((row) => this.idValue(row)))].map((id) => ({ id })),
+      properties: byRecordId ? [] : [this.idProperty!.name],
+      propertiesWithHistory: [],
+      ...(byRecordId ? {} : { idProperty: this.idProperty!.name }),
+    };
+    const response = await this.post('read', body, true);
+    if (response.status !== 200 && response.status !== 207) throw this.unexpected('batch/read', response);
+    const found = new Map<string, string>();
+    for (const result of (response.body?.results ?? []) as BatchResult[]) {
+      const key = byRecordId ? result.id : result.properties?.[this.idProperty!.name];
+      if (key !== undefined && key !== null) found.set(String(key), String(result.id));
+    }
+    return found;
+  }
+
+  private upsertInput(row: PendingWrite): Input {
+    return { id: this.idValue(row), idProperty: this.idProperty!.name, properties: this.propertiesWithoutKey(row) };
+  }
+
+  /** Sends one batch action; a whole-batch refusal (400/409) is split in halves until each bad row is alone. */
+  private async sendBatch(action: BatchAction, inputs: Input[]): Promise<RowOutcome[]> {
+    const traced = inputs.map((input, i) => ({ ...input, objectWriteTraceId: String(i) }));
+    const response = await this.post(action, { inputs: traced }, action !== 'create');
+    const expected = action === 'create' ? 201 : 200;
+    if (response.status === expected || response.status === 207) {
+      return reconcile(response.body, inputs.length, (result) => this.outcomeOf(action, result));
+    }
+    if (response.status === 400 || response.status === 409) {
+      this.raiseIfRequestLevel(response);
+      if (inputs.length === 1) return [{ status: 'rejected', ...rejectionOf(response.body ?? {}) }];
+      const half = Math.ceil(inputs.length / 2);
+      return [...(await this.sendBatch(action, inputs.slice(0, half))), ...(await this.sendBatch(action, inputs.slice(half)))];
+    }
+    throw this.unexpected(`batch/${action}`, response);
+  }
+
+  private outcomeOf(action: BatchAction, result: BatchResult): RowOutcome {
+    const created = action === 'create' || (action === 'upsert' && result.new === true);
+    return { status: created ? 'created' : 'updated', id: String(result.id) };
+  }
+
+  /** Errors about the request itself, not about a row: bisecting cannot help. */
+  private raiseIfRequestLevel(response: HubSpotResponse): void {
+    const message = errorText(response.body);
+    if (/non-unique/i.test(message)) throw configError(`HubSpot refuses to match ${this.object.name} by ${this.idProperty?.name}: ${message}`, { code: 'non_unique_id_property' });
+  }
+
+  private post(action: string, body: unknown, idempotent: boolean): Promise<HubSpotResponse> {
+    return this.api.request({ method: 'POST', path: `/crm/v3/objects/${this.object.objectTypeId}/batch/${action}`, body, idempotent });
+  }
+
+  private unexpected(what: string, response: HubSpotResponse): Error {
+    if (response.status === 404) return configError(`${this.object.name} no longer exists in HubSpot (404 on ${what}): ${errorText(response.body)}`);
+    return bugError(`unexpected HubSpot answer ${response.status} to ${what}: ${errorText(response.body)}`);
+  }
+
+  private idValue(row: PendingWrite): string {
+    return this.idProperty ? String(row.values[this.idProperty.name] ?? row.key) : row.key;
+  }
+
+  private propertiesWithoutKey(row: PendingWrite): Record<string, string> {
+    const properties = asStrings(row.values);
+    if (this.idProperty) delete properties[this.idProperty.name];
+    return properties;
+  }
+}
+
+function asStrings(values: Values): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values)) out[name] = String(value);
+  return out;
+}
