@@ -15,7 +15,14 @@ const INPUT_FORMATS: InputFormat[] = ['auto', 'airbyte', 'singer', 'jsonl'];
 export async function runCli(argv: string[], deps: CliDeps): Promise<void> {
   const context = commandContext(deps);
   const withConfig = (y: Argv) => y.option('config', { type: 'string', demandOption: true, describe: 'config file (JSON, see spec.json)' });
-  const withInput = (y: Argv) => y.option('input-format', { choices: INPUT_FORMATS, default: 'auto' as InputFormat, describe: 'how stdin is read; auto detects per line' });
+  const withInput = (y: Argv) => y
+    .option('input-format', { choices: INPUT_FORMATS, default: 'auto' as InputFormat, describe: 'how stdin is read; auto detects per line' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'plan and report; write nothing to the CRM or the state store' })
+    .option('full-resync', { type: 'boolean', default: false, describe: 'send every row as if the state store were empty' })
+    .option('complete', { type: 'boolean', default: false, describe: 'the input is the whole segment: keys absent from it have left (see on_removal)' });
+  const runOptions = (a: Record<string, unknown>) => ({
+    inputFormat: a['input-format'] as InputFormat, dryRun: a['dry-run'] as boolean, fullResync: a['full-resync'] as boolean, complete: a.complete as boolean,
+  });
 
   await yargs(argv)
     .scriptName('crm-activate')
@@ -25,7 +32,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<void> {
     .command('discover', 'print the writable objects as a DESTINATION_CATALOG', withConfig, (a) => guarded(context, () => discoverCommand(context, a.config)))
     .command('write', 'read records on stdin and write them to the CRM (Airbyte)',
       (y) => withInput(withConfig(y)).option('catalog', { type: 'string', describe: 'configured Airbyte catalog' }),
-      (a) => writeCommand(context, { config: a.config as string, catalog: a.catalog, inputFormat: a['input-format'], output: 'airbyte' }))
+      (a) => writeCommand(context, { config: a.config as string, catalog: a.catalog, output: 'airbyte', ...runOptions(a) }))
     .command('$0', 'with --config: run as a Singer target; with --about: describe the plugin for Meltano',
       (y) => withInput(y)
         .option('config', { type: 'string', describe: 'config file: run as a Singer target' })
@@ -33,7 +40,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<void> {
         .option('format', { choices: ['json', 'markdown', 'text'], default: 'text', describe: 'format of --about' }),
       async (a) => {
         if (a.about) return guarded(context, () => aboutCommand(context, a.format));
-        if (a.config) return writeCommand(context, { config: a.config, inputFormat: a['input-format'], output: 'singer' });
+        if (a.config) return writeCommand(context, { config: a.config, output: 'singer', ...runOptions(a) });
         context.log.error('give a command (spec, check, discover, write), --config to run as a Singer target, or --about; see --help');
         process.exitCode = EXIT_USAGE;
       })

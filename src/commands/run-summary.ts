@@ -1,12 +1,24 @@
 import type { OutcomeCounts, RunCounts } from '../engine/counts.js';
+import type { PlannedChange } from '../engine/dry-run.js';
 
-const COLUMNS: (keyof OutcomeCounts)[] = ['received', 'created', 'updated', 'unchanged', 'removed', 'not_found', 'skipped', 'rejected'];
+const COLUMNS: (keyof OutcomeCounts)[] = ['received', 'created', 'updated', 'unchanged', 'removed', 'not_found', 'skipped', 'rejected', 'left_segment'];
 
-export function formatRunSummary(counts: RunCounts, durationMs: number): string {
+export function formatRunSummary(counts: RunCounts, durationMs: number, dryRun = false): string {
   const rows = [...counts.byTarget.entries()].map(([target, c]) => [target, ...COLUMNS.map((k) => String(c[k]))]);
   if (rows.length > 1) rows.push(['total', ...COLUMNS.map((k) => String(counts.total()[k]))]);
   const header = ['object', ...COLUMNS];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const format = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  return [`run finished in ${(durationMs / 1000).toFixed(1)} s`, format(header), ...rows.map(format)].join('\n');
+  const title = dryRun ? 'dry run: nothing was written; planned outcomes' : `run finished in ${(durationMs / 1000).toFixed(1)} s`;
+  return [title, format(header), ...rows.map(format)].join('\n');
+}
+
+export function formatPlannedChanges(planned: Map<string, PlannedChange[]>): string {
+  const lines: string[] = [];
+  for (const [target, samples] of planned) {
+    if (samples.length === 0) continue;
+    lines.push(`${target}: sample of planned changes`);
+    for (const sample of samples) lines.push(`  ${sample.action} ${sample.key}: ${JSON.stringify(sample.fields)}`);
+  }
+  return lines.length > 0 ? lines.join('\n') : 'dry run: no changes planned';
 }

@@ -4,12 +4,14 @@ import { loadConfig } from '../config/validate.js';
 import { loadCatalog, resolveStreamPlans, type StreamPlan } from '../config/stream-plan.js';
 import type { Config } from '../config/spec.js';
 import type { Destination, ObjectWriter } from '../crm/destination.js';
+import { StateStore } from '../store/state-store.js';
+import { DEFAULT_STATE_PATH, snapshotOf } from '../store/snapshot.js';
 import { asConnectorError, configError, failureTypeOf, type ConnectorError } from '../errors.js';
 import { readInput, type InputFormat } from '../protocol/input.js';
 import type { ReleasedState } from '../engine/checkpoints.js';
-import { runSync, type RejectedRecord, type StateMessage } from '../engine/sync.js';
+import { runSync, type OpenedPlan, type RejectedRecord, type StateMessage } from '../engine/sync.js';
 import { protectSecrets, type CommandContext } from './context.js';
-import { formatRunSummary } from './run-summary.js';
+import { formatPlannedChanges, formatRunSummary } from './run-summary.js';
 
 export type OutputProtocol = 'airbyte' | 'singer';
 
@@ -18,6 +20,9 @@ export interface WriteArgs {
   catalog?: string;
   inputFormat: InputFormat;
   output: OutputProtocol;
+  dryRun?: boolean;
+  fullResync?: boolean;
+  complete?: boolean;
 }
 
 export const EXIT_FAILED = 1;
@@ -41,32 +46,65 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
   const resolved = resolveStreamPlans(config, catalog);
   resolved.warnings.forEach((warning) => context.log.warn(warning));
   await destination.verifyAccess();
-  const writers = await openWriters(destination, resolved.plans);
+  const opened = await openPlans(destination, resolved.plans);
+  const dryRun = args.dryRun || config.dry_run === true;
+  const store = config.change_detection === 'off' ? undefined : openStore(config, dryRun);
   const started = Date.now();
-  const result = await runSync(readInput(context.deps.stdin, args.inputFormat), {
-    plans: resolved,
-    writers,
-    log: context.log,
-    releaseState: (state) => emitState(context, args.output, state),
-    onRejected: rejectionLogger(context),
-  });
-  context.log.info(formatRunSummary(result.counts, Date.now() - started));
-  if (result.fatal) {
-    if (result.statesPending > 0) context.log.warn(`${result.statesPending} state message(s) held back: the records before them were not all committed`);
-    throw result.fatal;
+  try {
+    const result = await runSync(readInput(context.deps.stdin, args.inputFormat), {
+      plans: resolved,
+      opened,
+      log: context.log,
+      releaseState: (state) => emitState(context, args.output, state),
+      onRejected: rejectionLogger(context),
+      store,
+      dryRun,
+      fullResync: args.fullResync,
+      completeSegment: args.complete || config.complete_segment === true,
+    });
+    context.log.info(formatRunSummary(result.counts, Date.now() - started, dryRun));
+    if (dryRun) context.log.info(formatPlannedChanges(result.planned));
+    store?.finishRun(result.fatal ? 'failed' : 'succeeded');
+    if (result.fatal) {
+      if (result.statesPending > 0) context.log.warn(`${result.statesPending} state message(s) held back: the records before them were not all committed`);
+      throw result.fatal;
+    }
+  } finally {
+    store?.close();
   }
 }
 
-async function openWriters(destination: Destination, plans: StreamPlan[]): Promise<Map<StreamPlan, ObjectWriter>> {
-  const writers = new Map<StreamPlan, ObjectWriter>();
+/** A dry run must not change the store: it works on a private in-memory copy of nothing. */
+function openStore(config: Config, dryRun: boolean): StateStore {
+  const path = config.state?.path ?? DEFAULT_STATE_PATH;
+  return new StateStore(dryRun ? snapshotOf(path) : path);
+}
+
+async function openPlans(destination: Destination, plans: StreamPlan[]): Promise<Map<StreamPlan, OpenedPlan>> {
+  const opened = new Map<StreamPlan, OpenedPlan>();
   const problems: string[] = [];
   for (const plan of plans) {
-    const opened = await destination.open(plan);
-    problems.push(...opened.problems.map((problem) => `${plan.origin}: ${problem.message}`));
-    if (opened.writer) writers.set(plan, opened.writer);
+    const object = await destination.open(plan);
+    problems.push(...object.problems.map((problem) => `${plan.origin}: ${problem.message}`));
+    if (!object.writer || !object.objectId) continue;
+    opened.set(plan, {
+      writer: object.writer,
+      objectId: object.objectId,
+      openRemovalWriter: (how) => openRemovalWriter(destination, plan, how),
+    });
   }
   if (problems.length > 0) throw configError(problems.join('; '), { code: 'invalid_mapping' });
-  return writers;
+  return opened;
+}
+
+/** Rows that left the segment are matched by the CRM record id the store kept for them. */
+async function openRemovalWriter(destination: Destination, plan: StreamPlan, how: 'clear' | 'archive'): Promise<ObjectWriter> {
+  const removal: StreamPlan = { ...plan, operation: how === 'clear' ? 'update' : 'archive', match: { source: plan.match.source, destination: destination.recordIdField } };
+  const opened = await destination.open(removal);
+  if (!opened.writer || opened.problems.length > 0) {
+    throw configError(`${plan.origin}: cannot ${how} records that left the segment: ${opened.problems.map((p) => p.message).join('; ')}`);
+  }
+  return opened.writer;
 }
 
 async function emitState(context: CommandContext, output: OutputProtocol, state: ReleasedState<StateMessage>): Promise<void> {

@@ -65,9 +65,13 @@ export type Objects = ObjectSync[];
  */
 export type Path = string;
 /**
- * store: compare each row with what was last written (the state store). crm: compare with the CRM's current values, read in batches (for containers without a persistent volume; costs read calls). off: send every row.
+ * store: send only rows and fields whose values changed since the last successful write (kept in the state store). off: send every row, every run.
  */
-export type ChangeDetection = 'store' | 'crm' | 'off';
+export type ChangeDetection = 'store' | 'off';
+/**
+ * Singer and JSONL runs: every run carries the whole segment, so keys absent from a run have left it (see objects[].on_removal). Airbyte says this per stream: full_refresh streams are complete.
+ */
+export type InputIsTheWholeSegment = boolean;
 /**
  * Plan and report; write nothing to the CRM or the store.
  */
@@ -97,6 +101,7 @@ export interface CrmActivate {
   objects: Objects;
   state?: StateStore;
   change_detection?: ChangeDetection;
+  complete_segment?: InputIsTheWholeSegment;
   dry_run?: DryRun;
   rejected_records_path?: RejectedRowsFile;
   warnings?: Warnings;

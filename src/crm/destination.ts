@@ -60,10 +60,14 @@ export interface ObjectWriter {
 export interface OpenedObject {
   /** Undefined when the object itself could not be found. */
   writer?: ObjectWriter;
+  /** Names the object across runs and configs (account + object), for the state store. */
+  objectId?: string;
   problems: Problem[];
 }
 
 export interface Destination {
+  /** The field holding the CRM's own record id (hs_object_id, Id): matches records by stored id. */
+  readonly recordIdField: string;
   /** Proves the credentials work; throws a config error when they do not. */
   verifyAccess(): Promise<void>;
   /** Describes the plan's object and checks the plan against it. */

@@ -13,10 +13,12 @@ export interface OutcomeCounts {
   not_found: number;
   skipped: number;
   rejected: number;
+  /** Not input records: keys of earlier runs absent from this complete run. */
+  left_segment: number;
 }
 
 export const emptyCounts = (): OutcomeCounts => ({
-  received: 0, created: 0, updated: 0, unchanged: 0, removed: 0, not_found: 0, skipped: 0, rejected: 0,
+  received: 0, created: 0, updated: 0, unchanged: 0, removed: 0, not_found: 0, skipped: 0, rejected: 0, left_segment: 0,
 });
 
 export class RunCounts {
@@ -28,6 +30,10 @@ export class RunCounts {
 
   settled(target: string, status: FinalStatus): void {
     this.of(target)[status] += 1;
+  }
+
+  departed(target: string, count: number): void {
+    this.of(target).left_segment += count;
   }
 
   total(): OutcomeCounts {

@@ -1,14 +1,22 @@
-// The sync loop: read → route to a stream plan → map → convert → batch → write → settle →
-// release states. It knows CRMs only through ObjectWriter and the outside only through callbacks.
+// The sync loop: read → route to a stream plan → map → convert → diff → batch → write → settle →
+// release states → (complete runs) handle rows that left the segment. It knows CRMs only through
+// ObjectWriter and the outside world only through the options' callbacks.
 import type { InputMessage, Protocol } from '../protocol/input.js';
 import type { ResolvedPlans, StreamPlan } from '../config/stream-plan.js';
+import type { OnRemoval } from '../config/spec.js';
 import type { ObjectWriter, Rejection, RowOutcome, Values } from '../crm/destination.js';
 import { asConnectorError, bugError, type ConnectorError } from '../errors.js';
 import type { Logger } from '../protocol/log.js';
+import type { StateStore } from '../store/state-store.js';
+import { ChangeFilter } from './change-filter.js';
+import { ChangeTracker } from './change-tracker.js';
 import { Checkpoints, GLOBAL_SCOPE, type ReleasedState } from './checkpoints.js';
 import { RunCounts, type FinalStatus } from './counts.js';
+import { handleDepartures } from './departures.js';
+import { DryRunPlanner, type PlannedChange } from './dry-run.js';
 import { mapRow } from './mapping.js';
-import { StreamSink, type SinkItem } from './stream-sink.js';
+import type { RowSink, SinkItem } from './row-sink.js';
+import { StreamSink } from './stream-sink.js';
 
 export interface StateMessage {
   protocol: Protocol;
@@ -23,12 +31,26 @@ export interface RejectedRecord {
   rejection: Rejection;
 }
 
+export interface OpenedPlan {
+  writer: ObjectWriter;
+  /** Identifies the CRM object across runs, for the state store. */
+  objectId: string;
+  /** A writer matching records by CRM id, for clearing or archiving rows that left the segment. */
+  openRemovalWriter(how: Exclude<OnRemoval, 'ignore'>): Promise<ObjectWriter>;
+}
+
 export interface SyncOptions {
   plans: ResolvedPlans;
-  writers: ReadonlyMap<StreamPlan, ObjectWriter>;
+  opened: ReadonlyMap<StreamPlan, OpenedPlan>;
   log: Logger;
   releaseState(state: ReleasedState<StateMessage>): Promise<void>;
   onRejected?(record: RejectedRecord): void;
+  /** The change-detection store; undefined when change detection is off. */
+  store?: StateStore;
+  fullResync?: boolean;
+  dryRun?: boolean;
+  /** Singer and JSONL runs that hold the whole segment (Airbyte says so per stream). */
+  completeSegment?: boolean;
   /** A partial batch older than this goes out without waiting to fill. */
   idleFlushMs?: number;
 }
@@ -37,6 +59,8 @@ export interface SyncResult {
   counts: RunCounts;
   fatal?: ConnectorError;
   statesPending: number;
+  /** Dry run: a sample of the changes each object would get. */
+  planned: Map<string, PlannedChange[]>;
 }
 
 /** Where records that no plan consumes are counted. */
@@ -46,27 +70,49 @@ export async function runSync(input: AsyncIterable<InputMessage>, options: SyncO
   return new SyncRun(options).run(input);
 }
 
+interface Pipeline {
+  plan: StreamPlan;
+  opened: OpenedPlan;
+  sink: RowSink;
+  tracker?: ChangeTracker;
+  planner?: DryRunPlanner;
+  /** Keys between arrival and settlement, with their line: a key twice in flight would race in the CRM. */
+  unsettledKeys: Map<string, number>;
+  ignoredColumns: Set<string>;
+}
+
 class SyncRun {
   private readonly checkpoints = new Checkpoints<StateMessage>();
   private readonly counts = new RunCounts();
-  private readonly sinks = new Map<StreamPlan, StreamSink>();
-  private readonly ignoredColumns = new Map<StreamPlan, Set<string>>();
+  private readonly pipelines = new Map<StreamPlan, Pipeline>();
   private fatal?: ConnectorError;
   private releasing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: SyncOptions) {
-    for (const [plan, writer] of options.writers) {
-      this.sinks.set(plan, new StreamSink(writer, {
-        settled: (items, outcomes) => this.onWritten(plan, items, outcomes),
-        failed: (items, error) => this.onWriteFailed(plan, items, error),
-      }));
-      this.ignoredColumns.set(plan, new Set());
+    for (const [plan, opened] of options.opened) this.pipelines.set(plan, this.pipeline(plan, opened));
+  }
+
+  private pipeline(plan: StreamPlan, opened: OpenedPlan): Pipeline {
+    const { store, fullResync, dryRun } = this.options;
+    const tracker = store ? new ChangeTracker(store, opened.objectId, plan, fullResync ?? false) : undefined;
+    const pipeline: Pipeline = { plan, opened, sink: undefined as unknown as RowSink, tracker, unsettledKeys: new Map(), ignoredColumns: new Set() };
+    let sink: RowSink;
+    if (dryRun) {
+      pipeline.planner = new DryRunPlanner(plan, (item, status) => this.settle(pipeline, item, status));
+      sink = pipeline.planner;
+    } else {
+      sink = new StreamSink(opened.writer, {
+        settled: (items, outcomes) => this.onWritten(pipeline, items, outcomes),
+        failed: (items, error) => this.onWriteFailed(pipeline, items, error),
+      });
     }
+    pipeline.sink = tracker ? new ChangeFilter(tracker, sink, (item) => this.settle(pipeline, item, 'unchanged')) : sink;
+    return pipeline;
   }
 
   async run(input: AsyncIterable<InputMessage>): Promise<SyncResult> {
     const idleMs = this.options.idleFlushMs ?? 1000;
-    const timer = setInterval(() => this.sinks.forEach((sink) => sink.flushIfIdle(idleMs)), Math.max(50, idleMs / 2));
+    const timer = setInterval(() => this.pipelines.forEach((p) => p.sink.flushIfIdle(idleMs)), Math.max(50, idleMs / 2));
     timer.unref();
     try {
       for await (const message of input) {
@@ -79,8 +125,10 @@ class SyncRun {
       clearInterval(timer);
     }
     await this.finish();
+    if (!this.fatal) await this.handleDepartures();
     this.warnIgnoredColumns();
-    return { counts: this.counts, fatal: this.fatal, statesPending: this.checkpoints.pendingStateCount };
+    const planned = new Map([...this.pipelines.values()].filter((p) => p.planner).map((p) => [p.plan.origin, p.planner!.samples]));
+    return { counts: this.counts, fatal: this.fatal, statesPending: this.checkpoints.pendingStateCount, planned };
   }
 
   private async handle(message: InputMessage): Promise<void> {
@@ -113,42 +161,49 @@ class SyncRun {
       this.reject(seq, target, { line: message.line, stream: message.stream, key, data: message.data, rejection });
       return this.releaseStates();
     };
-    if (!plan) {
-      const name = message.stream ?? '(bare rows)';
-      return rejected({ code: 'unknown_stream', message: `no sync configuration consumes stream "${name}"` });
+    const pipeline = plan && this.pipelines.get(plan);
+    if (!plan || !pipeline) {
+      return rejected({ code: 'unknown_stream', message: `no sync configuration consumes stream "${message.stream ?? '(bare rows)'}"` });
     }
-    const writer = this.options.writers.get(plan)!;
-    const sink = this.sinks.get(plan)!;
-    const mapped = mapRow(message.data, plan, writer, this.ignoredColumns.get(plan));
+    const { writer } = pipeline.opened;
+    const mapped = mapRow(message.data, plan, writer, pipeline.ignoredColumns);
     if (!mapped.ok) return rejected(mapped.rejection);
     const { key } = mapped.row;
-    const earlierLine = sink.lineOfUnsettledKey(key);
+    const earlierLine = pipeline.unsettledKeys.get(key);
     if (earlierLine !== undefined) {
       return rejected({ code: 'duplicate_key', field: plan.match.source, message: `key "${key}" already came on line ${earlierLine} of this run` }, key);
     }
     const prepared = writer.prepare(mapped.row);
     if (!prepared.ok) return rejected(prepared.rejection, key);
-    await sink.add({ seq, line: message.line, data: message.data, write: { key, values: prepared.values } });
+    pipeline.unsettledKeys.set(key, message.line);
+    await pipeline.sink.add({ seq, line: message.line, data: message.data, write: { key, values: prepared.values } });
   }
 
-  private onWritten(plan: StreamPlan, items: SinkItem[], outcomes: RowOutcome[]): void {
+  private onWritten(pipeline: Pipeline, items: SinkItem[], outcomes: RowOutcome[]): void {
     if (outcomes.length !== items.length) {
-      this.stop(bugError(`${plan.origin}: the CRM writer returned ${outcomes.length} outcomes for ${items.length} rows`));
+      this.stop(bugError(`${pipeline.plan.origin}: the CRM writer returned ${outcomes.length} outcomes for ${items.length} rows`));
+      return;
+    }
+    try {
+      // Committed to the store before any state after these rows can be released.
+      pipeline.tracker?.confirm(items.map((item) => ({ write: item.write, memo: item.memo! })), outcomes);
+    } catch (error) {
+      this.stop(bugError(`could not record the written rows in the state store: ${(error as Error).message}`, { cause: error }));
       return;
     }
     items.forEach((item, i) => {
       const outcome = outcomes[i];
       if (outcome.status === 'rejected') {
         const { status: _status, ...rejection } = outcome;
-        this.reject(item.seq, plan.origin, { line: item.line, stream: plan.stream, key: item.write.key, data: item.data, rejection });
+        this.rejectItem(pipeline, item, rejection);
       } else {
-        this.settle(item.seq, plan.origin, outcome.status);
+        this.settle(pipeline, item, outcome.status);
       }
     });
     void this.releaseStates();
   }
 
-  private onWriteFailed(plan: StreamPlan, items: SinkItem[], error: unknown): void {
+  private onWriteFailed(pipeline: Pipeline, items: SinkItem[], error: unknown): void {
     const failure = asConnectorError(error);
     if (failure.category !== 'record') {
       // The rows stay unsettled, so no state after them is released: the rerun resends them.
@@ -156,15 +211,19 @@ class SyncRun {
       return;
     }
     const rejection = { code: failure.code ?? 'rejected', message: failure.message, field: failure.field };
-    for (const item of items) {
-      this.reject(item.seq, plan.origin, { line: item.line, stream: plan.stream, key: item.write.key, data: item.data, rejection });
-    }
+    for (const item of items) this.rejectItem(pipeline, item, rejection);
     void this.releaseStates();
   }
 
-  private settle(seq: number, target: string, status: FinalStatus): void {
-    this.counts.settled(target, status);
-    this.checkpoints.settle(seq, false);
+  private settle(pipeline: Pipeline, item: SinkItem, status: FinalStatus): void {
+    pipeline.unsettledKeys.delete(item.write.key);
+    this.counts.settled(pipeline.plan.origin, status);
+    this.checkpoints.settle(item.seq, false);
+  }
+
+  private rejectItem(pipeline: Pipeline, item: SinkItem, rejection: Rejection): void {
+    pipeline.unsettledKeys.delete(item.write.key);
+    this.reject(item.seq, pipeline.plan.origin, { line: item.line, stream: pipeline.plan.stream, key: item.write.key, data: item.data, rejection });
   }
 
   private reject(seq: number, target: string, record: RejectedRecord): void {
@@ -186,16 +245,35 @@ class SyncRun {
   }
 
   private async finish(): Promise<void> {
-    const sinks = [...this.sinks.values()];
+    const sinks = [...this.pipelines.values()].map((p) => p.sink);
     if (this.fatal) await Promise.all(sinks.map((sink) => sink.settleInFlight()));
     else await Promise.all(sinks.map((sink) => sink.drain()));
     await this.releaseStates();
   }
 
+  /** Only a complete run that finished cleanly can say who left the segment. */
+  private async handleDepartures(): Promise<void> {
+    const { store, log, dryRun } = this.options;
+    if (!store) return;
+    for (const { plan, opened } of this.pipelines.values()) {
+      if (!plan.completeSegment && !this.options.completeSegment) continue;
+      try {
+        const result = await handleDepartures({
+          plan, store, objectId: opened.objectId, log, dryRun: dryRun ?? false,
+          openWriter: (how) => opened.openRemovalWriter(how),
+        });
+        this.counts.departed(plan.origin, result.left);
+      } catch (error) {
+        this.stop(error);
+        return;
+      }
+    }
+  }
+
   private warnIgnoredColumns(): void {
-    for (const [plan, columns] of this.ignoredColumns) {
-      if (columns.size > 0) {
-        this.options.log.warn(`${plan.origin}: columns with no writable field of ${plan.object} were not sent: ${[...columns].sort().join(', ')}`);
+    for (const { plan, ignoredColumns } of this.pipelines.values()) {
+      if (ignoredColumns.size > 0) {
+        this.options.log.warn(`${plan.origin}: columns with no writable field of ${plan.object} were not sent: ${[...ignoredColumns].sort().join(', ')}`);
       }
     }
   }

@@ -17,12 +17,15 @@ const config = {
 
 async function syncLines(lines: string[], destination: MemoryDestination) {
   const plans = resolveStreamPlans(config);
-  const writers = new Map();
-  for (const plan of plans.plans) writers.set(plan, (await destination.open(plan)).writer);
+  const opened = new Map();
+  for (const plan of plans.plans) {
+    const { writer, objectId } = await destination.open(plan);
+    opened.set(plan, { writer, objectId, openRemovalWriter: async () => { throw new Error('not used'); } });
+  }
   const released: ReleasedState<StateMessage>[] = [];
   const silent = new Logger(new Writable({ write: (_c, _e, done) => done() }));
   const result = await runSync(readInput(Readable.from(lines.map((l) => `${l}\n`)), 'auto'), {
-    plans, writers, log: silent, releaseState: async (state) => void released.push(state),
+    plans, opened, log: silent, releaseState: async (state) => void released.push(state),
   });
   return { result, released };
 }

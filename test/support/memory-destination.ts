@@ -27,7 +27,7 @@ export interface MemoryBehaviour {
 
 export interface MemoryDump {
   records: Record<string, Record<string, Record<string, unknown>>>;
-  writes: { object: string; rows: number }[];
+  writes: { object: string; operation: string; rows: number }[];
 }
 
 function categorized(category: string, message: string): Error {
@@ -35,6 +35,7 @@ function categorized(category: string, message: string): Error {
 }
 
 export class MemoryDestination implements Destination {
+  readonly recordIdField = 'memory_id';
   readonly records: MemoryDump['records'] = {};
   readonly writes: MemoryDump['writes'] = [];
   private writeCalls = 0;
@@ -55,7 +56,7 @@ export class MemoryDestination implements Destination {
     const problems = (plan.fields ?? [])
       .filter((f) => !(f.destination in fields))
       .map((f) => ({ field: f.destination, message: `field "${f.destination}" does not exist on ${plan.object}` }));
-    return { writer: this.writer(plan, fields), problems };
+    return { writer: this.writer(plan, fields), objectId: `memory:${plan.object}`, problems };
   }
 
   async discover() {
@@ -81,7 +82,7 @@ export class MemoryDestination implements Destination {
         const call = ++this.writeCalls;
         if (this.behaviour.maxLatencyMs) await new Promise((r) => setTimeout(r, Math.random() * this.behaviour.maxLatencyMs!));
         if (this.behaviour.failOnWrite?.call === call) throw categorized(this.behaviour.failOnWrite.category, `write call ${call} failed`);
-        this.writes.push({ object: plan.object, rows: rows.length });
+        this.writes.push({ object: plan.object, operation: plan.operation, rows: rows.length });
         return rows.map((row) => this.apply(plan, store, row));
       },
     };
@@ -103,6 +104,11 @@ export class MemoryDestination implements Destination {
     const bad = Object.entries(row.values).find(([, v]) => v === this.behaviour.rejectValue);
     if (bad) return { status: 'rejected', code: 'INVALID_OPTION', field: bad[0], message: `${bad[1]} is not a valid option` };
     const exists = row.key in store;
+    if (plan.operation === 'archive') {
+      if (!exists) return { status: 'not_found' };
+      delete store[row.key];
+      return { status: 'removed', id: row.key };
+    }
     if (plan.operation === 'update' && !exists) return { status: 'not_found' };
     if (plan.operation === 'insert' && exists) return { status: 'skipped', code: 'exists', message: 'already there' };
     store[row.key] = { ...store[row.key], ...row.values };

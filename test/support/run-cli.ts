@@ -82,3 +82,18 @@ export function writeJson(dir: string, name: string, value: unknown): string {
 }
 
 export const byType = (messages: Record<string, any>[], type: string) => messages.filter((m) => m.type === type);
+
+/** The run summary table the CLI prints on stderr, as { target: { column: count } }. */
+export function summaryOf(stderr: string): Record<string, Record<string, number>> {
+  const lines = stderr.split('\n');
+  const headerAt = lines.findIndex((line) => /^object\s+received\s/.test(line));
+  if (headerAt < 0) throw new Error(`no run summary on stderr:\n${stderr}`);
+  const columns = lines[headerAt].trim().split(/\s+/).slice(1);
+  const table: Record<string, Record<string, number>> = {};
+  for (const line of lines.slice(headerAt + 1)) {
+    const cells = line.trim().split(/\s+/);
+    if (cells.length !== columns.length + 1 || !cells.slice(1).every((c) => /^\d+$/.test(c))) break;
+    table[cells[0]] = Object.fromEntries(columns.map((column, i) => [column, Number(cells[i + 1])]));
+  }
+  return table;
+}

@@ -12,6 +12,7 @@ import { HubSpotObjectWriter } from './writer.js';
 
 export class HubSpotDestination implements Destination {
   readonly api: HubSpotApi;
+  readonly recordIdField = RECORD_ID;
 
   constructor(config: HubSpotConfig, log: Logger) {
     this.api = new HubSpotApi(config, log);
@@ -28,7 +29,7 @@ export class HubSpotDestination implements Destination {
       return { problems: [{ message: `custom object "${plan.object}" does not exist in HubSpot${didYouMean(plan.object, names)}` }] };
     }
     const problems = [...this.fieldProblems(plan, object), ...this.matchProblems(plan, object)];
-    return { writer: new HubSpotObjectWriter(this.api, object, plan), problems };
+    return { writer: new HubSpotObjectWriter(this.api, object, plan), objectId: `hubspot:${object.fullyQualifiedName}`, problems };
   }
 
   async discover(): Promise<DestinationOperation[]> {

@@ -1,0 +1,68 @@
+// Decides, per row, what must be sent: nothing when every field matches what was last written
+// successfully, only the changed fields in update and upsert mode, the whole row in insert mode.
+// After the CRM confirms a write, records the new hashes; a rejected row keeps its old ones and so
+// is sent again next run.
+import type { StreamPlan } from '../config/stream-plan.js';
+import type { PendingWrite, RowOutcome, Values } from '../crm/destination.js';
+import type { StateStore, StoredRecord, WrittenRecord } from '../store/state-store.js';
+import { hashFields } from './hashing.js';
+
+export interface ChangeMemo {
+  hashes: Record<string, string>;
+  previous?: StoredRecord;
+}
+
+export type Decision =
+  | { send: false; memo: ChangeMemo }
+  | { send: true; values: Values; memo: ChangeMemo; changedFields: string[] };
+
+export class ChangeTracker {
+  constructor(
+    private readonly store: StateStore,
+    /** Identifies the CRM object across runs (portal or org + object). */
+    readonly objectId: string,
+    private readonly plan: StreamPlan,
+    private readonly fullResync: boolean,
+  ) {}
+
+  /** Classifies up to LOOKUP_CHUNK rows with one lookup, and marks their keys as seen this run. */
+  classify(rows: PendingWrite[]): Decision[] {
+    const keys = rows.map((row) => row.key);
+    const stored = this.store.lookup(this.objectId, keys);
+    this.store.markSeen(this.objectId, keys);
+    return rows.map((row) => this.decide(row, stored.get(row.key)));
+  }
+
+  /** Saves the rows the CRM confirmed; rows it did not confirm keep their previous state. */
+  confirm(rows: { write: PendingWrite; memo: ChangeMemo }[], outcomes: RowOutcome[]): void {
+    const written: WrittenRecord[] = [];
+    const removed: string[] = [];
+    rows.forEach(({ write, memo }, i) => {
+      const outcome = outcomes[i];
+      if (outcome.status === 'created' || outcome.status === 'updated' || outcome.status === 'unchanged') {
+        const crmId = outcome.id ?? memo.previous?.crmId ?? null;
+        written.push({ key: write.key, crmId, hashes: { ...memo.previous?.hashes, ...memo.hashes } });
+      } else if (outcome.status === 'removed') {
+        removed.push(write.key);
+      }
+    });
+    this.store.saveWrites(this.objectId, written);
+    if (removed.length > 0) this.store.forget(this.objectId, removed);
+  }
+
+  private decide(row: PendingWrite, previous: StoredRecord | undefined): Decision {
+    const hashes = hashFields(row.values);
+    const memo = { hashes, previous };
+    const all = Object.keys(row.values);
+    if (!previous || this.fullResync) return { send: true, values: row.values, memo, changedFields: all };
+    const changedFields = all.filter((name) => previous.hashes[name] !== hashes[name]);
+    if (changedFields.length === 0) return { send: false, memo };
+    if (this.plan.operation === 'insert') return { send: true, values: row.values, memo, changedFields };
+    // The key field travels with every update: the CRM module matches by it.
+    const keyField = this.plan.match.destination;
+    const values: Values = {};
+    for (const name of changedFields) values[name] = row.values[name];
+    if (keyField && keyField in row.values) values[keyField] = row.values[keyField];
+    return { send: true, values, memo, changedFields };
+  }
+}

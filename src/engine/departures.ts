@@ -1,0 +1,86 @@
+// Rows that left the segment: after a complete run (never an incremental one), keys written
+// before and absent now. ignore stops updating them; clear empties their mapped fields; archive
+// archives (HubSpot) or deletes (Salesforce) the record. Each is reported once; a failed clear or
+// archive is retried by the next complete run.
+import type { OnRemoval } from '../config/spec.js';
+import type { StreamPlan } from '../config/stream-plan.js';
+import type { ObjectWriter, PendingWrite } from '../crm/destination.js';
+import type { Logger } from '../protocol/log.js';
+import { LOOKUP_CHUNK, type StateStore, type StoredRecord } from '../store/state-store.js';
+
+export interface DepartureContext {
+  plan: StreamPlan;
+  store: StateStore;
+  objectId: string;
+  log: Logger;
+  dryRun: boolean;
+  /** A writer matching records by their CRM id, in update mode (clear) or archive mode. */
+  openWriter(how: Exclude<OnRemoval, 'ignore'>): Promise<ObjectWriter>;
+}
+
+export interface DepartureResult {
+  left: number;
+  handled: number;
+  failed: number;
+}
+
+export async function handleDepartures(context: DepartureContext): Promise<DepartureResult> {
+  const { plan, store, objectId } = context;
+  const result: DepartureResult = { left: 0, handled: 0, failed: 0 };
+  const how = plan.onRemoval;
+  const writer = how === 'ignore' || context.dryRun ? undefined : await context.openWriter(how);
+  const pageSize = writer?.maxBatchRows ?? LOOKUP_CHUNK;
+  for (let after = ''; ;) {
+    const page = store.departedPage(objectId, after, pageSize);
+    if (page.length === 0) break;
+    after = page[page.length - 1].key;
+    result.left += page.length;
+    if (context.dryRun) continue;
+    if (writer) {
+      await applyRemoval(context, writer, how as Exclude<OnRemoval, 'ignore'>, page, result);
+    } else {
+      store.markDeparted(objectId, page.map((record) => record.key));
+      result.handled += page.length;
+    }
+  }
+  if (result.left > 0) context.log.info(`${plan.origin}: ${result.left} record(s) left the segment; ${describe(how, context.dryRun, result)}`);
+  return result;
+}
+
+function describe(how: OnRemoval, dryRun: boolean, result: DepartureResult): string {
+  if (dryRun) return `they would be handled by on_removal "${how}"`;
+  if (how === 'ignore') return 'they are no longer updated';
+  return `${how === 'clear' ? 'cleared' : 'archived'} ${result.handled}, failed ${result.failed}`;
+}
+
+async function applyRemoval(context: DepartureContext, writer: ObjectWriter, how: 'clear' | 'archive', records: StoredRecord[], result: DepartureResult): Promise<void> {
+  const { store, objectId, plan, log } = context;
+  const pairs: { record: StoredRecord; row: PendingWrite }[] = [];
+  for (const record of records) {
+    if (record.crmId === null) continue;
+    const prepared = writer.prepare({ key: record.crmId, values: how === 'clear' ? clearedValues(record, plan) : {} });
+    if (prepared.ok) pairs.push({ record, row: { key: record.crmId, values: prepared.values } });
+  }
+  const outcomes = pairs.length > 0 ? await writer.write(pairs.map((pair) => pair.row)) : [];
+  const done: string[] = [];
+  outcomes.forEach((outcome, i) => {
+    const { record } = pairs[i];
+    if (['updated', 'removed', 'unchanged', 'not_found'].includes(outcome.status)) {
+      done.push(record.key);
+    } else {
+      result.failed += 1;
+      log.warn(`${plan.origin}: could not ${how} record ${record.crmId} (key ${record.key}): ${outcome.status === 'rejected' ? outcome.message : outcome.status}`);
+    }
+  });
+  result.handled += done.length;
+  if (how === 'archive') store.forget(objectId, done);
+  else store.markDeparted(objectId, done);
+}
+
+/** Every field this connector ever wrote for the record, emptied; the key field stays. */
+function clearedValues(record: StoredRecord, plan: StreamPlan): Record<string, null> {
+  const fields = plan.fields?.map((f) => f.destination) ?? Object.keys(record.hashes);
+  const values: Record<string, null> = {};
+  for (const field of fields) if (field !== plan.match.destination) values[field] = null;
+  return values;
+}

@@ -1,0 +1,25 @@
+// What the sync loop hands prepared rows to: the CRM batcher, optionally behind the change
+// filter, or the dry-run planner. All share this shape so the loop does not care which it has.
+import type { PendingWrite, Values } from '../crm/destination.js';
+import type { ChangeMemo } from './change-tracker.js';
+
+export interface SinkItem {
+  seq: number;
+  line: number;
+  data: Values;
+  write: PendingWrite;
+  /** Set by the change filter: what the store knew and the new hashes. */
+  memo?: ChangeMemo;
+  changedFields?: string[];
+}
+
+export interface RowSink {
+  /** Resolves once the row is queued; may wait for room (backpressure). */
+  add(item: SinkItem): Promise<void>;
+  /** Sends what has waited long enough, so a slow source still gets its states back. */
+  flushIfIdle(idleMs: number): void;
+  /** Sends everything and waits until all of it has settled. */
+  drain(): Promise<void>;
+  /** Waits for what is in flight without sending more (used when stopping). */
+  settleInFlight(): Promise<void>;
+}
