@@ -1,7 +1,7 @@
 // An in-memory CRM for testing the engine and the CLI without HTTP. Not a product feature: it
 // lives under test/ and is wired in only by test/support/memory-cli.ts. It imports nothing at run
 // time from src/ so Node can run it directly (type stripping) in a child process.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Destination, MappedRow, ObjectWriter, OpenedObject, PendingWrite, Prepared, RowOutcome } from '../../src/crm/destination.ts';
 import type { StreamPlan } from '../../src/config/stream-plan.ts';
 
@@ -21,13 +21,15 @@ export interface MemoryBehaviour {
   maxLatencyMs?: number;
   /** Records present before the run: object → key → values. */
   existing?: Record<string, Record<string, Record<string, unknown>>>;
-  /** Where the final store and the write log are dumped as JSON when the destination closes. */
+  /** Where the store and the write log are kept as JSON (after every write); a later run resumes from it. */
   dumpPath?: string;
+  /** Kill the process (SIGKILL) right after the CRM applied this write call: before the state store commits. */
+  crashAfterWrite?: number;
 }
 
 export interface MemoryDump {
   records: Record<string, Record<string, Record<string, unknown>>>;
-  writes: { object: string; operation: string; rows: number }[];
+  writes: { object: string; operation: string; rows: number; sent: Record<string, unknown>[] }[];
 }
 
 function categorized(category: string, message: string): Error {
@@ -43,7 +45,9 @@ export class MemoryDestination implements Destination {
 
   constructor(behaviour: MemoryBehaviour) {
     this.behaviour = behaviour;
-    for (const name of Object.keys(behaviour.objects)) this.records[name] = structuredClone(behaviour.existing?.[name] ?? {});
+    const saved = behaviour.dumpPath && existsSync(behaviour.dumpPath) ? (JSON.parse(readFileSync(behaviour.dumpPath, 'utf8')) as MemoryDump) : undefined;
+    for (const name of Object.keys(behaviour.objects)) this.records[name] = structuredClone(saved?.records[name] ?? behaviour.existing?.[name] ?? {});
+    if (saved) this.writes.push(...saved.writes);
   }
 
   async verifyAccess(): Promise<void> {
@@ -68,6 +72,10 @@ export class MemoryDestination implements Destination {
   }
 
   async close(): Promise<void> {
+    this.persist();
+  }
+
+  private persist(): void {
     if (this.behaviour.dumpPath) writeFileSync(this.behaviour.dumpPath, JSON.stringify({ records: this.records, writes: this.writes }));
   }
 
@@ -82,8 +90,11 @@ export class MemoryDestination implements Destination {
         const call = ++this.writeCalls;
         if (this.behaviour.maxLatencyMs) await new Promise((r) => setTimeout(r, Math.random() * this.behaviour.maxLatencyMs!));
         if (this.behaviour.failOnWrite?.call === call) throw categorized(this.behaviour.failOnWrite.category, `write call ${call} failed`);
-        this.writes.push({ object: plan.object, operation: plan.operation, rows: rows.length });
-        return rows.map((row) => this.apply(plan, store, row));
+        this.writes.push({ object: plan.object, operation: plan.operation, rows: rows.length, sent: rows.map((row) => row.values) });
+        const outcomes = rows.map((row) => this.apply(plan, store, row));
+        this.persist();
+        if (this.behaviour.crashAfterWrite === call) process.kill(process.pid, 'SIGKILL');
+        return outcomes;
       },
     };
   }
