@@ -13,6 +13,7 @@ export class ChangeFilter implements RowSink {
     private readonly tracker: ChangeTracker,
     private readonly next: RowSink,
     private readonly unchanged: (item: SinkItem) => void,
+    private readonly duplicate: (item: SinkItem) => void,
   ) {}
 
   async add(item: SinkItem): Promise<void> {
@@ -45,6 +46,10 @@ export class ChangeFilter implements RowSink {
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i];
       const decision = decisions[i];
+      if ('duplicate' in decision) {
+        this.duplicate(item);
+        continue;
+      }
       item.memo = decision.memo;
       if (!decision.send) {
         this.unchanged(item);

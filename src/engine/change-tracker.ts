@@ -13,6 +13,7 @@ export interface ChangeMemo {
 }
 
 export type Decision =
+  | { duplicate: true }
   | { send: false; memo: ChangeMemo }
   | { send: true; values: Values; memo: ChangeMemo; changedFields: string[] };
 
@@ -25,12 +26,22 @@ export class ChangeTracker {
     private readonly fullResync: boolean,
   ) {}
 
-  /** Classifies up to LOOKUP_CHUNK rows with one lookup, and marks their keys as seen this run. */
+  /**
+   * Classifies up to LOOKUP_CHUNK rows with one lookup and marks their keys as seen this run. A key
+   * this run has seen before is a duplicate: which of its rows is the truth is unknowable.
+   */
   classify(rows: PendingWrite[]): Decision[] {
     const keys = rows.map((row) => row.key);
     const stored = this.store.lookup(this.objectId, keys);
-    this.store.markSeen(this.objectId, keys);
-    return rows.map((row) => this.decide(row, stored.get(row.key)));
+    const seenNow = new Set<string>();
+    const decisions = rows.map((row): Decision => {
+      const previous = stored.get(row.key);
+      if (seenNow.has(row.key) || previous?.lastSeen === this.store.runId) return { duplicate: true };
+      seenNow.add(row.key);
+      return this.decide(row, previous?.written ? previous : undefined);
+    });
+    this.store.markSeen(this.objectId, [...seenNow]);
+    return decisions;
   }
 
   /** Saves the rows the CRM confirmed; rows it did not confirm keep their previous state. */

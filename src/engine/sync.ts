@@ -106,7 +106,11 @@ class SyncRun {
         failed: (items, error) => this.onWriteFailed(pipeline, items, error),
       });
     }
-    pipeline.sink = tracker ? new ChangeFilter(tracker, sink, (item) => this.settle(pipeline, item, 'unchanged')) : sink;
+    pipeline.sink = tracker
+      ? new ChangeFilter(tracker, sink, (item) => this.settle(pipeline, item, 'unchanged'), (item) => this.rejectItem(pipeline, item, {
+          code: 'duplicate_key', field: plan.match.source, message: `key "${item.write.key}" came earlier in this run; only its first row is written`,
+        }))
+      : sink;
     return pipeline;
   }
 

@@ -16,9 +16,14 @@ export type InputMessage =
   | { kind: 'ignored'; line: number; type: string }
   | { kind: 'invalid'; line: number; code: string; reason: string; stream?: string };
 
+/** No CRM takes a row this large (HubSpot: 65,536 characters a property); it is a broken export. */
+export const MAX_LINE_LENGTH = 16 * 1024 * 1024;
+/** Past this split2 drops the line rather than buffer it: a stream with no newline cannot exhaust memory. */
+const SPLIT_LIMIT = 256 * 1024 * 1024;
+
 export async function* readInput(input: Readable, format: InputFormat): AsyncGenerator<InputMessage> {
   let line = 0;
-  for await (const text of input.pipe(split2()) as AsyncIterable<string>) {
+  for await (const text of input.pipe(split2({ maxLength: SPLIT_LIMIT, skipOverflow: true } as split2.Options)) as AsyncIterable<string>) {
     line += 1;
     const clean = line === 1 ? text.replace(/^\uFEFF/, '') : text;
     if (clean.trim() === '') continue;
@@ -27,6 +32,13 @@ export async function* readInput(input: Readable, format: InputFormat): AsyncGen
 }
 
 export function classifyLine(text: string, line: number, format: InputFormat): InputMessage {
+  if (text.length > MAX_LINE_LENGTH) {
+    return { kind: 'invalid', line, code: 'line_too_long', reason: `the line holds ${text.length} characters, more than ${MAX_LINE_LENGTH}` };
+  }
+  // The decoder replaces bytes that are not UTF-8 with U+FFFD; a warehouse export never holds one on purpose.
+  if (text.includes('\uFFFD')) {
+    return { kind: 'invalid', line, code: 'invalid_utf8', reason: 'the line is not valid UTF-8' };
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -14,6 +14,13 @@ export interface StoredRecord {
   hashes: Record<string, string>;
 }
 
+export interface LookedUp extends StoredRecord {
+  /** The run that last saw the key in its input. */
+  lastSeen: number;
+  /** False for keys seen but never written successfully (rejected, not found). */
+  written: boolean;
+}
+
 export interface WrittenRecord {
   key: string;
   crmId: string | null;
@@ -45,9 +52,9 @@ export const LOOKUP_CHUNK = 500;
 export class StateStore {
   private readonly db: DatabaseSync;
   private readonly lookupStatements = new Map<number, StatementSync>();
-  private readonly seenStatements = new Map<number, StatementSync>();
   private readonly saveWritten: StatementSync;
   private readonly departedStatement: StatementSync;
+  private readonly markSeenStatement: StatementSync;
   readonly runId: number;
 
   constructor(path: string) {
@@ -63,6 +70,8 @@ export class StateStore {
       INSERT INTO records (object, key, crm_id, hashes, last_seen, last_written, left_at) VALUES (?, ?, ?, ?, ?, ?, NULL)
       ON CONFLICT (object, key) DO UPDATE SET crm_id = COALESCE(excluded.crm_id, crm_id), hashes = excluded.hashes,
         last_seen = excluded.last_seen, last_written = excluded.last_written, left_at = NULL`);
+    this.markSeenStatement = this.db.prepare(`INSERT INTO records (object, key, last_seen) VALUES (?, ?, ?)
+      ON CONFLICT (object, key) DO UPDATE SET last_seen = excluded.last_seen, left_at = NULL`);
     this.departedStatement = this.db.prepare(`SELECT key, crm_id, hashes FROM records
       WHERE object = ? AND last_seen < ? AND left_at IS NULL AND last_written IS NOT NULL AND key > ? ORDER BY key LIMIT ?`);
     const run = this.db.prepare('INSERT INTO runs (started_at) VALUES (?)').run(new Date().toISOString());
@@ -70,16 +79,20 @@ export class StateStore {
   }
 
   /** The stored records for these keys (at most LOOKUP_CHUNK keys). */
-  lookup(object: string, keys: string[]): Map<string, StoredRecord> {
+  lookup(object: string, keys: string[]): Map<string, LookedUp> {
     const rows = this.statementFor(this.lookupStatements, keys.length, (marks) =>
-      `SELECT key, crm_id, hashes FROM records WHERE object = ? AND key IN (${marks})`).all(object, ...keys) as { key: string; crm_id: string | null; hashes: string }[];
-    return new Map(rows.map((row) => [row.key, { key: row.key, crmId: row.crm_id, hashes: JSON.parse(row.hashes) }]));
+      `SELECT key, crm_id, hashes, last_seen, last_written FROM records WHERE object = ? AND key IN (${marks})`)
+      .all(object, ...keys) as { key: string; crm_id: string | null; hashes: string; last_seen: number; last_written: number | null }[];
+    return new Map(rows.map((row) => [row.key, {
+      key: row.key, crmId: row.crm_id, hashes: JSON.parse(row.hashes), lastSeen: row.last_seen, written: row.last_written !== null,
+    }]));
   }
 
-  /** Records that these keys are in this run's input, so they have not left the segment. */
+  /** Records that these keys are in this run's input: they have not left the segment, and a repeat is a duplicate. */
   markSeen(object: string, keys: string[]): void {
-    this.statementFor(this.seenStatements, keys.length, (marks) =>
-      `UPDATE records SET last_seen = ?, left_at = NULL WHERE object = ? AND key IN (${marks})`).run(this.runId, object, ...keys);
+    this.transaction(() => {
+      for (const key of keys) this.markSeenStatement.run(object, key, this.runId);
+    });
   }
 
   /** Saves what the CRM confirmed, in one transaction. */

@@ -159,3 +159,17 @@ describe('rows that left the segment', () => {
     expect(summaryOf(back.stderr)['objects[0]']).toMatchObject({ created: 2, unchanged: 4, left_segment: 0 });
   });
 });
+
+describe('a key twice in one run', () => {
+  it('writes the first row and rejects the later ones, even far apart', async () => {
+    const ws = workspace();
+    const input = [...rows(700), { invoice_id: 'INV-3', amount: -1, status: 'open', note: 'again' }, { invoice_id: 'NEW', amount: 1, status: 'open', note: '' }, { invoice_id: 'NEW', amount: 2, status: 'open', note: '' }];
+    const run = await ws.run(input);
+    expect(run.code, run.stderr).toBe(0);
+    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 703, created: 701, rejected: 2 });
+    expect(run.stderr).toContain('rejected line 701 (key INV-3): duplicate_key [invoice_id]');
+    expect(run.stderr).toContain('rejected line 703 (key NEW): duplicate_key [invoice_id]');
+    expect(ws.crm().records.invoices['INV-3'].amount).toBe(3);
+    expect(ws.crm().records.invoices.NEW.amount).toBe(1);
+  });
+});
