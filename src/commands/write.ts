@@ -4,13 +4,15 @@ import { loadConfig } from '../config/validate.js';
 import { loadCatalog, resolveStreamPlans, type StreamPlan } from '../config/stream-plan.js';
 import type { Config } from '../config/spec.js';
 import type { Destination, ObjectWriter } from '../crm/destination.js';
-import { StateStore } from '../store/state-store.js';
-import { DEFAULT_STATE_PATH, snapshotOf } from '../store/snapshot.js';
 import { asConnectorError, configError, failureTypeOf, type ConnectorError } from '../errors.js';
 import { readInput, type InputFormat } from '../protocol/input.js';
+import { RejectedRowsFile } from '../protocol/rejected-file.js';
 import type { ReleasedState } from '../engine/checkpoints.js';
-import { runSync, type OpenedPlan, type RejectedRecord, type StateMessage } from '../engine/sync.js';
+import { runSync, type OpenedPlan, type RejectedRecord, type StateMessage, type SyncResult } from '../engine/sync.js';
+import { StateStore } from '../store/state-store.js';
+import { DEFAULT_STATE_PATH, snapshotOf } from '../store/snapshot.js';
 import { protectSecrets, type CommandContext } from './context.js';
+import { buildReport, postWebhook, RejectionTally, rejectionWarning, writeReport, type RunReport } from './run-report.js';
 import { formatPlannedChanges, formatRunSummary } from './run-summary.js';
 
 export type OutputProtocol = 'airbyte' | 'singer';
@@ -23,6 +25,7 @@ export interface WriteArgs {
   dryRun?: boolean;
   fullResync?: boolean;
   complete?: boolean;
+  report?: string;
 }
 
 export const EXIT_FAILED = 1;
@@ -49,32 +52,61 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
   const opened = await openPlans(destination, resolved.plans);
   const dryRun = args.dryRun || config.dry_run === true;
   const store = config.change_detection === 'off' ? undefined : openStore(config, dryRun);
-  const started = Date.now();
+  const rejectedFile = config.rejected_records_path ? new RejectedRowsFile(config.rejected_records_path) : undefined;
+  const tally = new RejectionTally();
+  const log = rejectionLogger(context);
+  const started = new Date();
+  let result: SyncResult;
   try {
-    const result = await runSync(readInput(context.deps.stdin, args.inputFormat), {
+    result = await runSync(readInput(context.deps.stdin, args.inputFormat), {
       plans: resolved,
       opened,
       log: context.log,
       releaseState: (state) => emitState(context, args.output, state),
-      onRejected: rejectionLogger(context),
+      onRejected: (record) => {
+        tally.add(record);
+        rejectedFile?.write(record);
+        log(record);
+      },
       store,
       dryRun,
       fullResync: args.fullResync,
       completeSegment: args.complete || config.complete_segment === true,
     });
-    context.log.info(formatRunSummary(result.counts, Date.now() - started, dryRun));
-    if (dryRun) context.log.info(formatPlannedChanges(result.planned));
     store?.finishRun(result.fatal ? 'failed' : 'succeeded');
-    if (result.fatal) {
-      if (result.statesPending > 0) context.log.warn(`${result.statesPending} state message(s) held back: the records before them were not all committed`);
-      throw result.fatal;
-    }
   } finally {
     store?.close();
+    await rejectedFile?.close();
   }
+  const report = buildReport({ counts: result.counts, started, dryRun, tally, apiCalls: destination.requestCount(), error: result.fatal?.message });
+  context.log.info(formatRunSummary(result.counts, report.duration_ms, dryRun));
+  if (dryRun) context.log.info(formatPlannedChanges(result.planned));
+  if (rejectedFile && rejectedFile.count > 0) context.log.info(`${rejectedFile.count} rejected row(s) written to ${rejectedFile.path}`);
+  if (result.fatal) {
+    if (result.statesPending > 0) context.log.warn(`${result.statesPending} state message(s) held back: the records before them were not all committed`);
+    if (args.report) writeReport(args.report, report);
+    throw result.fatal;
+  }
+  await judgeWarnings(context, args, config, report);
 }
 
-/** A dry run must not change the store: it works on a private in-memory copy of nothing. */
+/** Above the rejection threshold the run fails after writing what it could, naming the top reasons. */
+async function judgeWarnings(context: CommandContext, args: WriteArgs, config: Config, report: RunReport): Promise<void> {
+  const warning = rejectionWarning(report, config);
+  if (warning) {
+    report.status = 'warning';
+    report.warning = warning;
+  }
+  if (args.report) writeReport(args.report, report);
+  if (!warning) return;
+  const webhook = config.warnings?.webhook_url;
+  if (webhook) {
+    await postWebhook(webhook, report, warning).catch((error: Error) => context.log.warn(`the warning webhook failed: ${error.message}`));
+  }
+  throw configError(warning, { code: 'too_many_rejections' });
+}
+
+/** A dry run must not change the store: it works on a copy. */
 function openStore(config: Config, dryRun: boolean): StateStore {
   const path = config.state?.path ?? DEFAULT_STATE_PATH;
   return new StateStore(dryRun ? snapshotOf(path) : path);

@@ -74,5 +74,7 @@ export interface Destination {
   open(plan: StreamPlan): Promise<OpenedObject>;
   /** Every object the connector can write, with its operations (Airbyte DESTINATION_CATALOG). */
   discover(): Promise<DestinationOperation[]>;
+  /** API requests made so far, for the run report. */
+  requestCount(): number;
   close(): Promise<void>;
 }

@@ -71,6 +71,10 @@ export class MemoryDestination implements Destination {
     }));
   }
 
+  requestCount(): number {
+    return this.writeCalls;
+  }
+
   async close(): Promise<void> {
     this.persist();
   }

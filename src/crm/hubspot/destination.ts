@@ -41,6 +41,10 @@ export class HubSpotDestination implements Destination {
     return operations;
   }
 
+  requestCount(): number {
+    return this.api.requestCount;
+  }
+
   async close(): Promise<void> {}
 
   private fieldProblems(plan: StreamPlan, object: HubSpotObject): Problem[] {
