@@ -1,15 +1,12 @@
 // Derives the TypeScript types of the config from spec.json, so the contract is written once.
 // `npm run gen` rewrites src/config/config.generated.ts; a test fails when it is stale.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { repoRoot } from './repo-root.ts';
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
 
-/** The repository root, whether this runs from scripts/ or compiled from dist/scripts/. */
-function findRoot(from: string): string {
-  return existsSync(join(from, 'spec.json')) && existsSync(join(from, 'tsconfig.json')) ? from : findRoot(dirname(from));
-}
-const root = findRoot(dirname(fileURLToPath(import.meta.url)));
+const root = repoRoot(import.meta.url);
 export const generatedTypesPath = `${root}/src/config/config.generated.ts`;
 
 export async function renderConfigTypes(): Promise<string> {
