@@ -8,7 +8,7 @@ import { asConnectorError, configError, failureTypeOf, type ConnectorError } fro
 import { readInput, type InputFormat } from '../protocol/input.js';
 import { RejectedRowsFile } from '../protocol/rejected-file.js';
 import type { ReleasedState } from '../engine/checkpoints.js';
-import { runSync, type OpenedPlan, type RejectedRecord, type StateMessage, type SyncResult } from '../engine/sync.js';
+import { runSync, type OpenedPlan, type Progress, type RejectedRecord, type StateMessage, type SyncResult } from '../engine/sync.js';
 import { StateStore } from '../store/state-store.js';
 import { DEFAULT_STATE_PATH, snapshotOf } from '../store/snapshot.js';
 import { protectSecrets, type CommandContext } from './context.js';
@@ -56,6 +56,12 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
   const tally = new RejectionTally();
   const log = rejectionLogger(context);
   const started = new Date();
+  const stop = new AbortController();
+  const onSigterm = () => {
+    context.log.warn('SIGTERM: finishing the batches in flight, then stopping');
+    stop.abort();
+  };
+  process.once('SIGTERM', onSigterm);
   let result: SyncResult;
   try {
     result = await runSync(readInput(context.deps.stdin, args.inputFormat), {
@@ -72,9 +78,14 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
       dryRun,
       fullResync: args.fullResync,
       completeSegment: args.complete || config.complete_segment === true,
+      stopSignal: stop.signal,
+      onProgress: progressReporter(context, args.output),
     });
     store?.finishRun(result.fatal ? 'failed' : 'succeeded');
   } finally {
+    process.removeListener('SIGTERM', onSigterm);
+    // Done reading, whatever the source still sends: an open stdin must not keep the process alive.
+    context.deps.stdin.destroy();
     store?.close();
     await rejectedFile?.close();
   }
@@ -158,6 +169,18 @@ async function emitState(context: CommandContext, output: OutputProtocol, state:
 /** The protocol defines the counts as doubles "with a decimal point for proper serialization". */
 function asDouble(count: number): unknown {
   return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(`${count}.0`);
+}
+
+/** A live line on a terminal; otherwise a LOG message (Airbyte) or a stderr line every few seconds. */
+function progressReporter(context: CommandContext, output: OutputProtocol): (progress: Progress) => void {
+  const terminal = (context.deps.stderr as { isTTY?: boolean }).isTTY === true;
+  return ({ read, settled, elapsedMs }) => {
+    const rate = elapsedMs > 0 ? Math.round((settled / elapsedMs) * 1000) : 0;
+    const text = `${read} rows read, ${settled} done, ${rate} rows/s`;
+    if (terminal) context.deps.stderr.write(`\r${text}   `);
+    else if (output === 'airbyte') void context.airbyte.emit({ type: 'LOG', log: { level: 'INFO', message: `crm-activate: ${text}` } });
+    else context.log.info(text);
+  };
 }
 
 const REJECTIONS_LOGGED = 20;

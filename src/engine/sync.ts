@@ -5,7 +5,8 @@ import type { InputMessage, Protocol } from '../protocol/input.js';
 import type { ResolvedPlans, StreamPlan } from '../config/stream-plan.js';
 import type { OnRemoval } from '../config/spec.js';
 import type { ObjectWriter, Rejection, RowOutcome, Values } from '../crm/destination.js';
-import { asConnectorError, bugError, type ConnectorError } from '../errors.js';
+import { asConnectorError, bugError, transientError, type ConnectorError } from '../errors.js';
+import { abortable } from '../protocol/abortable.js';
 import type { Logger } from '../protocol/log.js';
 import type { StateStore } from '../store/state-store.js';
 import { ChangeFilter } from './change-filter.js';
@@ -53,6 +54,17 @@ export interface SyncOptions {
   completeSegment?: boolean;
   /** A partial batch older than this goes out without waiting to fill. */
   idleFlushMs?: number;
+  /** Stops reading (SIGTERM): rows already read are written, their states go out, then the run ends. */
+  stopSignal?: AbortSignal;
+  /** Called every few seconds with the rows read and settled so far. */
+  onProgress?(progress: Progress): void;
+  progressIntervalMs?: number;
+}
+
+export interface Progress {
+  read: number;
+  settled: number;
+  elapsedMs: number;
 }
 
 export interface SyncResult {
@@ -87,6 +99,7 @@ class SyncRun {
   private readonly pipelines = new Map<StreamPlan, Pipeline>();
   private fatal?: ConnectorError;
   private releasing: Promise<void> = Promise.resolve();
+  private readonly startedAt = Date.now();
 
   constructor(private readonly options: SyncOptions) {
     for (const [plan, opened] of options.opened) this.pipelines.set(plan, this.pipeline(plan, opened));
@@ -116,19 +129,24 @@ class SyncRun {
 
   async run(input: AsyncIterable<InputMessage>): Promise<SyncResult> {
     const idleMs = this.options.idleFlushMs ?? 1000;
-    const timer = setInterval(() => this.pipelines.forEach((p) => p.sink.flushIfIdle(idleMs)), Math.max(50, idleMs / 2));
-    timer.unref();
+    const timers = [
+      setInterval(() => this.pipelines.forEach((p) => p.sink.flushIfIdle(idleMs)), Math.max(50, idleMs / 2)),
+      setInterval(() => this.reportProgress(), this.options.progressIntervalMs ?? 5000),
+    ];
+    timers.forEach((timer) => timer.unref());
+    const stopSignal = this.options.stopSignal;
     try {
-      for await (const message of input) {
+      for await (const message of stopSignal ? abortable(input, stopSignal) : input) {
         await this.handle(message);
         if (this.fatal) break;
       }
     } catch (error) {
       this.stop(error);
     } finally {
-      clearInterval(timer);
+      timers.forEach((timer) => clearInterval(timer));
     }
     await this.finish();
+    if (stopSignal?.aborted) this.stop(transientError('interrupted (SIGTERM): the rows already read were committed and their states emitted; rerun to continue', { code: 'interrupted' }));
     if (!this.fatal) await this.handleDepartures();
     this.warnIgnoredColumns();
     const planned = new Map([...this.pipelines.values()].filter((p) => p.planner).map((p) => [p.plan.origin, p.planner!.samples]));
@@ -248,6 +266,13 @@ class SyncRun {
     return this.releasing;
   }
 
+  private reportProgress(): void {
+    const total = this.counts.total();
+    const settled = total.received - this.checkpoints.unsettledCount;
+    this.options.onProgress?.({ read: total.received, settled, elapsedMs: Date.now() - this.startedAt });
+  }
+
+  /** Sends what was read (also when interrupted: it is bounded by the buffers), unless the run failed. */
   private async finish(): Promise<void> {
     const sinks = [...this.pipelines.values()].map((p) => p.sink);
     if (this.fatal) await Promise.all(sinks.map((sink) => sink.settleInFlight()));
