@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds, and runs a demo sync into the bundled HubSpot emulator.
+# Installs, builds and runs a demo. (Until the HubSpot emulator lands it prints the SPEC.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-node dist/scripts/demo.js
+node dist/src/main.js spec
