@@ -5,13 +5,21 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { configSchema, type Config } from './spec.js';
 import { didYouMean } from './closest-name.js';
 import { configError } from '../errors.js';
+import { mergeSettings, settingsFromEnvironment } from './environment.js';
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false });
 // Airbyte's UI annotations: meaningful to Airbyte, inert for validation.
 ajv.addVocabulary(['airbyte_secret', 'order', 'multiline']);
 const validateSchema = ajv.compile(configSchema);
 
-export function loadConfig(path: string): Config {
+/** The config file, completed by TARGET_CRM_ACTIVATE_* environment variables (Meltano); `ENV` reads only those. */
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const fromEnv = settingsFromEnvironment(env);
+  if (path === 'ENV') return validateConfig(fromEnv);
+  return validateConfig(mergeSettings(fromEnv, readConfigFile(path)));
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -24,7 +32,8 @@ export function loadConfig(path: string): Config {
   } catch (error) {
     throw configError(`the config file ${path} is not valid JSON: ${(error as Error).message}`);
   }
-  return validateConfig(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw configError(`the config file ${path} must hold a JSON object`);
+  return value as Record<string, unknown>;
 }
 
 export function validateConfig(value: unknown): Config {
