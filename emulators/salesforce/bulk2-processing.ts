@@ -1,0 +1,174 @@
+// What a Bulk API 2.0 ingest job does once its upload is complete: read the CSV strictly, map the
+// header to fields, write the rows in chunks of 200 (each row on its own: no all-or-none), and keep
+// the rows for the successful / failed / unprocessed result files.
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { prepareBatch, type WriteKind, type WriteResult, type WriteRow } from './dml.js';
+import { bulkErrorText } from './errors.js';
+import { coerceCsvValue, UNCHANGED } from './field-validation.js';
+import { type FieldMeta, findField, type ObjectMeta, type Org } from './org.js';
+
+export type BulkOperation = 'insert' | 'update' | 'upsert' | 'delete' | 'hardDelete';
+
+export const COLUMN_DELIMITERS: Record<string, string> = {
+  COMMA: ',',
+  TAB: '\t',
+  PIPE: '|',
+  SEMICOLON: ';',
+  CARET: '^',
+  BACKQUOTE: '`',
+};
+
+export const LINE_ENDINGS: Record<string, string> = { LF: '\n', CRLF: '\r\n' };
+
+const CHUNK_SIZE = 200;
+
+export interface JobSpec {
+  object: ObjectMeta;
+  operation: BulkOperation;
+  externalIdField?: FieldMeta;
+  lineEnding: string;
+  columnDelimiter: string;
+}
+
+export interface JobOutcome {
+  /** Set when the job as a whole failed; no row was written then. */
+  errorMessage?: string;
+  processed: number;
+  failed: number;
+  successfulCsv: string;
+  failedCsv: string;
+  unprocessedCsv: string;
+}
+
+/** Thrown while reading the upload: the job fails with this message. */
+class JobFailure extends Error {}
+
+function toCsv(rows: string[][]): string {
+  return stringify(rows.filter((row) => row.length > 0), { quoted: true, quoted_empty: true, record_delimiter: '\n' });
+}
+
+function checkLineEnding(csv: string, lineEnding: string): void {
+  const firstBreak = csv.indexOf('\n');
+  const usesCrlf = firstBreak > 0 && csv[firstBreak - 1] === '\r';
+  if (firstBreak >= 0 && usesCrlf !== (lineEnding === 'CRLF')) {
+    throw new JobFailure(`ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is ${lineEnding}`);
+  }
+}
+
+function readCsv(csv: string, spec: JobSpec): string[][] {
+  checkLineEnding(csv, spec.lineEnding);
+  try {
+    return parse(csv, {
+      delimiter: COLUMN_DELIMITERS[spec.columnDelimiter],
+      record_delimiter: LINE_ENDINGS[spec.lineEnding],
+      relax_quotes: false,
+      relax_column_count: false,
+    }) as string[][];
+  } catch (error) {
+    throw new JobFailure(`InvalidBatch : Failed to parse CSV. ${(error as Error).message}`);
+  }
+}
+
+function headerFields(header: string[], object: ObjectMeta): FieldMeta[] {
+  const seen = new Set<FieldMeta>();
+  return header.map((name) => {
+    const field = findField(object, name);
+    if (!field) throw new JobFailure(`InvalidBatch : Field name not found : ${name}`);
+    if (seen.has(field)) throw new JobFailure(`InvalidBatch : Duplicate field name: ${name}`);
+    seen.add(field);
+    return field;
+  });
+}
+
+/** Whether the Id column names the row's target rather than being a field the row sets. */
+function idIsTarget(spec: JobSpec): boolean {
+  return spec.operation !== 'upsert' || spec.externalIdField?.name === 'Id';
+}
+
+function toWriteRow(cells: string[], fields: FieldMeta[], spec: JobSpec): WriteRow {
+  const row: WriteRow = { values: new Map() };
+  fields.forEach((field, i) => {
+    const cell = cells[i];
+    if (field.name === 'Id') {
+      // In an upsert keyed on another field an Id column is ignored, as empty as jsforce sends it.
+      if (idIsTarget(spec) && cell !== '') row.id = cell;
+      return;
+    }
+    if (spec.operation === 'delete' || spec.operation === 'hardDelete') return;
+    const value = coerceCsvValue(field, cell);
+    if (value === UNCHANGED) return;
+    if (typeof value === 'object' && value !== null) row.error ??= value;
+    else row.values.set(field, value);
+  });
+  return row;
+}
+
+function writeKind(operation: BulkOperation): WriteKind {
+  return operation === 'hardDelete' ? 'delete' : operation;
+}
+
+function writeInChunks(org: Org, spec: JobSpec, rows: WriteRow[]): WriteResult[] {
+  const results: WriteResult[] = [];
+  for (let start = 0; start < rows.length; start += CHUNK_SIZE) {
+    const chunk = rows.slice(start, start + CHUNK_SIZE);
+    const options = { externalIdField: spec.externalIdField };
+    results.push(...prepareBatch(org, spec.object, writeKind(spec.operation), chunk, options).commit());
+  }
+  return results;
+}
+
+function createdFlag(spec: JobSpec, result: WriteResult): string {
+  if (spec.operation === 'insert') return 'true';
+  return String(result.created === true);
+}
+
+function noRowsWritten(header: string[], unprocessed: string[][]): JobOutcome {
+  return {
+    processed: 0,
+    failed: 0,
+    successfulCsv: toCsv([['sf__Id', 'sf__Created', ...header]]),
+    failedCsv: toCsv([['sf__Id', 'sf__Error', ...header]]),
+    unprocessedCsv: toCsv([header, ...unprocessed]),
+  };
+}
+
+/** Rows of an upload that was never processed (an aborted job); an unreadable upload has none. */
+export function unprocessedOutcome(csv: string | undefined, spec: JobSpec): JobOutcome {
+  try {
+    const [header = [], ...rows] = csv ? readCsv(csv, spec) : [];
+    return noRowsWritten(header, rows);
+  } catch {
+    return noRowsWritten([], []);
+  }
+}
+
+export function processUpload(org: Org, spec: JobSpec, csv: string | undefined): JobOutcome {
+  let header: string[] = [];
+  let rows: string[][] = [];
+  try {
+    [header = [], ...rows] = csv ? readCsv(csv, spec) : [];
+    const fields = headerFields(header, spec.object);
+    const results = writeInChunks(org, spec, rows.map((cells) => toWriteRow(cells, fields, spec)));
+    return summarize(spec, header, rows, results);
+  } catch (error) {
+    if (!(error instanceof JobFailure)) throw error;
+    return { ...noRowsWritten(header, rows), errorMessage: error.message };
+  }
+}
+
+function summarize(spec: JobSpec, header: string[], rows: string[][], results: WriteResult[]): JobOutcome {
+  const successful = [['sf__Id', 'sf__Created', ...header]];
+  const failed = [['sf__Id', 'sf__Error', ...header]];
+  results.forEach((result, i) => {
+    if (result.success) successful.push([result.id!, createdFlag(spec, result), ...rows[i]]);
+    else failed.push([result.id ?? '', bulkErrorText(result.errors), ...rows[i]]);
+  });
+  return {
+    processed: rows.length,
+    failed: failed.length - 1,
+    successfulCsv: toCsv(successful),
+    failedCsv: toCsv(failed),
+    unprocessedCsv: toCsv([header]),
+  };
+}

@@ -1,0 +1,117 @@
+// The describe answers (global and per object), shaped like Salesforce's so jsforce and the product
+// read them unchanged. Only attributes a client could act on carry real values.
+import type { FieldMeta, ObjectMeta } from './org.js';
+import type { FieldType } from './types.js';
+
+const SOAP_TYPES: Record<FieldType, string> = {
+  string: 'xsd:string',
+  textarea: 'xsd:string',
+  email: 'xsd:string',
+  phone: 'xsd:string',
+  url: 'xsd:string',
+  picklist: 'xsd:string',
+  multipicklist: 'xsd:string',
+  double: 'xsd:double',
+  currency: 'xsd:double',
+  percent: 'xsd:double',
+  int: 'xsd:int',
+  boolean: 'xsd:boolean',
+  date: 'xsd:date',
+  datetime: 'xsd:dateTime',
+  reference: 'tns:ID',
+  id: 'tns:ID',
+};
+
+function sobjectUrls(base: string, meta: ObjectMeta): Record<string, string> {
+  const root = `${base}/sobjects/${meta.name}`;
+  return { sobject: root, describe: `${root}/describe`, rowTemplate: `${root}/{ID}` };
+}
+
+/** The per-object entry of describeGlobal; also the object-level part of a full describe. */
+export function globalEntry(base: string, meta: ObjectMeta): Record<string, unknown> {
+  return {
+    activateable: false,
+    createable: meta.createable,
+    custom: meta.custom,
+    customSetting: false,
+    deletable: meta.deletable,
+    deprecatedAndHidden: false,
+    feedEnabled: false,
+    hasSubtypes: false,
+    isSubtype: false,
+    keyPrefix: meta.keyPrefix,
+    label: meta.label,
+    labelPlural: meta.labelPlural,
+    layoutable: true,
+    mergeable: false,
+    mruEnabled: true,
+    name: meta.name,
+    queryable: true,
+    replicateable: true,
+    retrieveable: true,
+    searchable: true,
+    triggerable: true,
+    undeletable: meta.deletable,
+    updateable: meta.updateable,
+    urls: sobjectUrls(base, meta),
+  };
+}
+
+function picklistEntries(field: FieldMeta): Record<string, unknown>[] {
+  return field.picklistValues.map((value) => ({ active: true, defaultValue: false, label: value, validFor: null, value }));
+}
+
+function isText(field: FieldMeta): boolean {
+  return ['string', 'textarea', 'email', 'phone', 'url', 'picklist', 'multipicklist', 'reference', 'id'].includes(field.type);
+}
+
+function describeField(field: FieldMeta): Record<string, unknown> {
+  return {
+    autoNumber: false,
+    byteLength: isText(field) ? field.length * 3 : 0,
+    calculated: field.calculated,
+    caseSensitive: false,
+    createable: field.createable,
+    custom: field.custom,
+    defaultValue: null,
+    defaultedOnCreate: field.defaultedOnCreate,
+    dependentPicklist: false,
+    digits: field.digits,
+    externalId: field.externalId,
+    filterable: true,
+    groupable: !['double', 'currency', 'percent', 'textarea'].includes(field.type),
+    htmlFormatted: false,
+    idLookup: field.idLookup,
+    label: field.label,
+    length: isText(field) ? field.length : 0,
+    name: field.name,
+    nameField: field.nameField,
+    nillable: field.nillable,
+    permissionable: field.custom && field.nillable,
+    picklistValues: picklistEntries(field),
+    precision: field.precision,
+    referenceTo: field.referenceTo,
+    relationshipName: null,
+    restrictedPicklist: field.restrictedPicklist,
+    scale: field.scale,
+    soapType: SOAP_TYPES[field.type],
+    sortable: field.type !== 'textarea' && field.type !== 'multipicklist',
+    type: field.type,
+    unique: field.unique,
+    updateable: field.updateable,
+  };
+}
+
+export function describeObject(base: string, meta: ObjectMeta): Record<string, unknown> {
+  return {
+    ...globalEntry(base, meta),
+    childRelationships: [],
+    fields: meta.fields.map(describeField),
+    recordTypeInfos: [],
+    supportedScopes: [{ label: 'All', name: 'everything' }],
+  };
+}
+
+export function describeGlobal(base: string, objects: ObjectMeta[]): Record<string, unknown> {
+  return { encoding: 'UTF-8', maxBatchSize: 200, sobjects: objects.map((meta) => globalEntry(base, meta)) };
+}

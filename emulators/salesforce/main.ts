@@ -1,0 +1,81 @@
+// CLI: node dist/emulators/salesforce/main.js --port 0 --objects FILE.json --client-id X --client-secret Y
+// Prints {"url": "..."} as one JSON line on stdout once listening; runs until SIGTERM or SIGINT.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startSalesforceEmulator } from './index.js';
+import type { CustomObjectDef, OAuthClient, SalesforceEmulatorOptions } from './types.js';
+
+const USAGE = `usage: main.js [--port N] [--objects FILE.json] [--client-id ID --client-secret SECRET]
+  [--refresh-token T] [--username U] [--public-key FILE.pem] [--api-version 62.0]
+  [--daily-api-limit N] [--bulk-delay-ms N]`;
+
+function readObjects(path: string | undefined): CustomObjectDef[] {
+  if (!path) return [];
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as CustomObjectDef[] | { objects: CustomObjectDef[] };
+  return Array.isArray(parsed) ? parsed : parsed.objects;
+}
+
+function optionalNumber(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value)) throw new Error(`not a number: ${text}`);
+  return value;
+}
+
+function readOptions(argv: string[]): SalesforceEmulatorOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      objects: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      'refresh-token': { type: 'string' },
+      username: { type: 'string' },
+      'public-key': { type: 'string' },
+      'api-version': { type: 'string' },
+      'daily-api-limit': { type: 'string' },
+      'bulk-delay-ms': { type: 'string' },
+    },
+  });
+  const clients: OAuthClient[] = [];
+  if (values['client-id'] && values['client-secret']) {
+    clients.push({
+      clientId: values['client-id'],
+      clientSecret: values['client-secret'],
+      refreshToken: values['refresh-token'],
+      username: values.username,
+      publicKeyPem: values['public-key'] ? readFileSync(values['public-key'], 'utf8') : undefined,
+    });
+  }
+  return {
+    port: optionalNumber(values.port),
+    apiVersion: values['api-version'],
+    clients,
+    objects: readObjects(values.objects),
+    dailyApiLimit: optionalNumber(values['daily-api-limit']),
+    bulkProcessingDelayMs: optionalNumber(values['bulk-delay-ms']),
+  };
+}
+
+async function main(): Promise<void> {
+  let options: SalesforceEmulatorOptions;
+  try {
+    options = readOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const emulator = await startSalesforceEmulator(defined);
+  process.stdout.write(`${JSON.stringify({ url: emulator.url })}\n`);
+  process.stderr.write(`salesforce emulator listening on ${emulator.url} (${options.objects?.length ?? 0} custom objects)\n`);
+  const stop = () => {
+    process.stderr.write('salesforce emulator stopping\n');
+    emulator.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+await main();

@@ -1,0 +1,249 @@
+// One org's state: object metadata (custom objects plus a few standard ones) and the stored records.
+// Names are matched without regard to case, as Salesforce does for objects and fields.
+import { customKeyPrefix, IdFactory, keyPrefixOf } from './ids.js';
+import type { CustomObjectDef, FieldDef, FieldType, SalesforceRecord } from './types.js';
+
+export interface FieldMeta {
+  name: string;
+  label: string;
+  type: FieldType;
+  length: number;
+  precision: number;
+  scale: number;
+  digits: number;
+  externalId: boolean;
+  unique: boolean;
+  idLookup: boolean;
+  nillable: boolean;
+  createable: boolean;
+  updateable: boolean;
+  calculated: boolean;
+  defaultedOnCreate: boolean;
+  picklistValues: string[];
+  restrictedPicklist: boolean;
+  referenceTo: string[];
+  custom: boolean;
+  nameField: boolean;
+}
+
+export interface ObjectMeta {
+  name: string;
+  label: string;
+  labelPlural: string;
+  keyPrefix: string;
+  custom: boolean;
+  createable: boolean;
+  updateable: boolean;
+  deletable: boolean;
+  fields: FieldMeta[];
+  fieldsByLowerName: Map<string, FieldMeta>;
+}
+
+const DEFAULT_LENGTH: Partial<Record<FieldType, number>> = {
+  string: 255,
+  textarea: 255,
+  email: 80,
+  phone: 40,
+  url: 255,
+  picklist: 255,
+  multipicklist: 4099,
+  reference: 18,
+  id: 18,
+};
+
+const DEFAULT_PRECISION: Partial<Record<FieldType, [number, number]>> = {
+  double: [18, 0],
+  currency: [18, 2],
+  percent: [18, 2],
+};
+
+function labelFromName(name: string): string {
+  return name.replace(/__c$/i, '').replace(/_/g, ' ');
+}
+
+function isReadOnlyType(def: FieldDef): boolean {
+  return def.type === 'id' || def.calculated === true;
+}
+
+/** Fills every describe attribute from the short definition, the way Setup would. */
+export function resolveField(def: FieldDef, custom: boolean): FieldMeta {
+  const readOnly = isReadOnlyType(def);
+  const required = def.required === true;
+  const [precision, scale] = DEFAULT_PRECISION[def.type] ?? [0, 0];
+  const checkbox = def.type === 'boolean';
+  return {
+    name: def.name,
+    label: def.label ?? labelFromName(def.name),
+    type: def.type,
+    length: def.length ?? DEFAULT_LENGTH[def.type] ?? 0,
+    precision: def.precision ?? precision,
+    scale: def.scale ?? scale,
+    digits: def.type === 'int' ? (def.precision ?? 9) : 0,
+    externalId: def.externalId ?? false,
+    unique: def.unique ?? false,
+    idLookup: def.idLookup ?? (def.externalId === true || def.type === 'id'),
+    // Checkboxes are never null: they default to false.
+    nillable: required ? false : (def.nillable ?? !checkbox),
+    createable: required ? true : (def.createable ?? !readOnly),
+    updateable: def.updateable ?? !readOnly,
+    calculated: def.calculated ?? false,
+    defaultedOnCreate: required ? false : (def.defaultedOnCreate ?? checkbox),
+    picklistValues: def.picklistValues ?? [],
+    restrictedPicklist: def.restrictedPicklist ?? false,
+    referenceTo: def.referenceTo ?? [],
+    custom,
+    nameField: def.name === 'Name',
+  };
+}
+
+const SYSTEM_FIELDS: FieldDef[] = [
+  { name: 'Id', label: 'Record ID', type: 'id', nillable: false, defaultedOnCreate: true },
+  { name: 'OwnerId', label: 'Owner ID', type: 'reference', referenceTo: ['User'], nillable: false, defaultedOnCreate: true },
+  { name: 'IsDeleted', label: 'Deleted', type: 'boolean', createable: false, updateable: false },
+  { name: 'CreatedDate', label: 'Created Date', type: 'datetime', nillable: false, createable: false, updateable: false, defaultedOnCreate: true },
+  { name: 'CreatedById', label: 'Created By ID', type: 'reference', referenceTo: ['User'], nillable: false, createable: false, updateable: false, defaultedOnCreate: true },
+  { name: 'LastModifiedDate', label: 'Last Modified Date', type: 'datetime', nillable: false, createable: false, updateable: false, defaultedOnCreate: true },
+  { name: 'LastModifiedById', label: 'Last Modified By ID', type: 'reference', referenceTo: ['User'], nillable: false, createable: false, updateable: false, defaultedOnCreate: true },
+  { name: 'SystemModstamp', label: 'System Modstamp', type: 'datetime', nillable: false, createable: false, updateable: false, defaultedOnCreate: true },
+];
+
+// A custom object's text Name: not nillable, yet optional on create because the API fills in the record id.
+const CUSTOM_NAME_FIELD: FieldDef = { name: 'Name', type: 'string', length: 80, nillable: false, defaultedOnCreate: true };
+
+interface StandardObjectDef extends CustomObjectDef {
+  keyPrefix: string;
+  readOnly?: boolean;
+}
+
+const STANDARD_OBJECTS: StandardObjectDef[] = [
+  {
+    name: 'Account',
+    keyPrefix: '001',
+    fields: [
+      { name: 'Name', label: 'Account Name', type: 'string', required: true },
+      { name: 'Website', type: 'url' },
+      { name: 'Phone', label: 'Account Phone', type: 'phone' },
+      { name: 'NumberOfEmployees', label: 'Employees', type: 'int', precision: 8 },
+      { name: 'AnnualRevenue', label: 'Annual Revenue', type: 'currency' },
+    ],
+  },
+  {
+    name: 'Contact',
+    keyPrefix: '003',
+    fields: [
+      { name: 'Name', label: 'Full Name', type: 'string', length: 121, createable: false, updateable: false },
+      { name: 'FirstName', label: 'First Name', type: 'string', length: 40 },
+      { name: 'LastName', label: 'Last Name', type: 'string', length: 80, required: true },
+      { name: 'Email', type: 'email' },
+      { name: 'AccountId', label: 'Account ID', type: 'reference', referenceTo: ['Account'] },
+    ],
+  },
+  {
+    name: 'User',
+    keyPrefix: '005',
+    readOnly: true,
+    fields: [
+      { name: 'Name', label: 'Full Name', type: 'string', length: 121, createable: false, updateable: false },
+      { name: 'Username', type: 'string', length: 80, createable: false, updateable: false },
+      { name: 'Email', type: 'email', createable: false, updateable: false },
+    ],
+  },
+];
+
+function pluralOf(label: string): string {
+  return label.endsWith('s') ? label : `${label}s`;
+}
+
+/** System fields first, then the definition's own; a definition may redefine a system field (not Id). */
+function mergeFields(def: CustomObjectDef, custom: boolean): FieldMeta[] {
+  const own = new Map(def.fields.map((f) => [f.name.toLowerCase(), f]));
+  const base = custom ? [SYSTEM_FIELDS[0], CUSTOM_NAME_FIELD, ...SYSTEM_FIELDS.slice(1)] : SYSTEM_FIELDS;
+  const merged = base.map((f) => (f.name === 'Id' ? f : (own.get(f.name.toLowerCase()) ?? f)));
+  const baseNames = new Set(base.map((f) => f.name.toLowerCase()));
+  const extra = def.fields.filter((f) => !baseNames.has(f.name.toLowerCase()));
+  return [...merged, ...extra].map((f) => resolveField(f, custom && f.name.endsWith('__c')));
+}
+
+function buildObject(def: CustomObjectDef, keyPrefix: string, custom: boolean, readOnly = false): ObjectMeta {
+  const fields = mergeFields(def, custom);
+  const label = def.label ?? labelFromName(def.name);
+  return {
+    name: def.name,
+    label,
+    labelPlural: pluralOf(label),
+    keyPrefix,
+    custom,
+    createable: !readOnly,
+    updateable: !readOnly,
+    deletable: !readOnly && def.deletable !== false,
+    fields,
+    fieldsByLowerName: new Map(fields.map((f) => [f.name.toLowerCase(), f])),
+  };
+}
+
+function validateDefinition(def: CustomObjectDef): void {
+  if (!/^[A-Za-z][A-Za-z0-9_]*__c$/.test(def.name)) {
+    throw new Error(`custom object name must be an API name ending in __c: ${def.name}`);
+  }
+}
+
+export class Org {
+  readonly orgId: string;
+  readonly userId: string;
+  readonly ids = new IdFactory();
+  private readonly objects = new Map<string, ObjectMeta>();
+  private readonly byKeyPrefix = new Map<string, ObjectMeta>();
+  private readonly store = new Map<string, Map<string, SalesforceRecord>>();
+  /** Ids of deleted records, with the object they belonged to: updates to them say ENTITY_IS_DELETED. */
+  private readonly deleted = new Map<string, string>();
+
+  constructor(customObjects: CustomObjectDef[]) {
+    for (const std of STANDARD_OBJECTS) this.register(buildObject(std, std.keyPrefix, false, std.readOnly));
+    customObjects.forEach((def, index) => {
+      validateDefinition(def);
+      this.register(buildObject(def, customKeyPrefix(index), true));
+    });
+    this.orgId = this.ids.next('00D');
+    this.userId = this.ids.next('005');
+  }
+
+  private register(meta: ObjectMeta): void {
+    this.objects.set(meta.name.toLowerCase(), meta);
+    this.byKeyPrefix.set(meta.keyPrefix, meta);
+    this.store.set(meta.name.toLowerCase(), new Map());
+  }
+
+  allObjects(): ObjectMeta[] {
+    return [...this.objects.values()];
+  }
+
+  findObject(name: string): ObjectMeta | undefined {
+    return this.objects.get(name.toLowerCase());
+  }
+
+  objectOfId(id: string): ObjectMeta | undefined {
+    return this.byKeyPrefix.get(keyPrefixOf(id));
+  }
+
+  table(meta: ObjectMeta): Map<string, SalesforceRecord> {
+    return this.store.get(meta.name.toLowerCase())!;
+  }
+
+  wasDeleted(id: string): boolean {
+    return this.deleted.has(id);
+  }
+
+  markDeleted(meta: ObjectMeta, id: string): void {
+    this.table(meta).delete(id);
+    this.deleted.set(id, meta.name);
+  }
+}
+
+export function findField(meta: ObjectMeta, name: string): FieldMeta | undefined {
+  return meta.fieldsByLowerName.get(name.toLowerCase());
+}
+
+/** Salesforce's timestamp form in REST answers: 2024-05-01T10:00:00.000+0000. */
+export function sfTimestamp(date: Date): string {
+  return date.toISOString().replace('Z', '+0000');
+}
