@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs, builds and runs a demo. (Until the HubSpot emulator lands it prints the SPEC.)
+# Installs what is needed, builds, and runs a demo sync into the bundled HubSpot emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-node dist/src/main.js spec
+node dist/scripts/demo.js

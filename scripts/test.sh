@@ -8,13 +8,16 @@ if ! source scripts/setup.sh; then
 fi
 report="$(mktemp -t crm-activate-vitest.XXXXXX.json)"
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@" || status=$?
+node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile="$report" "$@" || status=$?
 node -e '
+  // Failed tests, plus test files that failed without a failing test (an import or hook error).
   const fs = require("node:fs");
-  let r = {};
-  try { r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); } catch {}
+  let r;
+  try { r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); } catch { console.log("0 passed, 1 failed"); process.exit(0); }
+  const files = r.testResults ?? [];
+  const brokenFiles = files.filter((f) => f.status === "failed" && !(f.assertionResults ?? []).some((a) => a.status === "failed")).length;
   const passed = r.numPassedTests ?? 0;
-  const failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0) + (r.numTotalTests === undefined ? 1 : 0);
+  const failed = (r.numFailedTests ?? 0) + brokenFiles;
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' "$report"

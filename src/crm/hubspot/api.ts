@@ -75,8 +75,9 @@ export class HubSpotApi {
         const status = (error as { code?: unknown }).code;
         if (typeof status !== 'number') throw networkError({ method: 'GET', path: what, idempotent: true }, error);
         const { body, headers } = error as { body?: unknown; headers?: Record<string, string> };
-        this.raiseForStatus(status, parseMaybeJson(body), new Headers(headers ?? {}));
-        throw Object.assign(new Error(`HubSpot answered ${status} to ${what}`), { status, body: parseMaybeJson(body) });
+        const parsed = parseMaybeJson(body);
+        this.raiseForStatus(status, parsed, new Headers(headers ?? {}));
+        throw configError(`HubSpot answered ${status} to ${what}: ${errorText(parsed)}`, { code: `http_${status}` });
       }
     });
   }

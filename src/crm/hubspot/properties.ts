@@ -1,5 +1,6 @@
 // A HubSpot object as the connector needs it: its type id for the objects API and, per
 // property, the type, options, uniqueness and whether a value can be written to it.
+import { ConnectorError } from '../../errors.js';
 import type { HubSpotApi } from './api.js';
 
 export interface PropertyOption {
@@ -61,15 +62,16 @@ async function getSchema(api: HubSpotApi, wanted: string): Promise<RawSchema | u
   try {
     return (await api.typed(`schema ${wanted}`, (c) => c.crm.schemas.coreApi.getById(wanted))) as RawSchema;
   } catch (error) {
-    if ((error as { status?: number }).status === 404 || (error as { status?: number }).status === 400) return undefined;
+    // Not an id or fully qualified name HubSpot knows: the caller looks the name up in the list.
+    if (error instanceof ConnectorError && (error.code === 'http_404' || error.code === 'http_400')) return undefined;
     throw error;
   }
 }
 
 function matchesName(schema: RawSchema, wanted: string): boolean {
   const w = wanted.toLowerCase();
-  return [schema.name, schema.fullyQualifiedName, schema.labels?.singular, schema.labels?.plural]
-    .some((name) => name?.toLowerCase() === w);
+  // Labels are not unique in a portal, so only names identify an object.
+  return [schema.name, schema.fullyQualifiedName, schema.objectTypeId].some((name) => name?.toLowerCase() === w);
 }
 
 function toProperty(raw: any): HubSpotProperty {

@@ -1,0 +1,255 @@
+// A HubSpot CRM v3 emulator for one portal: a real HTTP server on 127.0.0.1 that the official
+// client talks to unchanged. Tests, the benchmark and the demo run the product against it.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { correlationId, HubSpotError, notFound, validationError } from './errors.js';
+import { batchArchive, batchRead, batchWrite, view } from './objects.js';
+import { Portal } from './portal.js';
+import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import type { Fault, ObjectSchemaEgg, RequestLogEntry, StoredProperty, StoredRecord, StoredSchema } from './types.js';
+
+export type { Fault, ObjectSchemaEgg, RequestLogEntry, StoredRecord, StoredSchema } from './types.js';
+
+export interface HubSpotEmulatorOptions {
+  port?: number;
+  portalId?: number;
+  accessTokens?: string[];
+  oauth?: { clientId: string; clientSecret: string; refreshToken: string; accessTokenTtlSeconds?: number };
+  rateLimit?: RateLimitOptions;
+  schemas?: ObjectSchemaEgg[];
+}
+
+export interface HubSpotEmulator {
+  url: string;
+  portalId: number;
+  requests: RequestLogEntry[];
+  clearRequests(): void;
+  records(objectType: string): StoredRecord[];
+  seedRecords(objectType: string, rows: Record<string, string>[]): StoredRecord[];
+  schema(objectType: string): StoredSchema | undefined;
+  expireAccessTokens(): void;
+  injectFaults(faults: Fault[]): void;
+  close(): Promise<void>;
+}
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Promise<HubSpotEmulator> {
+  const portal = new Portal(options.portalId ?? 12345678);
+  for (const egg of options.schemas ?? []) portal.createSchema(structuredClone(egg));
+  const staticTokens = new Set(options.accessTokens ?? ['pat-test-token']);
+  const issuedTokens = new Map<string, number>();
+  const limiter = new RateLimiter(options.rateLimit ?? { max: 100, intervalMs: 10_000 });
+  const requests: RequestLogEntry[] = [];
+  const faults: (Fault & { left: number })[] = [];
+
+  const server = createServer((req, res) => void handle(req, res));
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const raw = await readBody(req);
+    const entry: RequestLogEntry = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), body: parseBody(raw, req.headers['content-type']), status: 0, at: Date.now() };
+    requests.push(entry);
+    const fault = takeFault(entry);
+    if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.ms));
+    if (fault?.kind === 'reset-before') return void req.socket.destroy();
+    if (fault?.kind === 'status') return send(res, entry, faultReply(fault));
+    const reply = route(req, url, entry.body, raw);
+    if (fault?.kind === 'reset-after') return void req.socket.destroy();
+    send(res, entry, reply);
+  }
+
+  function route(req: IncomingMessage, url: URL, body: any, raw: string): Reply {
+    try {
+      if (url.pathname === '/oauth/v1/token' || url.pathname === '/oauth/v3/token') return token(req.method, body);
+      const auth = authenticate(req.headers.authorization);
+      const limit = limiter.check(auth);
+      if (!limit.ok) return rateLimited(limit.policyName, limit.headers);
+      if (raw !== '' && body === undefined) throw validationError('Invalid input JSON: the body is not JSON');
+      const reply = crm(req.method ?? 'GET', url, body);
+      return { ...reply, headers: { ...limit.headers, ...reply.headers } };
+    } catch (error) {
+      if (error instanceof HubSpotError) return { status: error.status, body: error.body(correlationId()) };
+      return { status: 500, body: { status: 'error', message: String(error), correlationId: correlationId(), category: 'INTERNAL_ERROR' } };
+    }
+  }
+
+  function authenticate(header: string | undefined): string {
+    const token = /^Bearer (.+)$/.exec(header ?? '')?.[1];
+    const expiresAt = token ? issuedTokens.get(token) : undefined;
+    if (token && (staticTokens.has(token) || (expiresAt !== undefined && expiresAt > Date.now()))) return token;
+    throw new HubSpotError(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview');
+  }
+
+  function token(method: string | undefined, body: Record<string, string> | undefined): Reply {
+    const oauth = options.oauth;
+    if (method !== 'POST') throw new HubSpotError(405, 'METHOD_NOT_ALLOWED', 'POST only');
+    const valid = oauth && body?.grant_type === 'refresh_token' && body.client_id === oauth.clientId && body.client_secret === oauth.clientSecret && body.refresh_token === oauth.refreshToken;
+    if (!valid) return { status: 400, body: { status: 'BAD_REFRESH_TOKEN', message: 'missing or invalid refresh token', correlationId: correlationId() } };
+    const ttl = oauth.accessTokenTtlSeconds ?? 1800;
+    const access = `emu-${randomBytes(12).toString('hex')}`;
+    issuedTokens.set(access, Date.now() + ttl * 1000);
+    return { status: 200, body: { token_type: 'bearer', access_token: access, refresh_token: oauth.refreshToken, expires_in: ttl, hub_id: portal.portalId, scopes: ['crm.objects.custom.read', 'crm.objects.custom.write', 'crm.schemas.custom.read'], token_use: 'access_token' } };
+  }
+
+  function crm(method: string, url: URL, body: any): Reply {
+    const parts = url.pathname.split('/').filter(Boolean);
+    const schemasAt = url.pathname.startsWith('/crm/v3/schemas') ? 3 : url.pathname.startsWith('/crm-object-schemas/v3/schemas') ? 3 : -1;
+    if (schemasAt > 0) return schemas(method, parts.slice(schemasAt), body);
+    if (parts[0] === 'crm' && parts[1] === 'v3' && parts[2] === 'properties' && parts[3]) return properties(method, requireSchema(parts[3]), parts[4]);
+    if (parts[0] === 'crm' && parts[1] === 'v3' && parts[2] === 'objects' && parts[3]) return objects(method, requireSchema(parts[3]), parts.slice(4), body, url.searchParams);
+    throw new HubSpotError(404, 'OBJECT_NOT_FOUND', `No route for ${method} ${url.pathname}`);
+  }
+
+  function schemas(method: string, rest: string[], body: any): Reply {
+    if (rest.length === 0 && method === 'GET') return { status: 200, body: { results: portal.allSchemas().map(schemaView) } };
+    if (rest.length === 0 && method === 'POST') return { status: 201, body: schemaView(portal.createSchema(body)) };
+    if (rest.length === 1 && method === 'GET') return { status: 200, body: schemaView(requireSchema(rest[0])) };
+    throw new HubSpotError(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here`);
+  }
+
+  function properties(method: string, schema: StoredSchema, name?: string): Reply {
+    if (method !== 'GET') throw new HubSpotError(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here`);
+    if (!name) return { status: 200, body: { results: [...schema.properties.values()].map(propertyView) } };
+    const property = schema.properties.get(name);
+    if (!property) throw notFound(`Unable to find property ${name}`);
+    return { status: 200, body: propertyView(property) };
+  }
+
+  function objects(method: string, schema: StoredSchema, rest: string[], body: any, query: URLSearchParams): Reply {
+    if (rest[0] === 'batch' && method === 'POST') {
+      switch (rest[1]) {
+        case 'create': case 'update': case 'upsert': return batchWrite(portal, schema, rest[1], body);
+        case 'read': return batchRead(portal, schema, body, query.get('archived') === 'true');
+        case 'archive': return batchArchive(portal, schema, body);
+      }
+    }
+    if (rest.length === 0 && method === 'GET') return list(schema, query);
+    if (rest.length === 1 && method === 'GET') {
+      const record = portal.recordsOf(schema).get(rest[0]);
+      if (!record || record.archived) throw notFound(`Object not found.  objectId are usually numeric.`);
+      return { status: 200, body: view(record) };
+    }
+    throw new HubSpotError(405, 'METHOD_NOT_ALLOWED', `${method} /${rest.join('/')} is not supported by the emulator`);
+  }
+
+  function list(schema: StoredSchema, query: URLSearchParams): Reply {
+    const limit = Math.min(Number(query.get('limit') ?? 10), 100);
+    const live = [...portal.recordsOf(schema).values()].filter((r) => !r.archived);
+    const start = Number(query.get('after') ?? 0);
+    const page = live.slice(start, start + limit).map((r) => view(r));
+    const next = start + limit < live.length ? { paging: { next: { after: String(start + limit) } } } : {};
+    return { status: 200, body: { results: page, ...next } };
+  }
+
+  function requireSchema(objectType: string): StoredSchema {
+    const schema = portal.schema(decodeURIComponent(objectType));
+    if (!schema) throw new HubSpotError(404, 'OBJECT_NOT_FOUND', `Unable to infer object type from: ${objectType}`);
+    return schema;
+  }
+
+  function schemaView(schema: StoredSchema) {
+    return {
+      id: schema.id, objectTypeId: schema.objectTypeId, fullyQualifiedName: schema.fullyQualifiedName, name: schema.name, labels: schema.labels,
+      properties: [...schema.properties.values()].map(propertyView), requiredProperties: schema.requiredProperties,
+      searchableProperties: schema.searchableProperties, secondaryDisplayProperties: schema.secondaryDisplayProperties,
+      primaryDisplayProperty: schema.primaryDisplayProperty, associations: [], archived: false,
+      createdAt: schema.createdAt, updatedAt: schema.updatedAt, description: schema.description,
+    };
+  }
+
+  function propertyView(property: StoredProperty) {
+    return {
+      name: property.name, label: property.label, type: property.type, fieldType: property.fieldType, description: property.description ?? '',
+      groupName: property.groupName, options: (property.options ?? []).map((o, i) => ({ label: o.label, value: o.value, displayOrder: o.displayOrder ?? i, hidden: o.hidden ?? false })),
+      calculated: property.calculated, externalOptions: false, hasUniqueValue: property.hasUniqueValue === true, hidden: false,
+      hubspotDefined: property.hubspotDefined, formField: !property.readOnlyValue, dataSensitivity: 'non_sensitive', archived: false,
+      createdAt: property.createdAt, updatedAt: property.createdAt,
+      modificationMetadata: { archivable: !property.hubspotDefined, readOnlyDefinition: property.hubspotDefined, readOnlyValue: property.readOnlyValue },
+      ...(property.calculationFormula ? { calculationFormula: property.calculationFormula } : {}),
+    };
+  }
+
+  function rateLimited(policyName: string, headers: Record<string, string>): Reply {
+    const message = `You have reached your ${policyName.toLowerCase()} limit.`;
+    return { status: 429, headers, body: { status: 'error', message, errorType: 'RATE_LIMIT', correlationId: correlationId(), policyName, requestId: randomBytes(16).toString('hex') } };
+  }
+
+  function faultReply(fault: Extract<Fault, { kind: 'status' }>): Reply {
+    if (fault.status === 429) {
+      const reply = rateLimited(fault.policyName ?? 'TEN_SECONDLY_ROLLING', {});
+      return fault.retryAfterSeconds !== undefined ? { ...reply, headers: { 'retry-after': String(fault.retryAfterSeconds) } } : reply;
+    }
+    return { status: fault.status, body: { status: 'error', message: 'internal error', correlationId: correlationId(), category: 'INTERNAL_ERROR' } };
+  }
+
+  function takeFault(entry: RequestLogEntry): Fault | undefined {
+    const index = faults.findIndex((f) => (!f.match?.method || f.match.method === entry.method) && (!f.match?.pathIncludes || entry.path.includes(f.match.pathIncludes)));
+    if (index < 0) return undefined;
+    const fault = faults[index];
+    fault.left -= 1;
+    if (fault.left <= 0) faults.splice(index, 1);
+    return fault;
+  }
+
+  function send(res: ServerResponse, entry: RequestLogEntry, reply: Reply): void {
+    entry.status = reply.status;
+    const headers: Record<string, string> = { 'x-hubspot-correlation-id': correlationId(), ...reply.headers };
+    if (reply.body === undefined) {
+      res.writeHead(reply.status, headers).end();
+      return;
+    }
+    res.writeHead(reply.status, { ...headers, 'content-type': 'application/json;charset=utf-8' }).end(JSON.stringify(reply.body));
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    portalId: portal.portalId,
+    requests,
+    clearRequests: () => void requests.splice(0),
+    records: (objectType) => {
+      const schema = portal.schema(objectType);
+      return schema ? [...portal.recordsOf(schema).values()].filter((r) => !r.archived) : [];
+    },
+    seedRecords: (objectType, rows) => {
+      const schema = portal.schema(objectType);
+      if (!schema) throw new Error(`no object ${objectType}`);
+      const reply = batchWrite(portal, schema, 'create', { inputs: rows.map((properties) => ({ properties })) });
+      if (reply.status !== 201) throw new Error(`seed refused: ${JSON.stringify(reply.body)}`);
+      return (reply.body as { results: { id: string }[] }).results.map((r) => portal.recordsOf(schema).get(r.id)!);
+    },
+    schema: (objectType) => portal.schema(objectType),
+    expireAccessTokens: () => issuedTokens.clear(),
+    injectFaults: (list) => faults.push(...list.map((f) => ({ ...f, left: f.times ?? 1 }))),
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => (data += chunk)).on('end', () => resolve(data)).on('error', reject);
+  });
+}
+
+function parseBody(raw: string, contentType: string | undefined): any {
+  if (raw === '') return undefined;
+  if ((contentType ?? '').includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw));
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}

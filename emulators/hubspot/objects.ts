@@ -1,0 +1,173 @@
+// The objects API's batch endpoints, applied to the portal with HubSpot's rules: 100 inputs at
+// most, per-input validation errors as a 207 (the valid inputs are applied), unique-value
+// conflicts as a whole-batch 409 (nothing applied), idProperty only for unique properties.
+import { HubSpotError, validationError } from './errors.js';
+import type { Portal } from './portal.js';
+import type { StoredRecord, StoredSchema } from './types.js';
+import { validateValue, type ValueProblem } from './values.js';
+
+export const BATCH_LIMIT = 100;
+type Body = Record<string, any>;
+interface Reply { status: number; body?: unknown }
+type Action = 'create' | 'update' | 'upsert';
+
+interface Planned {
+  index: number;
+  input: Body;
+  target?: StoredRecord;
+  properties: Record<string, string>;
+}
+
+export function batchWrite(portal: Portal, schema: StoredSchema, action: Action, body: Body): Reply {
+  const inputs = batchInputs(body);
+  const startedAt = new Date().toISOString();
+  const idProperty = action === 'create' ? undefined : checkIdProperty(portal, schema, body, inputs, action);
+  if (action !== 'create') refuseDuplicateIds(inputs);
+  const errors: unknown[] = [];
+  const planned: Planned[] = [];
+  inputs.forEach((input, index) => {
+    const problems: ValueProblem[] = [];
+    const properties = validProperties(schema, input.properties, problems);
+    if (problems.length > 0) return errors.push(validationFailure(input, problems));
+    const target = action === 'create' ? undefined : findTarget(portal, schema, String(input.id), idProperty);
+    if (action === 'update' && !target) return errors.push(notFoundFailure(input));
+    if (action === 'upsert' && !target) properties[idProperty!] = String(input.id);
+    planned.push({ index, input, target, properties });
+  });
+  refuseUniqueConflicts(portal, schema, planned);
+  const results = planned.map((p) => apply(portal, schema, action, p));
+  const ok = action === 'create' ? 201 : 200;
+  const completedAt = new Date().toISOString();
+  if (errors.length === 0) return { status: ok, body: { status: 'COMPLETE', results, startedAt, completedAt } };
+  return { status: 207, body: { status: 'COMPLETE', results, numErrors: errors.length, errors, startedAt, completedAt } };
+}
+
+export function batchRead(portal: Portal, schema: StoredSchema, body: Body, includeArchived: boolean): Reply {
+  const inputs = batchInputs(body, false);
+  if (!Array.isArray(body.properties) || !Array.isArray(body.propertiesWithHistory)) throw validationError('properties and propertiesWithHistory are required');
+  const idProperty = typeof body.idProperty === 'string' ? uniqueProperty(portal, schema, body.idProperty) : undefined;
+  const startedAt = new Date().toISOString();
+  const results: unknown[] = [];
+  const missing: string[] = [];
+  for (const input of inputs) {
+    const record = findTarget(portal, schema, String(input.id), idProperty, includeArchived);
+    if (record) results.push(view(record, body.properties));
+    else missing.push(String(input.id));
+  }
+  const completedAt = new Date().toISOString();
+  if (missing.length === 0) return { status: 200, body: { status: 'COMPLETE', results, startedAt, completedAt } };
+  const error = { status: 'error', category: 'OBJECT_NOT_FOUND', message: 'Could not get some CRM objects, they may be deleted or not exist. Check that ids are valid.', context: { ids: missing }, errors: [] };
+  return { status: 207, body: { status: 'COMPLETE', results, numErrors: 1, errors: [error], startedAt, completedAt } };
+}
+
+export function batchArchive(portal: Portal, schema: StoredSchema, body: Body): Reply {
+  for (const input of batchInputs(body, false)) {
+    const record = portal.recordsOf(schema).get(String(input.id));
+    if (record) record.archived = true;
+  }
+  return { status: 204 };
+}
+
+function batchInputs(body: Body, needsProperties = true): Body[] {
+  if (typeof body !== 'object' || body === null || !Array.isArray(body.inputs)) throw validationError('Invalid input JSON on line 1: inputs is required');
+  if (body.inputs.length === 0) throw validationError('inputs must not be empty');
+  if (body.inputs.length > BATCH_LIMIT) throw validationError(`Batch input size exceeded. Maximum inputs: ${BATCH_LIMIT}`, { context: { maxInputs: [String(BATCH_LIMIT)] } });
+  for (const input of body.inputs) {
+    if (typeof input !== 'object' || input === null) throw validationError('every input must be an object');
+    if (needsProperties && (typeof input.properties !== 'object' || input.properties === null || Array.isArray(input.properties))) throw validationError('every input needs properties');
+    if (!needsProperties && (input.id === undefined || input.id === null)) throw validationError('every input needs an id');
+  }
+  return body.inputs;
+}
+
+function checkIdProperty(portal: Portal, schema: StoredSchema, body: Body, inputs: Body[], action: Action): string | undefined {
+  const named = new Set(inputs.map((input) => input.idProperty).filter((p) => p !== undefined));
+  if (named.size > 1) throw validationError('all inputs must use the same idProperty');
+  const idProperty = [...named][0] as string | undefined;
+  if (action === 'upsert' && !idProperty) throw validationError('idProperty is required for upsert');
+  for (const input of inputs) if (input.id === undefined || input.id === null || input.id === '') throw validationError('every input needs an id');
+  return idProperty === undefined ? undefined : uniqueProperty(portal, schema, idProperty);
+}
+
+function uniqueProperty(portal: Portal, schema: StoredSchema, name: string): string {
+  const property = schema.properties.get(name);
+  if (!property?.hasUniqueValue) {
+    throw validationError(`Unable to perform update/upsert by non-unique ${schema.objectTypeId} property ${name} in portal ID ${portal.portalId}`);
+  }
+  return name;
+}
+
+function refuseDuplicateIds(inputs: Body[]): void {
+  const ids = inputs.map((input) => String(input.id));
+  const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (duplicate !== undefined) throw validationError(`Duplicate IDs found in batch input: [${duplicate}]. IDs must be unique`);
+}
+
+function validProperties(schema: StoredSchema, raw: Record<string, unknown>, problems: ValueProblem[]): Record<string, string> {
+  const properties: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    const checked = validateValue(schema.properties.get(name), name, value);
+    if ('problem' in checked) problems.push(checked.problem);
+    else properties[name] = checked.value;
+  }
+  return properties;
+}
+
+function findTarget(portal: Portal, schema: StoredSchema, id: string, idProperty?: string, includeArchived = false): StoredRecord | undefined {
+  if (idProperty) return portal.findByUnique(schema, idProperty, id);
+  const record = portal.recordsOf(schema).get(id);
+  return record && (includeArchived || !record.archived) ? record : undefined;
+}
+
+/** A unique value may belong to one live record: taken elsewhere or twice in the batch fails the whole batch. */
+function refuseUniqueConflicts(portal: Portal, schema: StoredSchema, planned: Planned[]): void {
+  const unique = [...schema.properties.values()].filter((p) => p.hasUniqueValue).map((p) => p.name);
+  for (const name of unique) {
+    const claimed = new Map<string, Planned>();
+    for (const entry of planned) {
+      const value = entry.properties[name];
+      if (value === undefined || value === '') continue;
+      const holder = portal.findByUnique(schema, name, value);
+      const sameBatch = claimed.get(value);
+      if ((holder && holder !== entry.target) || (sameBatch && sameBatch.target === undefined && entry.target === undefined) || (sameBatch && sameBatch !== entry)) {
+        const existing = holder ? ` Existing ID: ${holder.id}` : '';
+        throw new HubSpotError(409, 'CONFLICT', `A ${schema.name} with ${name} "${value}" already exists.${existing}`, { context: { objectWriteTraceId: [entry.input.objectWriteTraceId].filter(Boolean) } });
+      }
+      claimed.set(value, entry);
+    }
+  }
+}
+
+function apply(portal: Portal, schema: StoredSchema, action: Action, entry: Planned): Body {
+  const created = !entry.target;
+  const record = entry.target ?? portal.insert(schema, entry.properties);
+  if (!created) portal.update(record, entry.properties);
+  const result: Body = view(record);
+  if (entry.input.objectWriteTraceId !== undefined) result.objectWriteTraceId = entry.input.objectWriteTraceId;
+  if (action === 'upsert') result.new = created;
+  return result;
+}
+
+export function view(record: StoredRecord, properties?: string[]): Body {
+  const names = properties && properties.length > 0 ? [...properties, 'hs_object_id', 'hs_createdate', 'hs_lastmodifieddate'] : Object.keys(record.properties);
+  const shown: Record<string, string | null> = {};
+  for (const name of names) shown[name] = record.properties[name] ?? null;
+  return { id: record.id, properties: shown, createdAt: record.createdAt, updatedAt: record.updatedAt, archived: record.archived };
+}
+
+function validationFailure(input: Body, problems: ValueProblem[]): Body {
+  return {
+    status: 'error', category: 'VALIDATION_ERROR',
+    message: `Property values were not valid: ${JSON.stringify(problems)}`,
+    context: input.objectWriteTraceId !== undefined ? { objectWriteTraceId: [String(input.objectWriteTraceId)] } : {},
+    errors: [],
+  };
+}
+
+function notFoundFailure(input: Body): Body {
+  return {
+    status: 'error', category: 'OBJECT_NOT_FOUND', message: `Object ${input.id} not found`,
+    context: { ids: [String(input.id)], ...(input.objectWriteTraceId !== undefined ? { objectWriteTraceId: [String(input.objectWriteTraceId)] } : {}) },
+    errors: [],
+  };
+}

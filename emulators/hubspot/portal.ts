@@ -1,0 +1,110 @@
+// One HubSpot portal: its custom object schemas, their properties and records, and the unique
+// values that must not repeat.
+import { validationError, HubSpotError } from './errors.js';
+import type { ObjectSchemaEgg, PropertyDef, StoredProperty, StoredRecord, StoredSchema } from './types.js';
+
+const VALID_FIELD_TYPES: Record<string, string[]> = {
+  bool: ['booleancheckbox', 'calculation_equation'],
+  enumeration: ['booleancheckbox', 'checkbox', 'radio', 'select', 'calculation_equation'],
+  date: ['date'],
+  datetime: ['date'],
+  string: ['text', 'textarea', 'file', 'calculation_equation', 'html'],
+  number: ['number', 'calculation_equation'],
+  phone_number: ['phonenumber'],
+};
+
+const SYSTEM_PROPERTIES: PropertyDef[] = [
+  { name: 'hs_object_id', label: 'Record ID', type: 'number', fieldType: 'number', readOnlyValue: true },
+  { name: 'hs_createdate', label: 'Object create date/time', type: 'datetime', fieldType: 'date', readOnlyValue: true },
+  { name: 'hs_lastmodifieddate', label: 'Object last modified date/time', type: 'datetime', fieldType: 'date', readOnlyValue: true },
+];
+
+export class Portal {
+  private readonly schemas = new Map<string, StoredSchema>();
+  private readonly records = new Map<string, Map<string, StoredRecord>>();
+  private nextTypeNumber = 1_000_001;
+  private nextRecordId = 18_000_000_001;
+
+  constructor(readonly portalId: number) {}
+
+  createSchema(egg: ObjectSchemaEgg): StoredSchema {
+    if (!egg || typeof egg.name !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(egg.name)) throw validationError('name must start with a letter and hold only letters, digits and underscores');
+    if (!egg.labels?.singular || !egg.labels?.plural) throw validationError('labels.singular and labels.plural are required');
+    if (!Array.isArray(egg.properties) || !Array.isArray(egg.requiredProperties) || !Array.isArray(egg.associatedObjects)) {
+      throw validationError('properties, requiredProperties and associatedObjects are required');
+    }
+    if ([...this.schemas.values()].some((s) => s.name === egg.name)) throw new HubSpotError(409, 'CONFLICT', `An object type with name ${egg.name} already exists`);
+    const now = new Date().toISOString();
+    const properties = new Map<string, StoredProperty>();
+    for (const def of [...SYSTEM_PROPERTIES, ...egg.properties]) {
+      if (properties.has(def.name)) throw validationError(`Property ${def.name} is defined twice`);
+      properties.set(def.name, this.property(def, SYSTEM_PROPERTIES.includes(def), now));
+    }
+    for (const name of [...egg.requiredProperties, ...(egg.primaryDisplayProperty ? [egg.primaryDisplayProperty] : [])]) {
+      if (!properties.has(name)) throw validationError(`Property ${name} is required or displayed but not defined`);
+    }
+    const number = this.nextTypeNumber++;
+    const schema: StoredSchema = {
+      id: String(number), objectTypeId: `2-${number}`, fullyQualifiedName: `p${this.portalId}_${egg.name}`, name: egg.name, labels: egg.labels,
+      properties, requiredProperties: egg.requiredProperties, searchableProperties: egg.searchableProperties ?? [],
+      secondaryDisplayProperties: egg.secondaryDisplayProperties ?? [], primaryDisplayProperty: egg.primaryDisplayProperty,
+      description: egg.description, createdAt: now, updatedAt: now,
+    };
+    this.schemas.set(schema.objectTypeId, schema);
+    this.records.set(schema.objectTypeId, new Map());
+    return schema;
+  }
+
+  private property(def: PropertyDef, system: boolean, now: string): StoredProperty {
+    if (!def.name || !def.label || !def.type || !def.fieldType) throw validationError('a property needs name, label, type and fieldType');
+    if (!VALID_FIELD_TYPES[def.type]?.includes(def.fieldType)) throw validationError(`fieldType ${def.fieldType} is not valid for type ${def.type}`);
+    if (def.type === 'enumeration' && def.fieldType !== 'calculation_equation' && !(def.options?.length)) throw validationError(`enumeration property ${def.name} needs options`);
+    const calculated = def.fieldType === 'calculation_equation';
+    return { ...def, groupName: def.groupName ?? 'information', hubspotDefined: system, calculated, readOnlyValue: def.readOnlyValue === true || calculated, createdAt: now };
+  }
+
+  /** By objectTypeId (2-…), fully qualified name (p<portal>_name) or name. */
+  schema(objectType: string): StoredSchema | undefined {
+    const direct = this.schemas.get(objectType);
+    if (direct) return direct;
+    const lower = objectType.toLowerCase();
+    return [...this.schemas.values()].find((s) => s.fullyQualifiedName.toLowerCase() === lower || s.name.toLowerCase() === lower);
+  }
+
+  allSchemas(): StoredSchema[] {
+    return [...this.schemas.values()];
+  }
+
+  recordsOf(schema: StoredSchema): Map<string, StoredRecord> {
+    return this.records.get(schema.objectTypeId)!;
+  }
+
+  newRecordId(): string {
+    return String(this.nextRecordId++);
+  }
+
+  /** The live record holding this value of a unique property, if any. */
+  findByUnique(schema: StoredSchema, property: string, value: string): StoredRecord | undefined {
+    for (const record of this.recordsOf(schema).values()) {
+      if (!record.archived && record.properties[property] === value) return record;
+    }
+    return undefined;
+  }
+
+  insert(schema: StoredSchema, properties: Record<string, string>): StoredRecord {
+    const id = this.newRecordId();
+    const now = new Date().toISOString();
+    const record: StoredRecord = {
+      id, createdAt: now, updatedAt: now, archived: false,
+      properties: { ...properties, hs_object_id: id, hs_createdate: now, hs_lastmodifieddate: now },
+    };
+    this.recordsOf(schema).set(id, record);
+    return record;
+  }
+
+  update(record: StoredRecord, properties: Record<string, string>): void {
+    const now = new Date().toISOString();
+    Object.assign(record.properties, properties, { hs_lastmodifieddate: now });
+    record.updatedAt = now;
+  }
+}

@@ -1,0 +1,82 @@
+// The shapes the HubSpot emulator takes and keeps: schema eggs as POST /crm/v3/schemas accepts
+// them, and stored records as the objects API returns them.
+
+export interface OptionDef {
+  label: string;
+  value: string;
+  displayOrder?: number;
+  hidden?: boolean;
+  description?: string;
+}
+
+export interface PropertyDef {
+  name: string;
+  label: string;
+  type: string;
+  fieldType: string;
+  groupName?: string;
+  description?: string;
+  options?: OptionDef[];
+  hasUniqueValue?: boolean;
+  calculationFormula?: string;
+  /** Emulator-only: a property whose value only HubSpot sets. */
+  readOnlyValue?: boolean;
+}
+
+export interface ObjectSchemaEgg {
+  name: string;
+  labels: { singular: string; plural: string };
+  properties: PropertyDef[];
+  requiredProperties: string[];
+  associatedObjects: string[];
+  primaryDisplayProperty?: string;
+  secondaryDisplayProperties?: string[];
+  searchableProperties?: string[];
+  description?: string;
+}
+
+export interface StoredProperty extends PropertyDef {
+  hubspotDefined: boolean;
+  calculated: boolean;
+  readOnlyValue: boolean;
+  createdAt: string;
+}
+
+export interface StoredSchema {
+  id: string;
+  objectTypeId: string;
+  fullyQualifiedName: string;
+  name: string;
+  labels: { singular: string; plural: string };
+  properties: Map<string, StoredProperty>;
+  requiredProperties: string[];
+  searchableProperties: string[];
+  secondaryDisplayProperties: string[];
+  primaryDisplayProperty?: string;
+  description?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface StoredRecord {
+  id: string;
+  properties: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+  archived: boolean;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: any;
+  status: number;
+  at: number;
+}
+
+export type Fault = { match?: { method?: string; pathIncludes?: string }; times?: number } & (
+  | { kind: 'status'; status: 429 | 500 | 502 | 503 | 504; retryAfterSeconds?: number; policyName?: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY' }
+  | { kind: 'reset-before' }
+  | { kind: 'reset-after' }
+  | { kind: 'latency'; ms: number });
