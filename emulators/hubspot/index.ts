@@ -3,11 +3,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { correlationId, HubSpotError, notFound, validationError } from './errors.js';
-import { batchArchive, batchRead, batchWrite, view } from './objects.js';
+import { correlationId, HubSpotError, validationError } from './errors.js';
+import { batchArchive, batchRead, batchWrite } from './objects.js';
 import { Portal } from './portal.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
-import type { Fault, ObjectSchemaEgg, RequestLogEntry, StoredProperty, StoredRecord, StoredSchema } from './types.js';
+import { archiveRecord, createRecord, listRecords, readRecord, updateRecord } from './records.js';
+import { propertiesRoute, schemasRoute } from './schemas.js';
+import { search } from './search.js';
+import type { Fault, ObjectSchemaEgg, Reply, RequestLogEntry, StoredRecord, StoredSchema } from './types.js';
 
 export type { Fault, ObjectSchemaEgg, RequestLogEntry, StoredRecord, StoredSchema } from './types.js';
 
@@ -27,16 +30,12 @@ export interface HubSpotEmulator {
   clearRequests(): void;
   records(objectType: string): StoredRecord[];
   seedRecords(objectType: string, rows: Record<string, string>[]): StoredRecord[];
+  /** HubSpot's merge: `mergedId` disappears and now answers for `primaryId`. */
+  mergeRecords(objectType: string, primaryId: string, mergedId: string): void;
   schema(objectType: string): StoredSchema | undefined;
   expireAccessTokens(): void;
   injectFaults(faults: Fault[]): void;
   close(): Promise<void>;
-}
-
-interface Reply {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
 }
 
 export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Promise<HubSpotEmulator> {
@@ -49,6 +48,8 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
   const faults: (Fault & { left: number })[] = [];
 
   const server = createServer((req, res) => void handle(req, res));
+  let apiRootUrl = '';
+  const apiRoot = () => apiRootUrl;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -72,7 +73,9 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
       if (!limit.ok) return rateLimited(limit.policyName, limit.headers);
       if (raw !== '' && body === undefined) throw validationError('Invalid input JSON: the body is not JSON');
       const reply = crm(req.method ?? 'GET', url, body);
-      return { ...reply, headers: { ...limit.headers, ...reply.headers } };
+      // Search answers carry no rate-limit headers (as recorded): it has a budget of its own.
+      const limitHeaders = url.pathname.endsWith('/search') ? {} : limit.headers;
+      return { ...reply, headers: { ...limitHeaders, ...reply.headers } };
     } catch (error) {
       if (error instanceof HubSpotError) return { status: error.status, body: error.body(correlationId()) };
       return { status: 500, body: { status: 'error', message: String(error), correlationId: correlationId(), category: 'INTERNAL_ERROR' } };
@@ -99,26 +102,11 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
 
   function crm(method: string, url: URL, body: any): Reply {
     const parts = url.pathname.split('/').filter(Boolean);
-    const schemasAt = url.pathname.startsWith('/crm/v3/schemas') ? 3 : url.pathname.startsWith('/crm-object-schemas/v3/schemas') ? 3 : -1;
-    if (schemasAt > 0) return schemas(method, parts.slice(schemasAt), body);
-    if (parts[0] === 'crm' && parts[1] === 'v3' && parts[2] === 'properties' && parts[3]) return properties(method, requireSchema(parts[3]), parts[4]);
+    if (url.pathname.startsWith('/crm/v3/schemas')) return schemasRoute(portal, method, parts.slice(3), body);
+    if (url.pathname.startsWith('/crm-object-schemas/v3/schemas')) return schemasRoute(portal, method, parts.slice(3), body);
+    if (parts[0] === 'crm' && parts[1] === 'v3' && parts[2] === 'properties' && parts[3]) return propertiesRoute(method, requireSchema(parts[3]), parts[4]);
     if (parts[0] === 'crm' && parts[1] === 'v3' && parts[2] === 'objects' && parts[3]) return objects(method, requireSchema(parts[3]), parts.slice(4), body, url.searchParams);
     throw new HubSpotError(404, 'OBJECT_NOT_FOUND', `No route for ${method} ${url.pathname}`);
-  }
-
-  function schemas(method: string, rest: string[], body: any): Reply {
-    if (rest.length === 0 && method === 'GET') return { status: 200, body: { results: portal.allSchemas().map(schemaView) } };
-    if (rest.length === 0 && method === 'POST') return { status: 201, body: schemaView(portal.createSchema(body)) };
-    if (rest.length === 1 && method === 'GET') return { status: 200, body: schemaView(requireSchema(rest[0])) };
-    throw new HubSpotError(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here`);
-  }
-
-  function properties(method: string, schema: StoredSchema, name?: string): Reply {
-    if (method !== 'GET') throw new HubSpotError(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here`);
-    if (!name) return { status: 200, body: { results: [...schema.properties.values()].map(propertyView) } };
-    const property = schema.properties.get(name);
-    if (!property) throw notFound(`Unable to find property ${name}`);
-    return { status: 200, body: propertyView(property) };
   }
 
   function objects(method: string, schema: StoredSchema, rest: string[], body: any, query: URLSearchParams): Reply {
@@ -129,50 +117,19 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
         case 'archive': return batchArchive(portal, schema, body);
       }
     }
-    if (rest.length === 0 && method === 'GET') return list(schema, query);
-    if (rest.length === 1 && method === 'GET') {
-      const record = portal.recordsOf(schema).get(rest[0]);
-      if (!record || record.archived) throw notFound(`Object not found.  objectId are usually numeric.`);
-      return { status: 200, body: view(record) };
-    }
+    if (rest.length === 1 && rest[0] === 'search' && method === 'POST') return search(portal, schema, body);
+    if (rest.length === 0 && method === 'GET') return listRecords(portal, schema, query);
+    if (rest.length === 0 && method === 'POST') return createRecord(portal, schema, body, apiRoot());
+    if (rest.length === 1 && method === 'GET') return readRecord(portal, schema, rest[0], query);
+    if (rest.length === 1 && method === 'PATCH') return updateRecord(portal, schema, rest[0], body, query);
+    if (rest.length === 1 && method === 'DELETE') return archiveRecord(portal, schema, rest[0]);
     throw new HubSpotError(405, 'METHOD_NOT_ALLOWED', `${method} /${rest.join('/')} is not supported by the emulator`);
   }
 
-  function list(schema: StoredSchema, query: URLSearchParams): Reply {
-    const limit = Math.min(Number(query.get('limit') ?? 10), 100);
-    const live = [...portal.recordsOf(schema).values()].filter((r) => !r.archived);
-    const start = Number(query.get('after') ?? 0);
-    const page = live.slice(start, start + limit).map((r) => view(r));
-    const next = start + limit < live.length ? { paging: { next: { after: String(start + limit) } } } : {};
-    return { status: 200, body: { results: page, ...next } };
-  }
-
   function requireSchema(objectType: string): StoredSchema {
-    const schema = portal.schema(decodeURIComponent(objectType));
-    if (!schema) throw new HubSpotError(404, 'OBJECT_NOT_FOUND', `Unable to infer object type from: ${objectType}`);
+    const schema = portal.schemaForApi(decodeURIComponent(objectType));
+    if (!schema) throw new HubSpotError(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${objectType}`);
     return schema;
-  }
-
-  function schemaView(schema: StoredSchema) {
-    return {
-      id: schema.id, objectTypeId: schema.objectTypeId, fullyQualifiedName: schema.fullyQualifiedName, name: schema.name, labels: schema.labels,
-      properties: [...schema.properties.values()].map(propertyView), requiredProperties: schema.requiredProperties,
-      searchableProperties: schema.searchableProperties, secondaryDisplayProperties: schema.secondaryDisplayProperties,
-      primaryDisplayProperty: schema.primaryDisplayProperty, associations: [], archived: false,
-      createdAt: schema.createdAt, updatedAt: schema.updatedAt, description: schema.description,
-    };
-  }
-
-  function propertyView(property: StoredProperty) {
-    return {
-      name: property.name, label: property.label, type: property.type, fieldType: property.fieldType, description: property.description ?? '',
-      groupName: property.groupName, options: (property.options ?? []).map((o, i) => ({ label: o.label, value: o.value, displayOrder: o.displayOrder ?? i, hidden: o.hidden ?? false })),
-      calculated: property.calculated, externalOptions: false, hasUniqueValue: property.hasUniqueValue === true, hidden: false,
-      hubspotDefined: property.hubspotDefined, formField: !property.readOnlyValue, dataSensitivity: 'non_sensitive', archived: false,
-      createdAt: property.createdAt, updatedAt: property.createdAt,
-      modificationMetadata: { archivable: !property.hubspotDefined, readOnlyDefinition: property.hubspotDefined, readOnlyValue: property.readOnlyValue },
-      ...(property.calculationFormula ? { calculationFormula: property.calculationFormula } : {}),
-    };
   }
 
   function rateLimited(policyName: string, headers: Record<string, string>): Reply {
@@ -209,9 +166,10 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  apiRootUrl = `http://127.0.0.1:${port}`;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: apiRootUrl,
     portalId: portal.portalId,
     requests,
     clearRequests: () => void requests.splice(0),
@@ -226,6 +184,7 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
       if (reply.status !== 201) throw new Error(`seed refused: ${JSON.stringify(reply.body)}`);
       return (reply.body as { results: { id: string }[] }).results.map((r) => portal.recordsOf(schema).get(r.id)!);
     },
+    mergeRecords: (objectType, primaryId, mergedId) => portal.merge(portal.schema(objectType)!, primaryId, mergedId),
     schema: (objectType) => portal.schema(objectType),
     expireAccessTokens: () => issuedTokens.clear(),
     injectFaults: (list) => faults.push(...list.map((f) => ({ ...f, left: f.times ?? 1 }))),

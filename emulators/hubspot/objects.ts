@@ -1,14 +1,14 @@
 // The objects API's batch endpoints, applied to the portal with HubSpot's rules: 100 inputs at
 // most, per-input validation errors as a 207 (the valid inputs are applied), unique-value
-// conflicts as a whole-batch 409 (nothing applied), idProperty only for unique properties.
+// conflicts as a whole-batch 409 (nothing applied), idProperty only for unique properties, and
+// (as recorded) an update of an unknown or merged-away id left out of the results without an error.
 import { HubSpotError, validationError } from './errors.js';
 import type { Portal } from './portal.js';
-import type { StoredRecord, StoredSchema } from './types.js';
+import type { Reply, StoredRecord, StoredSchema } from './types.js';
 import { validateValue, type ValueProblem } from './values.js';
 
 export const BATCH_LIMIT = 100;
 type Body = Record<string, any>;
-interface Reply { status: number; body?: unknown }
 type Action = 'create' | 'update' | 'upsert';
 
 interface Planned {
@@ -26,12 +26,14 @@ export function batchWrite(portal: Portal, schema: StoredSchema, action: Action,
   const errors: unknown[] = [];
   const planned: Planned[] = [];
   inputs.forEach((input, index) => {
-    const problems: ValueProblem[] = [];
-    const properties = validProperties(schema, input.properties, problems);
-    if (problems.length > 0) return errors.push(validationFailure(input, problems));
     const target = action === 'create' ? undefined : findTarget(portal, schema, String(input.id), idProperty);
-    if (action === 'update' && !target) return errors.push(notFoundFailure(input));
-    if (action === 'upsert' && !target) properties[idProperty!] = String(input.id);
+    if (action === 'update' && !target) return;
+    // An upsert that creates writes its id into the idProperty, checked like any other value.
+    const raw = action === 'upsert' && !target ? { [idProperty!]: String(input.id), ...input.properties } : input.properties;
+    const problems: ValueProblem[] = [];
+    const properties = validProperties(portal, schema, raw, problems);
+    if (!target) problems.push(...missingRequired(portal, schema, properties));
+    if (problems.length > 0) return errors.push(validationFailure(input, problems));
     planned.push({ index, input, target, properties });
   });
   refuseUniqueConflicts(portal, schema, planned);
@@ -56,7 +58,7 @@ export function batchRead(portal: Portal, schema: StoredSchema, body: Body, incl
   }
   const completedAt = new Date().toISOString();
   if (missing.length === 0) return { status: 200, body: { status: 'COMPLETE', results, startedAt, completedAt } };
-  const error = { status: 'error', category: 'OBJECT_NOT_FOUND', message: 'Could not get some CRM objects, they may be deleted or not exist. Check that ids are valid.', context: { ids: missing }, errors: [] };
+  const error = { status: 'error', category: 'OBJECT_NOT_FOUND', message: 'Could not get some CRM objects, they may be deleted or not exist. Check that ids are valid.', context: { ids: missing } };
   return { status: 207, body: { status: 'COMPLETE', results, numErrors: 1, errors: [error], startedAt, completedAt } };
 }
 
@@ -103,19 +105,27 @@ function refuseDuplicateIds(inputs: Body[]): void {
   if (duplicate !== undefined) throw validationError(`Duplicate IDs found in batch input: [${duplicate}]. IDs must be unique`);
 }
 
-function validProperties(schema: StoredSchema, raw: Record<string, unknown>, problems: ValueProblem[]): Record<string, string> {
+function validProperties(portal: Portal, schema: StoredSchema, raw: Record<string, unknown>, problems: ValueProblem[]): Record<string, string> {
   const properties: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
-    const checked = validateValue(schema.properties.get(name), name, value);
+    const checked = validateValue(schema.properties.get(name), name, value, portal.portalId);
     if ('problem' in checked) problems.push(checked.problem);
     else properties[name] = checked.value;
   }
   return properties;
 }
 
+/** A record created here must carry the object's required properties. */
+export function missingRequired(portal: Portal, schema: StoredSchema, properties: Record<string, string>): ValueProblem[] {
+  return schema.requiredProperties
+    .filter((name) => properties[name] === undefined || properties[name] === '')
+    .map((name) => ({ isValid: false, message: `${name} is required`, error: 'REQUIRED_FIELD', name, localizedErrorMessage: `${name} is required`, portalId: portal.portalId }));
+}
+
 function findTarget(portal: Portal, schema: StoredSchema, id: string, idProperty?: string, includeArchived = false): StoredRecord | undefined {
   if (idProperty) return portal.findByUnique(schema, idProperty, id);
   const record = portal.recordsOf(schema).get(id);
+  if (record?.mergedInto !== undefined) return undefined;
   return record && (includeArchived || !record.archived) ? record : undefined;
 }
 
@@ -152,7 +162,7 @@ export function view(record: StoredRecord, properties?: string[]): Body {
   const names = properties && properties.length > 0 ? [...properties, 'hs_object_id', 'hs_createdate', 'hs_lastmodifieddate'] : Object.keys(record.properties);
   const shown: Record<string, string | null> = {};
   for (const name of names) shown[name] = record.properties[name] ?? null;
-  return { id: record.id, properties: shown, createdAt: record.createdAt, updatedAt: record.updatedAt, archived: record.archived };
+  return { id: record.id, properties: shown, createdAt: record.createdAt, updatedAt: record.updatedAt, archived: record.archived, url: record.url };
 }
 
 function validationFailure(input: Body, problems: ValueProblem[]): Body {
@@ -160,14 +170,5 @@ function validationFailure(input: Body, problems: ValueProblem[]): Body {
     status: 'error', category: 'VALIDATION_ERROR',
     message: `Property values were not valid: ${JSON.stringify(problems)}`,
     context: input.objectWriteTraceId !== undefined ? { objectWriteTraceId: [String(input.objectWriteTraceId)] } : {},
-    errors: [],
-  };
-}
-
-function notFoundFailure(input: Body): Body {
-  return {
-    status: 'error', category: 'OBJECT_NOT_FOUND', message: `Object ${input.id} not found`,
-    context: { ids: [String(input.id)], ...(input.objectWriteTraceId !== undefined ? { objectWriteTraceId: [String(input.objectWriteTraceId)] } : {}) },
-    errors: [],
   };
 }

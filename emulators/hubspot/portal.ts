@@ -1,6 +1,7 @@
 // One HubSpot portal: its custom object schemas, their properties and records, and the unique
 // values that must not repeat.
 import { validationError, HubSpotError } from './errors.js';
+import { STANDARD_OBJECTS } from './standard-objects.js';
 import type { ObjectSchemaEgg, PropertyDef, StoredProperty, StoredRecord, StoredSchema } from './types.js';
 
 const VALID_FIELD_TYPES: Record<string, string[]> = {
@@ -25,9 +26,12 @@ export class Portal {
   private nextTypeNumber = 1_000_001;
   private nextRecordId = 18_000_000_001;
 
-  constructor(readonly portalId: number) {}
+  constructor(readonly portalId: number) {
+    for (const { objectTypeId, egg } of STANDARD_OBJECTS) this.createSchema(structuredClone(egg), objectTypeId);
+  }
 
-  createSchema(egg: ObjectSchemaEgg): StoredSchema {
+  /** A custom object from a schema egg; `standardTypeId` makes one of HubSpot's own objects instead. */
+  createSchema(egg: ObjectSchemaEgg, standardTypeId?: string): StoredSchema {
     if (!egg || typeof egg.name !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(egg.name)) throw validationError('name must start with a letter and hold only letters, digits and underscores');
     if (!egg.labels?.singular || !egg.labels?.plural) throw validationError('labels.singular and labels.plural are required');
     if (!Array.isArray(egg.properties) || !Array.isArray(egg.requiredProperties) || !Array.isArray(egg.associatedObjects)) {
@@ -43,9 +47,11 @@ export class Portal {
     for (const name of [...egg.requiredProperties, ...(egg.primaryDisplayProperty ? [egg.primaryDisplayProperty] : [])]) {
       if (!properties.has(name)) throw validationError(`Property ${name} is required or displayed but not defined`);
     }
-    const number = this.nextTypeNumber++;
+    const number = standardTypeId ? 0 : this.nextTypeNumber++;
     const schema: StoredSchema = {
-      id: String(number), objectTypeId: `2-${number}`, fullyQualifiedName: `p${this.portalId}_${egg.name}`, name: egg.name, labels: egg.labels,
+      standard: standardTypeId !== undefined,
+      id: standardTypeId ?? String(number), objectTypeId: standardTypeId ?? `2-${number}`,
+      fullyQualifiedName: standardTypeId ? egg.name : `p${this.portalId}_${egg.name}`, name: egg.name, labels: egg.labels,
       properties, requiredProperties: egg.requiredProperties, searchableProperties: egg.searchableProperties ?? [],
       secondaryDisplayProperties: egg.secondaryDisplayProperties ?? [], primaryDisplayProperty: egg.primaryDisplayProperty,
       description: egg.description, createdAt: now, updatedAt: now,
@@ -63,7 +69,7 @@ export class Portal {
     return { ...def, groupName: def.groupName ?? 'information', hubspotDefined: system, calculated, readOnlyValue: def.readOnlyValue === true || calculated, createdAt: now };
   }
 
-  /** By objectTypeId (2-…), fully qualified name (p<portal>_name) or name. */
+  /** For tests: by objectTypeId (2-…), fully qualified name (p<portal>_name) or name. */
   schema(objectType: string): StoredSchema | undefined {
     const direct = this.schemas.get(objectType);
     if (direct) return direct;
@@ -71,8 +77,18 @@ export class Portal {
     return [...this.schemas.values()].find((s) => s.fullyQualifiedName.toLowerCase() === lower || s.name.toLowerCase() === lower);
   }
 
+  /**
+   * As the API resolves `{objectType}` in a path: a custom object by objectTypeId or fully
+   * qualified name only (a bare name is unknown), a standard object by id or name.
+   */
+  schemaForApi(objectType: string): StoredSchema | undefined {
+    const schema = this.schemas.get(objectType) ?? [...this.schemas.values()].find((s) => s.fullyQualifiedName.toLowerCase() === objectType.toLowerCase());
+    return schema;
+  }
+
+  /** The custom objects: what /crm/v3/schemas lists. */
   allSchemas(): StoredSchema[] {
-    return [...this.schemas.values()];
+    return [...this.schemas.values()].filter((s) => !s.standard);
   }
 
   recordsOf(schema: StoredSchema): Map<string, StoredRecord> {
@@ -81,6 +97,22 @@ export class Portal {
 
   newRecordId(): string {
     return String(this.nextRecordId++);
+  }
+
+  /** A live record by id; a merged-away id answers with the record it was merged into. */
+  liveRecord(schema: StoredSchema, id: string): StoredRecord | undefined {
+    const record = this.recordsOf(schema).get(id);
+    const survivor = record?.mergedInto !== undefined ? this.recordsOf(schema).get(record.mergedInto) : record;
+    return survivor && !survivor.archived ? survivor : undefined;
+  }
+
+  /** HubSpot's merge: the merged record disappears and its id now leads to the primary one. */
+  merge(schema: StoredSchema, primaryId: string, mergedId: string): void {
+    const primary = this.recordsOf(schema).get(primaryId);
+    const merged = this.recordsOf(schema).get(mergedId);
+    if (!primary || !merged || primary === merged) throw new Error(`cannot merge ${mergedId} into ${primaryId}`);
+    merged.mergedInto = primaryId;
+    merged.archived = true;
   }
 
   /** The live record holding this value of a unique property, if any. */
@@ -96,6 +128,7 @@ export class Portal {
     const now = new Date().toISOString();
     const record: StoredRecord = {
       id, createdAt: now, updatedAt: now, archived: false,
+      url: `https://app.hubspot.com/contacts/${this.portalId}/record/${schema.objectTypeId}/${id}`,
       properties: { ...properties, hs_object_id: id, hs_createdate: now, hs_lastmodifieddate: now },
     };
     this.recordsOf(schema).set(id, record);

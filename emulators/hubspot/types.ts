@@ -21,6 +21,8 @@ export interface PropertyDef {
   calculationFormula?: string;
   /** Emulator-only: a property whose value only HubSpot sets. */
   readOnlyValue?: boolean;
+  /** Emulator-only: values HubSpot checks beyond the type (contacts' email). */
+  format?: 'email';
 }
 
 export interface ObjectSchemaEgg {
@@ -43,6 +45,8 @@ export interface StoredProperty extends PropertyDef {
 }
 
 export interface StoredSchema {
+  /** Standard objects (contacts, companies) are addressed by name too and not listed as schemas. */
+  standard: boolean;
   id: string;
   objectTypeId: string;
   fullyQualifiedName: string;
@@ -64,6 +68,17 @@ export interface StoredRecord {
   createdAt: string;
   updatedAt: string;
   archived: boolean;
+  /** The record's page in HubSpot's app, as every object answer carries it. */
+  url: string;
+  /** Set when the record was merged into another: HubSpot then answers for the survivor. */
+  mergedInto?: string;
+}
+
+/** What a route answers; the server adds the common headers. */
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
 }
 
 export interface RequestLogEntry {

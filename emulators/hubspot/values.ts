@@ -7,16 +7,24 @@ export interface ValueProblem {
   message: string;
   error: string;
   name: string;
-  propertyValue?: string;
   localizedErrorMessage?: string;
+  propertyValue?: string;
+  portalId?: number;
 }
 
 export const MAX_STRING = 65_536;
 
-/** The normalised value to store, or the problem HubSpot would report. */
-export function validateValue(property: StoredProperty | undefined, name: string, value: unknown): { value: string } | { problem: ValueProblem } {
-  const problem = (error: string, message: string): { problem: ValueProblem } =>
-    ({ problem: { isValid: false, message, error, name, ...(typeof value === 'string' ? { propertyValue: value } : {}), localizedErrorMessage: message } });
+/**
+ * The normalised value to store, or the problem HubSpot would report. Most problems carry the
+ * localized message, the value and the portal (as recorded for INVALID_OPTION); an invalid email
+ * is reported bare, as recorded.
+ */
+export function validateValue(property: StoredProperty | undefined, name: string, value: unknown, portalId: number): { value: string } | { problem: ValueProblem } {
+  const problem = (error: string, message: string): { problem: ValueProblem } => {
+    if (error === 'INVALID_EMAIL') return { problem: { isValid: false, message, error, name } };
+    const propertyValue = typeof value === 'string' ? { propertyValue: value } : {};
+    return { problem: { isValid: false, message, error, name, localizedErrorMessage: message, ...propertyValue, portalId } };
+  };
   if (!property) return problem('PROPERTY_DOESNT_EXIST', `Property "${name}" does not exist`);
   if (property.readOnlyValue || property.calculated) return problem('READ_ONLY_VALUE', `${name} is a read only property; its value cannot be set.`);
   if (typeof value !== 'string') return problem('INVALID_VALUE_TYPE', `${JSON.stringify(value)} was not a string; property values must be strings`);
@@ -33,7 +41,9 @@ export function validateValue(property: StoredProperty | undefined, name: string
     case 'enumeration':
       return validateOptions(property, value, problem);
     default:
-      return value.length > MAX_STRING ? problem('STRING_TOO_LONG', `${name} is longer than ${MAX_STRING} characters.`) : { value };
+      if (value.length > MAX_STRING) return problem('STRING_TOO_LONG', `${name} is longer than ${MAX_STRING} characters.`);
+      if (property.format === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) return problem('INVALID_EMAIL', `Email address ${value} is invalid`);
+      return { value };
   }
 }
 

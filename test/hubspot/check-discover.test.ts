@@ -44,6 +44,14 @@ describe('HubSpot check', () => {
     expect(status.message).toContain('unique-value properties of invoices: invoice_number');
   });
 
+  it('names a required property an insert mapping leaves out', async () => {
+    const status = await check({ mode: 'insert', match: { source: 'invoice_id' }, fields: [{ source: 'amount', destination: 'amount' }] });
+    expect(status).toEqual({
+      status: 'FAILED',
+      message: 'objects[0]: required property "invoice_number" of invoices is not mapped: HubSpot refuses to create a record without it',
+    });
+  });
+
   it('names a missing object with a suggestion', async () => {
     const status = await check({ ...UPSERT_BY_NUMBER, object: 'invoice' });
     expect(status.message).toBe('objects[0]: custom object "invoice" does not exist in HubSpot (did you mean "invoices"?)');

@@ -97,6 +97,30 @@ describe('HubSpot write', () => {
     expect(writeCalls(emulator)).toEqual(['upsert']);
   });
 
+  it('a second identical run sends no write at all', async () => {
+    const { path } = hubspotConfig(emulator, UPSERT_BY_NUMBER);
+    const first = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(150)) });
+    expect(first.code, first.stderr).toBe(0);
+    emulator.clearRequests();
+    const second = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(150)) });
+    expect(second.code, second.stderr).toBe(0);
+    expect(writeCalls(emulator)).toEqual([]);
+    expect(summaryOf(second.stderr)['objects[0]']).toMatchObject({ received: 150, unchanged: 150, created: 0, updated: 0 });
+  });
+
+  it('rejects the row HubSpot refuses inside a 207 (a required property missing) and lands its batch-mates', async () => {
+    const { path } = hubspotConfig(emulator, { mode: 'insert', match: { source: 'invoice_id' } });
+    const rows = invoiceRows(4).map((row) => ({ ...row, invoice_number: row.invoice_id }));
+    delete (rows[2] as Record<string, unknown>).invoice_number;
+    const run = await runCli(['write', '--config', path], { stdin: jsonl(rows) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(writeCalls(emulator)).toEqual(['create']);
+    expect(emulator.requests.find((r) => r.path.endsWith('/batch/create'))!.status).toBe(207);
+    expect([...byNumber(emulator).keys()].sort()).toEqual(['INV-00000', 'INV-00001', 'INV-00003']);
+    expect(run.stderr).toMatch(/rejected line 3 \(key INV-00002\): REQUIRED_FIELD \[invoice_number\]/);
+    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 4, created: 3, rejected: 1 });
+  });
+
   it('isolates a row HubSpot refuses for the whole batch (unique value taken) by bisecting', async () => {
     emulator.seedRecords('invoices', [{ invoice_number: 'TAKEN', customer_email: 'x@example.com' }]);
     const rows = invoiceRows(8).map((row) => ({ ...row, invoice_number: row.invoice_id }));

@@ -28,7 +28,7 @@ export class HubSpotDestination implements Destination {
       const names = (await listSchemas(this.api)).flatMap((s) => [s.name, s.fullyQualifiedName, s.objectTypeId]);
       return { problems: [{ message: `custom object "${plan.object}" does not exist in HubSpot${didYouMean(plan.object, names)}` }] };
     }
-    const problems = [...this.fieldProblems(plan, object), ...this.matchProblems(plan, object)];
+    const problems = [...this.fieldProblems(plan, object), ...this.matchProblems(plan, object), ...requiredProblems(plan, object)];
     return { writer: new HubSpotObjectWriter(this.api, object, plan), objectId: `hubspot:${object.fullyQualifiedName}`, problems };
   }
 
@@ -79,6 +79,19 @@ export class HubSpotDestination implements Destination {
     }
     return [];
   }
+}
+
+/**
+ * HubSpot refuses to create a record without the object's required properties, so a mapping
+ * that creates records must cover them. Without an explicit mapping the rows' columns decide,
+ * which only the write can tell.
+ */
+function requiredProblems(plan: StreamPlan, object: HubSpotObject): Problem[] {
+  if (!plan.fields || (plan.operation !== 'insert' && plan.operation !== 'upsert')) return [];
+  const mapped = new Set([...plan.fields.map((f) => f.destination), plan.match.destination]);
+  return object.requiredProperties
+    .filter((name) => !mapped.has(name))
+    .map((name) => ({ field: name, message: `required property "${name}" of ${object.name} is not mapped: HubSpot refuses to create a record without it` }));
 }
 
 function operationsOf(object: HubSpotObject): DestinationOperation[] {

@@ -27,6 +27,8 @@ export interface HubSpotObject {
   fullyQualifiedName: string;
   label: string;
   properties: Map<string, HubSpotProperty>;
+  /** Properties HubSpot demands on every record created. */
+  requiredProperties: string[];
 }
 
 export const RECORD_ID = 'hs_object_id';
@@ -36,6 +38,7 @@ interface RawSchema {
   name: string;
   fullyQualifiedName: string;
   labels?: { singular?: string; plural?: string };
+  requiredProperties?: string[];
 }
 
 /** Finds a custom object by objectTypeId, fully qualified name or name; undefined when none. */
@@ -50,6 +53,7 @@ export async function resolveObject(api: HubSpotApi, wanted: string): Promise<Hu
     fullyQualifiedName: schema.fullyQualifiedName,
     label: schema.labels?.plural ?? schema.name,
     properties,
+    requiredProperties: schema.requiredProperties ?? [],
   };
 }
 
