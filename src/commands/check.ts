@@ -4,6 +4,7 @@ import { loadConfig } from '../config/validate.js';
 import { resolveStreamPlans } from '../config/stream-plan.js';
 import { asConnectorError } from '../errors.js';
 import { protectSecrets, type CommandContext } from './context.js';
+import { openObject } from './open-object.js';
 
 export async function checkCommand(context: CommandContext, configPath: string): Promise<void> {
   const problems = await findProblems(context, configPath);
@@ -24,7 +25,7 @@ async function findProblems(context: CommandContext, configPath: string): Promis
     await destination.verifyAccess();
     const problems: string[] = [];
     for (const plan of plans) {
-      const opened = await destination.open(plan);
+      const opened = await openObject(destination, plan, config);
       for (const problem of opened.problems) problems.push(`${plan.origin}: ${problem.message}`);
     }
     return problems;

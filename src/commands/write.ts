@@ -10,8 +10,9 @@ import { RejectedRowsFile } from '../protocol/rejected-file.js';
 import type { ReleasedState } from '../engine/checkpoints.js';
 import { runSync, type OpenedPlan, type Progress, type RejectedRecord, type StateMessage, type SyncResult } from '../engine/sync.js';
 import { StateStore } from '../store/state-store.js';
-import { DEFAULT_STATE_PATH, snapshotOf } from '../store/snapshot.js';
+import { DEFAULT_STATE_PATH, scratchStorePath, snapshotOf } from '../store/snapshot.js';
 import { protectSecrets, type CommandContext } from './context.js';
+import { openObject } from './open-object.js';
 import { buildReport, postWebhook, RejectionTally, rejectionWarning, writeReport, type RunReport } from './run-report.js';
 import { formatPlannedChanges, formatRunSummary } from './run-summary.js';
 
@@ -49,7 +50,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
   const resolved = resolveStreamPlans(config, catalog);
   resolved.warnings.forEach((warning) => context.log.warn(warning));
   await destination.verifyAccess();
-  const opened = await openPlans(destination, resolved.plans);
+  const opened = await openPlans(destination, resolved.plans, config);
   const dryRun = args.dryRun || config.dry_run === true;
   const store = config.change_detection === 'off' ? undefined : openStore(config, dryRun);
   const rejectedFile = config.rejected_records_path ? new RejectedRowsFile(config.rejected_records_path) : undefined;
@@ -75,6 +76,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
         log(record);
       },
       store,
+      compareWithCrm: config.change_detection === 'crm',
       dryRun,
       fullResync: args.fullResync,
       completeSegment: args.complete || config.complete_segment === true,
@@ -117,17 +119,21 @@ async function judgeWarnings(context: CommandContext, args: WriteArgs, config: C
   throw configError(warning, { code: 'too_many_rejections' });
 }
 
-/** A dry run must not change the store: it works on a copy. */
+/**
+ * A dry run must not change the store: it works on a copy. Comparing with the CRM, the run keeps
+ * a store of its own that dies with it, only to catch a key repeated in the input.
+ */
 function openStore(config: Config, dryRun: boolean): StateStore {
+  if (config.change_detection === 'crm') return new StateStore(scratchStorePath());
   const path = config.state?.path ?? DEFAULT_STATE_PATH;
   return new StateStore(dryRun ? snapshotOf(path) : path);
 }
 
-async function openPlans(destination: Destination, plans: StreamPlan[]): Promise<Map<StreamPlan, OpenedPlan>> {
+async function openPlans(destination: Destination, plans: StreamPlan[], config: Config): Promise<Map<StreamPlan, OpenedPlan>> {
   const opened = new Map<StreamPlan, OpenedPlan>();
   const problems: string[] = [];
   for (const plan of plans) {
-    const object = await destination.open(plan);
+    const object = await openObject(destination, plan, config);
     problems.push(...object.problems.map((problem) => `${plan.origin}: ${problem.message}`));
     if (!object.writer || !object.objectId) continue;
     opened.set(plan, {

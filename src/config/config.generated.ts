@@ -65,9 +65,9 @@ export type Objects = ObjectSync[];
  */
 export type Path = string;
 /**
- * store: send only rows and fields whose values changed since the last successful write (kept in the state store). off: send every row, every run.
+ * store: send only rows and fields whose values changed since the last successful write (kept in the state store). crm: read each batch's records back from the CRM and send only what differs there, for containers that keep no state between runs (one extra read call per batch; on_removal needs the store). off: send every row, every run.
  */
-export type ChangeDetection = 'store' | 'off';
+export type ChangeDetection = 'store' | 'crm' | 'off';
 /**
  * Singer and JSONL runs: every run carries the whole segment, so keys absent from a run have left it (see objects[].on_removal). Airbyte says this per stream: full_refresh streams are complete.
  */

@@ -37,6 +37,12 @@ export type RowOutcome =
   | { status: 'skipped'; code: string; message: string }
   | ({ status: 'rejected' } & Rejection);
 
+/** What the CRM holds for a row, for change detection against the CRM itself. */
+export type CrmComparison =
+  | { found: false }
+  /** The record exists; `changed` names the fields whose CRM value differs from the row's. */
+  | { found: true; changed: string[] };
+
 export interface Problem {
   /** The CRM field or config key at fault, when there is one. */
   field?: string;
@@ -55,6 +61,11 @@ export interface ObjectWriter {
   prepare(row: MappedRow): Prepared;
   /** Writes a batch; one outcome per row, in order. Throws only what stops the run. */
   write(rows: PendingWrite[]): Promise<RowOutcome[]>;
+  /**
+   * Reads the rows' records (at most maxBatchRows) and compares their current values with the
+   * rows', in the CRM's own terms. Absent when the CRM module cannot (change_detection: crm).
+   */
+  compareWithCrm?(rows: PendingWrite[]): Promise<CrmComparison[]>;
 }
 
 export interface OpenedObject {

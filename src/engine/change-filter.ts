@@ -51,6 +51,7 @@ export class ChangeFilter implements RowSink {
         continue;
       }
       item.memo = decision.memo;
+      item.known = decision.memo.previous !== undefined;
       if (!decision.send) {
         this.unchanged(item);
         continue;

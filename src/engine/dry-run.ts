@@ -22,8 +22,8 @@ export class DryRunPlanner implements RowSink {
   ) {}
 
   async add(item: SinkItem): Promise<void> {
-    // Without a stored record, update mode cannot know whether the CRM has one: it would look it up.
-    const known = item.memo?.previous !== undefined;
+    // Without a stored or read-back record, update mode cannot know whether the CRM has one.
+    const known = item.known === true;
     const action = this.plan.operation === 'insert' || (!known && this.plan.operation !== 'update') ? 'create' : 'update';
     if (this.samples.length < DRY_RUN_SAMPLE_SIZE) {
       this.samples.push({ key: item.write.key, action, fields: item.write.values });

@@ -11,6 +11,8 @@ export interface SinkItem {
   /** Set by the change filter: what the store knew and the new hashes. */
   memo?: ChangeMemo;
   changedFields?: string[];
+  /** Whether the CRM already has a record for the key, when a change filter could tell. */
+  known?: boolean;
 }
 
 export interface RowSink {

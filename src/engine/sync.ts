@@ -11,6 +11,7 @@ import type { Logger } from '../protocol/log.js';
 import type { StateStore } from '../store/state-store.js';
 import { ChangeFilter } from './change-filter.js';
 import { ChangeTracker } from './change-tracker.js';
+import { canCompareWithCrm, CrmChangeFilter } from './crm-change-filter.js';
 import { Checkpoints, GLOBAL_SCOPE, type ReleasedState } from './checkpoints.js';
 import { RunCounts, type FinalStatus } from './counts.js';
 import { handleDepartures } from './departures.js';
@@ -48,6 +49,8 @@ export interface SyncOptions {
   onRejected?(record: RejectedRecord): void;
   /** The change-detection store; undefined when change detection is off. */
   store?: StateStore;
+  /** Compare rows with the CRM's current values instead of the store's hashes (change_detection: crm). */
+  compareWithCrm?: boolean;
   fullResync?: boolean;
   dryRun?: boolean;
   /** Singer and JSONL runs that hold the whole segment (Airbyte says so per stream). */
@@ -106,8 +109,9 @@ class SyncRun {
   }
 
   private pipeline(plan: StreamPlan, opened: OpenedPlan): Pipeline {
-    const { store, fullResync, dryRun } = this.options;
-    const tracker = store ? new ChangeTracker(store, opened.objectId, plan, fullResync ?? false) : undefined;
+    const { store, fullResync, dryRun, compareWithCrm } = this.options;
+    // Comparing with the CRM, the store still catches repeated keys but decides nothing else.
+    const tracker = store ? new ChangeTracker(store, opened.objectId, plan, (fullResync ?? false) || (compareWithCrm ?? false)) : undefined;
     const pipeline: Pipeline = { plan, opened, sink: undefined as unknown as RowSink, tracker, unsettledKeys: new Map(), ignoredColumns: new Set() };
     let sink: RowSink;
     if (dryRun) {
@@ -119,12 +123,19 @@ class SyncRun {
         failed: (items, error) => this.onWriteFailed(pipeline, items, error),
       });
     }
+    if (compareWithCrm && !fullResync) sink = this.crmChangeFilter(pipeline, sink);
     pipeline.sink = tracker
       ? new ChangeFilter(tracker, sink, (item) => this.settle(pipeline, item, 'unchanged'), (item) => this.rejectItem(pipeline, item, {
           code: 'duplicate_key', field: plan.match.source, message: `key "${item.write.key}" came earlier in this run; only its first row is written`,
         }))
       : sink;
     return pipeline;
+  }
+
+  private crmChangeFilter(pipeline: Pipeline, next: RowSink): RowSink {
+    const { writer } = pipeline.opened;
+    if (!canCompareWithCrm(writer)) throw bugError(`${pipeline.plan.origin}: this CRM cannot compare rows with its records`);
+    return new CrmChangeFilter(writer, pipeline.plan, next, (item) => this.settle(pipeline, item, 'unchanged'));
   }
 
   async run(input: AsyncIterable<InputMessage>): Promise<SyncResult> {

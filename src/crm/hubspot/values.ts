@@ -86,3 +86,27 @@ function findOption(property: HubSpotProperty, item: unknown): string | undefine
   const lower = text.toLowerCase();
   return property.options.find((o) => o.label.toLowerCase() === lower || o.value.toLowerCase() === lower)?.value;
 }
+
+/**
+ * Whether HubSpot already holds the value we would send, in HubSpot's terms: an empty value and
+ * no value are the same, numbers and instants compare by value, multi-select options as a set.
+ */
+export function sameHubSpotValue(property: HubSpotProperty, sent: string, current: string | null | undefined): boolean {
+  const held = current ?? '';
+  if (sent === '' || held === '') return sent === held;
+  switch (property.type) {
+    case 'number': return Number(sent) === Number(held);
+    case 'datetime': return Date.parse(sent) === Date.parse(held);
+    case 'bool': return sent.toLowerCase() === held.toLowerCase();
+    case 'enumeration':
+      if (property.fieldType !== 'checkbox') return sent === held;
+      return sameSet(sent.split(';'), held.split(';'));
+    default: return sent === held;
+  }
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  const left = new Set(a.filter(Boolean));
+  const right = new Set(b.filter(Boolean));
+  return left.size === right.size && [...left].every((value) => right.has(value));
+}

@@ -3,11 +3,11 @@
 // then batch/archive. 100 inputs per call. A whole-batch 400/409 is bisected to find its bad rows.
 import type { StreamPlan } from '../../config/stream-plan.js';
 import { bugError, configError } from '../../errors.js';
-import type { MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome, Values } from '../destination.js';
+import type { CrmComparison, MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome, Values } from '../destination.js';
 import { errorText, type HubSpotApi, type HubSpotResponse } from './api.js';
 import { reconcile, rejectionOf, type BatchResult } from './batch-results.js';
 import { RECORD_ID, type HubSpotObject, type HubSpotProperty } from './properties.js';
-import { toHubSpotValue } from './values.js';
+import { sameHubSpotValue, toHubSpotValue } from './values.js';
 
 export const HUBSPOT_BATCH_MAX = 100;
 type BatchAction = 'create' | 'update' | 'upsert';
@@ -125,21 +125,41 @@ export class HubSpotObjectWriter implements ObjectWriter {
 
   /** Key value → HubSpot record id for the rows that exist (archived records do not count). */
   private async lookup(rows: PendingWrite[]): Promise<Map<string, string>> {
+    const records = await this.readRecords(rows, []);
+    return new Map([...records].map(([key, record]) => [key, String(record.id)]));
+  }
+
+  /** The records these rows match, by key value, with the named properties. */
+  private async readRecords(rows: PendingWrite[], properties: string[]): Promise<Map<string, BatchResult>> {
     const byRecordId = !this.idProperty;
     const body = {
       inputs: [...new Set(rows.map((row) => this.idValue(row)))].map((id) => ({ id })),
-      properties: byRecordId ? [] : [this.idProperty!.name],
+      properties: byRecordId ? properties : [...new Set([this.idProperty!.name, ...properties])],
       propertiesWithHistory: [],
       ...(byRecordId ? {} : { idProperty: this.idProperty!.name }),
     };
     const response = await this.post('read', body, true);
     if (response.status !== 200 && response.status !== 207) throw this.unexpected('batch/read', response);
-    const found = new Map<string, string>();
+    const found = new Map<string, BatchResult>();
     for (const result of (response.body?.results ?? []) as BatchResult[]) {
       const key = byRecordId ? result.id : result.properties?.[this.idProperty!.name];
-      if (key !== undefined && key !== null) found.set(String(key), String(result.id));
+      if (key !== undefined && key !== null) found.set(String(key), result);
     }
     return found;
+  }
+
+  async compareWithCrm(rows: PendingWrite[]): Promise<CrmComparison[]> {
+    const names = [...new Set(rows.flatMap((row) => Object.keys(row.values)))].filter((name) => name !== this.idProperty?.name);
+    const records = await this.readRecords(rows, names);
+    return rows.map((row): CrmComparison => {
+      const record = records.get(this.idValue(row));
+      if (!record) return { found: false };
+      const changed = Object.keys(row.values).filter((name) => {
+        const property = this.object.properties.get(name);
+        return name !== this.idProperty?.name && property !== undefined && !sameHubSpotValue(property, String(row.values[name]), record.properties?.[name]);
+      });
+      return { found: true, changed };
+    });
   }
 
   private upsertInput(row: PendingWrite): Input {
