@@ -18,7 +18,8 @@ export interface HubSpotEmulatorOptions {
   port?: number;
   portalId?: number;
   accessTokens?: string[];
-  oauth?: { clientId: string; clientSecret: string; refreshToken: string; accessTokenTtlSeconds?: number };
+  /** rotateRefreshTokens: each refresh answers a new refresh token and retires the one it used. */
+  oauth?: { clientId: string; clientSecret: string; refreshToken: string; accessTokenTtlSeconds?: number; rotateRefreshTokens?: boolean };
   rateLimit?: RateLimitOptions;
   schemas?: ObjectSchemaEgg[];
 }
@@ -34,6 +35,8 @@ export interface HubSpotEmulator {
   mergeRecords(objectType: string, primaryId: string, mergedId: string): void;
   schema(objectType: string): StoredSchema | undefined;
   expireAccessTokens(): void;
+  /** The refresh token that works now (it changes when tokens rotate). */
+  refreshToken(): string;
   injectFaults(faults: Fault[]): void;
   close(): Promise<void>;
 }
@@ -43,6 +46,7 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
   for (const egg of options.schemas ?? []) portal.createSchema(structuredClone(egg));
   const staticTokens = new Set(options.accessTokens ?? ['pat-test-token']);
   const issuedTokens = new Map<string, number>();
+  let currentRefreshToken = options.oauth?.refreshToken ?? '';
   const limiter = new RateLimiter(options.rateLimit ?? { max: 100, intervalMs: 10_000 });
   const requests: RequestLogEntry[] = [];
   const faults: (Fault & { left: number })[] = [];
@@ -90,14 +94,15 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
   }
 
   function token(method: string | undefined, body: Record<string, string> | undefined): Reply {
-    const oauth = options.oauth;
+    const oauth = options.oauth && { ...options.oauth, refreshToken: currentRefreshToken };
     if (method !== 'POST') throw new HubSpotError(405, 'METHOD_NOT_ALLOWED', 'POST only');
     const valid = oauth && body?.grant_type === 'refresh_token' && body.client_id === oauth.clientId && body.client_secret === oauth.clientSecret && body.refresh_token === oauth.refreshToken;
     if (!valid) return { status: 400, body: { status: 'BAD_REFRESH_TOKEN', message: 'missing or invalid refresh token', correlationId: correlationId() } };
     const ttl = oauth.accessTokenTtlSeconds ?? 1800;
+    if (oauth.rotateRefreshTokens) currentRefreshToken = `emu-refresh-${randomBytes(12).toString('hex')}`;
     const access = `emu-${randomBytes(12).toString('hex')}`;
     issuedTokens.set(access, Date.now() + ttl * 1000);
-    return { status: 200, body: { token_type: 'bearer', access_token: access, refresh_token: oauth.refreshToken, expires_in: ttl, hub_id: portal.portalId, scopes: ['crm.objects.custom.read', 'crm.objects.custom.write', 'crm.schemas.custom.read'], token_use: 'access_token' } };
+    return { status: 200, body: { token_type: 'bearer', access_token: access, refresh_token: currentRefreshToken, expires_in: ttl, hub_id: portal.portalId, scopes: ['crm.objects.custom.read', 'crm.objects.custom.write', 'crm.schemas.custom.read'], token_use: 'access_token' } };
   }
 
   function crm(method: string, url: URL, body: any): Reply {
@@ -187,6 +192,7 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
     mergeRecords: (objectType, primaryId, mergedId) => portal.merge(portal.schema(objectType)!, primaryId, mergedId),
     schema: (objectType) => portal.schema(objectType),
     expireAccessTokens: () => issuedTokens.clear(),
+    refreshToken: () => currentRefreshToken,
     injectFaults: (list) => faults.push(...list.map((f) => ({ ...f, left: f.times ?? 1 }))),
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();

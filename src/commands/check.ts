@@ -5,6 +5,7 @@ import { resolveStreamPlans } from '../config/stream-plan.js';
 import { asConnectorError } from '../errors.js';
 import { protectSecrets, type CommandContext } from './context.js';
 import { openObject } from './open-object.js';
+import { runEvents } from './run-events.js';
 
 export async function checkCommand(context: CommandContext, configPath: string): Promise<void> {
   const problems = await findProblems(context, configPath);
@@ -21,7 +22,7 @@ async function findProblems(context: CommandContext, configPath: string): Promis
     const config = loadConfig(configPath);
     protectSecrets(context, config);
     const { plans } = resolveStreamPlans(config);
-    destination = context.deps.createDestination(config, context.log);
+    destination = context.deps.createDestination(config, context.log, runEvents(context, { config, configPath, output: 'airbyte' }));
     await destination.verifyAccess();
     const problems: string[] = [];
     for (const plan of plans) {

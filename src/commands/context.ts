@@ -2,12 +2,12 @@
 // the factory for an in-memory double; the product passes the real CRMs.
 import type { Readable, Writable } from 'node:stream';
 import type { Config } from '../config/spec.js';
-import type { Destination } from '../crm/destination.js';
+import type { Destination, DestinationEvents } from '../crm/destination.js';
 import { Logger, Redactor } from '../protocol/log.js';
 import { AirbyteOutput, LineWriter } from '../protocol/output.js';
 import { secretValues } from '../config/spec.js';
 
-export type DestinationFactory = (config: Config, log: Logger) => Destination;
+export type DestinationFactory = (config: Config, log: Logger, events: DestinationEvents) => Destination;
 
 export interface CliDeps {
   stdin: Readable;

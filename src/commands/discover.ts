@@ -1,10 +1,11 @@
 import { loadConfig } from '../config/validate.js';
 import { protectSecrets, type CommandContext } from './context.js';
+import { runEvents } from './run-events.js';
 
 export async function discoverCommand(context: CommandContext, configPath: string): Promise<void> {
   const config = loadConfig(configPath);
   protectSecrets(context, config);
-  const destination = context.deps.createDestination(config, context.log);
+  const destination = context.deps.createDestination(config, context.log, runEvents(context, { config, configPath, output: 'airbyte' }));
   try {
     await destination.verifyAccess();
     const operations = await destination.discover();

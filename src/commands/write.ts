@@ -1,7 +1,7 @@
 // write (Airbyte) and the Singer target: the same run, told apart only by how states and fatal
 // errors go back out. Opens every object first so a bad mapping fails before any row is read.
 import { loadConfig } from '../config/validate.js';
-import { loadCatalog, resolveStreamPlans, type StreamPlan } from '../config/stream-plan.js';
+import { loadCatalog, resolveStreamPlans, type ConfiguredStream, type ResolvedPlans, type StreamPlan } from '../config/stream-plan.js';
 import type { Config } from '../config/spec.js';
 import type { Destination, ObjectWriter } from '../crm/destination.js';
 import { asConnectorError, configError, failureTypeOf, type ConnectorError } from '../errors.js';
@@ -13,6 +13,9 @@ import { StateStore } from '../store/state-store.js';
 import { DEFAULT_STATE_PATH, scratchStorePath, snapshotOf } from '../store/snapshot.js';
 import { protectSecrets, type CommandContext } from './context.js';
 import { openObject } from './open-object.js';
+import { runEvents } from './run-events.js';
+import { StreamStatuses } from './stream-status.js';
+import type { StreamDescriptor } from '../protocol/messages.js';
 import { buildReport, postWebhook, RejectionTally, rejectionWarning, writeReport, type RunReport } from './run-report.js';
 import { formatPlannedChanges, formatRunSummary } from './run-summary.js';
 
@@ -33,21 +36,32 @@ export const EXIT_FAILED = 1;
 
 export async function writeCommand(context: CommandContext, args: WriteArgs): Promise<void> {
   let destination: Destination | undefined;
+  let statuses: StreamStatuses | undefined;
   try {
     const config = loadConfig(args.config);
     protectSecrets(context, config);
-    destination = context.deps.createDestination(config, context.log);
-    await runWrite(context, args, config, destination);
+    const catalog = args.catalog ? loadCatalog(args.catalog) : [];
+    const resolved = resolveStreamPlans(config, catalog);
+    statuses = new StreamStatuses(args.output === 'airbyte' ? context.airbyte : undefined, streamsOf(catalog, resolved.plans));
+    destination = context.deps.createDestination(config, context.log, runEvents(context, { config, configPath: args.config, output: args.output, statuses }));
+    statuses.started();
+    await runWrite(context, args, config, resolved, destination, statuses);
+    statuses.finished(true);
   } catch (error) {
+    statuses?.finished(false);
     await reportFatal(context, args.output, asConnectorError(error));
   } finally {
     await destination?.close();
   }
 }
 
-async function runWrite(context: CommandContext, args: WriteArgs, config: Config, destination: Destination): Promise<void> {
-  const catalog = args.catalog ? loadCatalog(args.catalog) : [];
-  const resolved = resolveStreamPlans(config, catalog);
+/** The streams a run reports on: the catalog's, else the ones the config names. */
+function streamsOf(catalog: ConfiguredStream[], plans: StreamPlan[]): StreamDescriptor[] {
+  if (catalog.length > 0) return catalog.map(({ name, namespace }) => (namespace === undefined ? { name } : { name, namespace }));
+  return plans.flatMap((plan) => (plan.stream ? [{ name: plan.stream }] : []));
+}
+
+async function runWrite(context: CommandContext, args: WriteArgs, config: Config, resolved: ResolvedPlans, destination: Destination, statuses: StreamStatuses): Promise<void> {
   resolved.warnings.forEach((warning) => context.log.warn(warning));
   await destination.verifyAccess();
   const opened = await openPlans(destination, resolved.plans, config);
@@ -82,6 +96,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
       completeSegment: args.complete || config.complete_segment === true,
       stopSignal: stop.signal,
       onProgress: progressReporter(context, args.output),
+      onRecord: (stream, namespace) => statuses.recordOf(stream, namespace),
     });
     store?.finishRun(result.fatal ? 'failed' : 'succeeded');
   } finally {

@@ -1,5 +1,6 @@
 // The one small interface every CRM implements. The engine knows CRMs only through it: it never
 // sees HTTP, and a CRM module never emits protocol messages.
+import type { CrmConfig } from '../config/spec.js';
 import type { StreamPlan } from '../config/stream-plan.js';
 import type { DestinationOperation } from '../protocol/messages.js';
 
@@ -88,4 +89,12 @@ export interface Destination {
   /** API requests made so far, for the run report. */
   requestCount(): number;
   close(): Promise<void>;
+}
+
+/** What a CRM module tells the run besides outcomes; the command layer turns it into messages. */
+export interface DestinationEvents {
+  /** The CRM issued new credentials (a rotated refresh token): the crm section to keep from now on. */
+  credentialsRotated(crm: CrmConfig): void;
+  /** The CRM throttles requests until this time (epoch ms). */
+  rateLimited(until: number): void;
 }

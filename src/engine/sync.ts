@@ -61,6 +61,8 @@ export interface SyncOptions {
   stopSignal?: AbortSignal;
   /** Called every few seconds with the rows read and settled so far. */
   onProgress?(progress: Progress): void;
+  /** Called for every record read, with its stream (stream statuses). */
+  onRecord?(stream: string | undefined, namespace: string | undefined): void;
   progressIntervalMs?: number;
 }
 
@@ -185,6 +187,7 @@ class SyncRun {
   }
 
   private async handleRecord(message: Extract<InputMessage, { kind: 'record' }>): Promise<void> {
+    this.options.onRecord?.(message.stream, message.namespace);
     const scopes = message.stream === undefined ? [GLOBAL_SCOPE] : [GLOBAL_SCOPE, streamScope(message.stream, message.namespace)];
     const seq = this.checkpoints.receiveRecord(scopes);
     const plan = this.options.plans.planFor(message.stream);

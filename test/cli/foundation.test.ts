@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { byType, runCli, summaryOf, tempDir, writeJson } from '../support/run-cli.ts';
+import { byType, errorTraces, runCli, summaryOf, tempDir, writeJson } from '../support/run-cli.ts';
 import type { MemoryBehaviour, MemoryDump } from '../support/memory-destination.ts';
 import { assertValid } from '../support/airbyte-protocol.ts';
 
@@ -141,7 +141,7 @@ describe('write (Airbyte)', () => {
     expect(run.code).toBe(1);
     const states = byType(run.messages, 'STATE');
     expect(states.map((s) => s.state.id)).toEqual([1]);
-    const [trace] = byType(run.messages, 'TRACE');
+    const [trace] = errorTraces(run.messages);
     expect(trace.trace.error).toMatchObject({ failure_type: 'transient_error', message: 'write call 2 failed' });
     expect(run.messages.at(-1)?.type).toBe('TRACE');
   });
@@ -168,7 +168,7 @@ describe('write (Airbyte)', () => {
     const { config, env } = setup({ badCredentials: true });
     const run = await runCli(['write', '--config', config], { entry: 'memory', env, stdin: '' });
     expect(run.code).toBe(1);
-    expect(run.messages[0].trace.error.failure_type).toBe('config_error');
+    expect(errorTraces(run.messages)[0].trace.error.failure_type).toBe('config_error');
     expect(run.stdout + run.stderr).not.toContain('pat-na1-secret-token-123');
   });
 

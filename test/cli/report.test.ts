@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { byType, runCli, tempDir, writeJson } from '../support/run-cli.ts';
+import { byType, errorTraces, runCli, tempDir, writeJson } from '../support/run-cli.ts';
 
 const FIELDS = { id: 'string', amount: 'number', status: 'string' };
 
@@ -73,7 +73,7 @@ describe('run report', () => {
       const { config, env } = setup({ warnings: { max_rejected_percent: 25, webhook_url: `http://127.0.0.1:${port}/hook` } });
       const run = await runCli(['write', '--config', config], { entry: 'memory', env, stdin: input });
       expect(run.code).toBe(1);
-      const [trace] = byType(run.messages, 'TRACE');
+      const [trace] = errorTraces(run.messages);
       expect(trace.trace.error.failure_type).toBe('config_error');
       expect(trace.trace.error.message).toMatch(/2 of 4 rows rejected \(50%\), above warnings.max_rejected_percent 25%; top reasons: INVALID_NUMBER \[amount\] ×1, INVALID_OPTION \[status\] ×1/);
       expect(received).toHaveLength(1);

@@ -32,7 +32,7 @@ describe('SIGTERM', () => {
     messages.forEach(assertValidAirbyteMessage);
     expect(code).toBe(1);
     expect(messages.filter((m) => m.type === 'STATE').map((m) => m.state.n)).toEqual([9, 19, 29]);
-    const trace = messages.find((m) => m.type === 'TRACE');
+    const trace = messages.find((m) => m.type === 'TRACE' && m.trace.type === 'ERROR');
     expect(trace.trace.error).toMatchObject({ failure_type: 'transient_error', message: expect.stringContaining('interrupted (SIGTERM)') });
   });
 });

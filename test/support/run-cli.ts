@@ -83,6 +83,14 @@ export function writeJson(dir: string, name: string, value: unknown): string {
 
 export const byType = (messages: Record<string, any>[], type: string) => messages.filter((m) => m.type === type);
 
+/** The TRACE ERROR messages (stream statuses are TRACE messages too). */
+export const errorTraces = (messages: Record<string, any>[]) => messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'ERROR');
+
+/** The TRACE STREAM_STATUS messages, as "stream:STATUS" strings in order. */
+export const streamStatuses = (messages: Record<string, any>[]) => messages
+  .filter((m) => m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS')
+  .map((m) => `${m.trace.stream_status.stream_descriptor.name}:${m.trace.stream_status.status}`);
+
 /** The run summary table the CLI prints on stderr, as { target: { column: count } }. */
 export function summaryOf(stderr: string): Record<string, Record<string, number>> {
   const lines = stderr.split('\n');

@@ -5,6 +5,7 @@
 // retries stay off: two retry layers would multiply waits and hide the rate limit.
 import { Client } from '@hubspot/api-client';
 import type { HubSpotConfig } from '../../config/spec.js';
+import type { DestinationEvents } from '../destination.js';
 import { configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
 import { RollingWindowLimiter } from '../http/rate-limiter.js';
@@ -35,10 +36,15 @@ export class HubSpotApi {
   private refreshing?: Promise<void>;
   requestCount = 0;
 
+  /** Our copy: a rotated refresh token replaces the configured one for the rest of the run. */
+  private readonly config: HubSpotConfig;
+
   constructor(
-    private readonly config: HubSpotConfig,
+    config: HubSpotConfig,
     private readonly log: Logger,
+    private readonly events: DestinationEvents,
   ) {
+    this.config = structuredClone(config);
     this.client = new Client({
       accessToken: config.access_token,
       basePath: (config.base_url ?? DEFAULT_BASE_URL).replace(/\/+$/, ''),
@@ -123,6 +129,7 @@ export class HubSpotApi {
     const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds')) || (this.config.rate_limit?.interval_ms ?? 10_000);
     const waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : policy === 'SECONDLY' ? 1000 : Math.min(interval, 10_000);
     this.limiter.pauseUntil(Date.now() + waitMs);
+    this.events.rateLimited(Date.now() + waitMs);
     return transientError(`HubSpot rate limit (${policy || '429'})`, { code: 'rate_limited', retryAfterMs: waitMs });
   }
 
@@ -134,7 +141,7 @@ export class HubSpotApi {
   }
 
   private async refreshToken(oauth: NonNullable<HubSpotConfig['oauth']>): Promise<void> {
-    let token: { accessToken: string; expiresIn: number };
+    let token: { accessToken: string; expiresIn: number; refreshToken: string };
     try {
       token = await this.client.oauth.tokensApi.create('refresh_token', undefined, undefined, oauth.client_id, oauth.client_secret, oauth.refresh_token);
     } catch (error) {
@@ -147,6 +154,10 @@ export class HubSpotApi {
     this.client.setAccessToken(token.accessToken);
     this.tokenExpiresAt = Date.now() + token.expiresIn * 1000;
     this.log.debug('HubSpot OAuth access token refreshed');
+    if (token.refreshToken && token.refreshToken !== oauth.refresh_token) {
+      oauth.refresh_token = token.refreshToken;
+      this.events.credentialsRotated(structuredClone(this.config));
+    }
   }
 }
 

@@ -3,7 +3,7 @@
 import type { StreamPlan } from '../../config/stream-plan.js';
 import type { HubSpotConfig } from '../../config/spec.js';
 import { didYouMean } from '../../config/closest-name.js';
-import type { Destination, OpenedObject, Problem } from '../destination.js';
+import type { Destination, DestinationEvents, OpenedObject, Problem } from '../destination.js';
 import type { DestinationOperation } from '../../protocol/messages.js';
 import type { Logger } from '../../protocol/log.js';
 import { HubSpotApi } from './api.js';
@@ -14,8 +14,8 @@ export class HubSpotDestination implements Destination {
   readonly api: HubSpotApi;
   readonly recordIdField = RECORD_ID;
 
-  constructor(config: HubSpotConfig, log: Logger) {
-    this.api = new HubSpotApi(config, log);
+  constructor(config: HubSpotConfig, log: Logger, events: DestinationEvents) {
+    this.api = new HubSpotApi(config, log, events);
   }
 
   async verifyAccess(): Promise<void> {
