@@ -12,7 +12,8 @@ export interface RunReport {
   finished_at: string;
   duration_ms: number;
   dry_run: boolean;
-  objects: Record<string, OutcomeCounts>;
+  /** Per object: what became of its rows, its API calls (where counted) and how long it took. */
+  objects: Record<string, OutcomeCounts & { api_calls?: number; duration_ms: number }>;
   total: OutcomeCounts;
   rejected_percent: number;
   top_rejection_reasons: { code: string; field?: string; count: number }[];
@@ -38,7 +39,7 @@ export class RejectionTally {
 }
 
 export function buildReport(input: {
-  counts: RunCounts; started: Date; dryRun: boolean; tally: RejectionTally; apiCalls?: number; error?: string;
+  counts: RunCounts; started: Date; dryRun: boolean; tally: RejectionTally; apiCalls?: number; apiCallsByObject?: Map<string, number>; error?: string;
 }): RunReport {
   const total = input.counts.total();
   const finished = new Date();
@@ -49,7 +50,10 @@ export function buildReport(input: {
     finished_at: finished.toISOString(),
     duration_ms: finished.getTime() - input.started.getTime(),
     dry_run: input.dryRun,
-    objects: Object.fromEntries(input.counts.byTarget),
+    objects: Object.fromEntries([...input.counts.byTarget].map(([target, counts]) => {
+      const calls = input.apiCallsByObject?.get(target);
+      return [target, { ...counts, ...(calls !== undefined ? { api_calls: calls } : {}), duration_ms: input.counts.durationMs(target) }];
+    })),
     total,
     rejected_percent: rejectedPercent,
     top_rejection_reasons: input.tally.top(),

@@ -3,13 +3,16 @@ import type { PlannedChange } from '../engine/dry-run.js';
 
 const COLUMNS: (keyof OutcomeCounts)[] = ['received', 'created', 'updated', 'unchanged', 'removed', 'not_found', 'skipped', 'rejected', 'left_segment'];
 
-export function formatRunSummary(counts: RunCounts, durationMs: number, dryRun = false): string {
-  const rows = [...counts.byTarget.entries()].map(([target, c]) => [target, ...COLUMNS.map((k) => String(c[k]))]);
-  if (rows.length > 1) rows.push(['total', ...COLUMNS.map((k) => String(counts.total()[k]))]);
-  const header = ['object', ...COLUMNS];
+/** One line per object, a total line when there are several; API calls where the CRM counts them. */
+export function formatRunSummary(counts: RunCounts, durationMs: number, dryRun = false, apiCalls = new Map<string, number>(), totalApiCalls?: number): string {
+  const withCalls = apiCalls.size > 0;
+  const calls = (value: number | undefined) => (withCalls ? [String(value ?? 0)] : []);
+  const rows = [...counts.byTarget.entries()].map(([target, c]) => [target, ...COLUMNS.map((k) => String(c[k])), ...calls(apiCalls.get(target))]);
+  if (rows.length > 1) rows.push(['total', ...COLUMNS.map((k) => String(counts.total()[k])), ...calls(totalApiCalls)]);
+  const header = ['object', ...COLUMNS, ...(withCalls ? ['api_calls'] : [])];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const format = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  const title = dryRun ? 'dry run: nothing was written; planned outcomes' : `run finished in ${(durationMs / 1000).toFixed(1)} s`;
+  const title = dryRun ? 'dry run: nothing was written; planned outcomes' : `run finished in ${(durationMs / 1000).toFixed(2)} s`;
   return [title, format(header), ...rows.map(format)].join('\n');
 }
 

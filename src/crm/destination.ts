@@ -67,6 +67,8 @@ export interface ObjectWriter {
    * rows', in the CRM's own terms. Absent when the CRM module cannot (change_detection: crm).
    */
   compareWithCrm?(rows: PendingWrite[]): Promise<CrmComparison[]>;
+  /** API requests this object's writes and reads made so far, for the run report. */
+  requestCount?(): number;
 }
 
 export interface OpenedObject {

@@ -23,13 +23,24 @@ export const emptyCounts = (): OutcomeCounts => ({
 
 export class RunCounts {
   readonly byTarget = new Map<string, OutcomeCounts>();
+  /** Per target, when its first record arrived and its last one settled. */
+  private readonly spans = new Map<string, { first: number; last: number }>();
 
   received(target: string): void {
     this.of(target).received += 1;
+    if (!this.spans.has(target)) this.spans.set(target, { first: Date.now(), last: Date.now() });
   }
 
   settled(target: string, status: FinalStatus): void {
     this.of(target)[status] += 1;
+    const span = this.spans.get(target);
+    if (span) span.last = Date.now();
+  }
+
+  /** Milliseconds from a target's first record to its last settlement. */
+  durationMs(target: string): number {
+    const span = this.spans.get(target);
+    return span ? span.last - span.first : 0;
   }
 
   departed(target: string, count: number): void {

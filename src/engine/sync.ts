@@ -78,6 +78,8 @@ export interface SyncResult {
   statesPending: number;
   /** Dry run: a sample of the changes each object would get. */
   planned: Map<string, PlannedChange[]>;
+  /** API requests per target, where the CRM module counts them. */
+  apiCalls: Map<string, number>;
 }
 
 /** Where records that no plan consumes are counted. */
@@ -163,7 +165,11 @@ class SyncRun {
     if (!this.fatal) await this.handleDepartures();
     this.warnIgnoredColumns();
     const planned = new Map([...this.pipelines.values()].filter((p) => p.planner).map((p) => [p.plan.origin, p.planner!.samples]));
-    return { counts: this.counts, fatal: this.fatal, statesPending: this.checkpoints.pendingStateCount, planned };
+    const apiCalls = new Map([...this.pipelines.values()].flatMap((p) => {
+      const count = p.opened.writer.requestCount?.();
+      return count === undefined ? [] : [[p.plan.origin, count] as const];
+    }));
+    return { counts: this.counts, fatal: this.fatal, statesPending: this.checkpoints.pendingStateCount, planned, apiCalls };
   }
 
   private async handle(message: InputMessage): Promise<void> {

@@ -1,4 +1,5 @@
 // The real CLI writing into the HubSpot emulator in each mode; the emulator's store is the truth.
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HubSpotEmulator } from '../../emulators/hubspot/index.ts';
 import { byType, runCli, summaryOf } from '../support/run-cli.ts';
@@ -28,6 +29,20 @@ describe('HubSpot write', () => {
       is_overdue: 'false',
     });
     expect(records.get('INV-00002')!.properties).toMatchObject({ status: 'void', tags: '', is_overdue: 'true' });
+    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 250, created: 250, api_calls: 3 });
+  });
+
+  it('reports per object what became of the rows, the calls made and the time taken (--report)', async () => {
+    const { dir, path } = hubspotConfig(emulator, { mode: 'update', match: { source: 'invoice_id', destination: 'invoice_number' } });
+    emulator.seedRecords('invoices', [{ invoice_number: 'INV-00001', amount: '1' }]);
+    const reportPath = `${dir}/report.json`;
+    const run = await runCli(['write', '--config', path, '--report', reportPath], { stdin: jsonl(invoiceRows(3)) });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+    // One batch/read to split known from unknown keys, one batch/update for the known one.
+    expect(report.objects['objects[0]']).toMatchObject({ received: 3, updated: 1, not_found: 2, api_calls: 2, duration_ms: expect.any(Number) });
+    expect(report).toMatchObject({ status: 'succeeded', total: { received: 3 }, api_calls: expect.any(Number) });
+    expect(report.api_calls).toBeGreaterThan(2);
   });
 
   it('upsert updates the records that exist and creates the others', async () => {

@@ -24,6 +24,7 @@ export class HubSpotObjectWriter implements ObjectWriter {
   private readonly keyProperty?: HubSpotProperty;
   /** The unique property rows are looked up by; undefined when matching by hs_object_id or by nothing. */
   private readonly idProperty?: HubSpotProperty;
+  private requests = 0;
 
   constructor(
     private readonly api: HubSpotApi,
@@ -194,7 +195,12 @@ export class HubSpotObjectWriter implements ObjectWriter {
     if (/non-unique/i.test(message)) throw configError(`HubSpot refuses to match ${this.object.name} by ${this.idProperty?.name}: ${message}`, { code: 'non_unique_id_property' });
   }
 
+  requestCount(): number {
+    return this.requests;
+  }
+
   private post(action: string, body: unknown, idempotent: boolean): Promise<HubSpotResponse> {
+    this.requests += 1;
     return this.api.request({ method: 'POST', path: `/crm/v3/objects/${this.object.objectTypeId}/batch/${action}`, body, idempotent });
   }
 
