@@ -46,5 +46,9 @@ describe('Meltano', () => {
     const secrets = loader.settings.filter((s: { kind: string }) => s.kind === 'password').map((s: { name: string }) => s.name);
     expect(secrets).toEqual(expect.arrayContaining(['crm.access_token', 'crm.oauth.client_secret', 'crm.oauth.refresh_token']));
     expect(Object.keys(spec.properties)).toEqual(expect.arrayContaining(loader.settings.filter((s: { name: string }) => !s.name.includes('.')).map((s: { name: string }) => s.name)));
+    // Top-level choices offer exactly what the spec accepts.
+    for (const setting of loader.settings.filter((s: { kind: string; name: string }) => s.kind === 'options' && spec.properties[s.name]?.enum)) {
+      expect(setting.options.map((o: { value: string }) => o.value), setting.name).toEqual(spec.properties[setting.name].enum);
+    }
   });
 });
