@@ -3,45 +3,20 @@
 // before batching keeps write calls at the minimum: 37 changed rows among 10,000 make one batch.
 import { LOOKUP_CHUNK } from '../store/state-store.js';
 import type { ChangeTracker } from './change-tracker.js';
+import { BufferedFilter } from './buffered-filter.js';
 import type { RowSink, SinkItem } from './row-sink.js';
 
-export class ChangeFilter implements RowSink {
-  private pending: SinkItem[] = [];
-  private lastAddedAt = Date.now();
-
+export class ChangeFilter extends BufferedFilter {
   constructor(
     private readonly tracker: ChangeTracker,
-    private readonly next: RowSink,
+    next: RowSink,
     private readonly unchanged: (item: SinkItem) => void,
     private readonly duplicate: (item: SinkItem) => void,
-  ) {}
-
-  async add(item: SinkItem): Promise<void> {
-    this.pending.push(item);
-    this.lastAddedAt = Date.now();
-    if (this.pending.length >= LOOKUP_CHUNK) await this.flush();
+  ) {
+    super(next, LOOKUP_CHUNK);
   }
 
-  flushIfIdle(idleMs: number): void {
-    if (this.pending.length > 0 && Date.now() - this.lastAddedAt >= idleMs) {
-      void this.flush().then(() => this.next.flushIfIdle(0));
-    } else {
-      this.next.flushIfIdle(idleMs);
-    }
-  }
-
-  async drain(): Promise<void> {
-    await this.flush();
-    await this.next.drain();
-  }
-
-  settleInFlight(): Promise<void> {
-    return this.next.settleInFlight();
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.pending.splice(0);
-    if (batch.length === 0) return;
+  protected async process(batch: SinkItem[]): Promise<void> {
     const decisions = this.tracker.classify(batch.map((item) => item.write));
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i];

@@ -69,11 +69,15 @@ export class ChangeTracker {
     const changedFields = all.filter((name) => previous.hashes[name] !== hashes[name]);
     if (changedFields.length === 0) return { send: false, memo };
     if (this.plan.operation === 'insert') return { send: true, values: row.values, memo, changedFields };
-    // The key field travels with every update: the CRM module matches by it.
-    const keyField = this.plan.match.destination;
-    const values: Values = {};
-    for (const name of changedFields) values[name] = row.values[name];
-    if (keyField && keyField in row.values) values[keyField] = row.values[keyField];
-    return { send: true, values, memo, changedFields };
+    return { send: true, values: changedValues(row.values, changedFields, this.plan), memo, changedFields };
   }
+}
+
+/** An update's values: the changed fields, and the key field the CRM module matches by. */
+export function changedValues(values: Values, changedFields: string[], plan: StreamPlan): Values {
+  const keyField = plan.match.destination;
+  const changed: Values = {};
+  for (const name of changedFields) changed[name] = values[name];
+  if (keyField && keyField in values) changed[keyField] = values[keyField];
+  return changed;
 }

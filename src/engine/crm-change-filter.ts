@@ -4,6 +4,8 @@
 // differ. It costs one read per batch instead of a local lookup.
 import type { ObjectWriter } from '../crm/destination.js';
 import type { StreamPlan } from '../config/stream-plan.js';
+import { BufferedFilter } from './buffered-filter.js';
+import { changedValues } from './change-tracker.js';
 import type { RowSink, SinkItem } from './row-sink.js';
 
 export type ComparingWriter = ObjectWriter & Required<Pick<ObjectWriter, 'compareWithCrm'>>;
@@ -12,43 +14,17 @@ export function canCompareWithCrm(writer: ObjectWriter): writer is ComparingWrit
   return typeof writer.compareWithCrm === 'function';
 }
 
-export class CrmChangeFilter implements RowSink {
-  private pending: SinkItem[] = [];
-  private lastAddedAt = Date.now();
-
+export class CrmChangeFilter extends BufferedFilter {
   constructor(
     private readonly writer: ComparingWriter,
     private readonly plan: StreamPlan,
-    private readonly next: RowSink,
+    next: RowSink,
     private readonly unchanged: (item: SinkItem) => void,
-  ) {}
-
-  async add(item: SinkItem): Promise<void> {
-    this.pending.push(item);
-    this.lastAddedAt = Date.now();
-    if (this.pending.length >= this.writer.maxBatchRows) await this.flush();
+  ) {
+    super(next, writer.maxBatchRows);
   }
 
-  flushIfIdle(idleMs: number): void {
-    if (this.pending.length > 0 && Date.now() - this.lastAddedAt >= idleMs) {
-      void this.flush().then(() => this.next.flushIfIdle(0));
-    } else {
-      this.next.flushIfIdle(idleMs);
-    }
-  }
-
-  async drain(): Promise<void> {
-    await this.flush();
-    await this.next.drain();
-  }
-
-  settleInFlight(): Promise<void> {
-    return this.next.settleInFlight();
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.pending.splice(0);
-    if (batch.length === 0) return;
+  protected async process(batch: SinkItem[]): Promise<void> {
     const comparisons = await this.writer.compareWithCrm(batch.map((item) => item.write));
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i];
@@ -58,18 +34,11 @@ export class CrmChangeFilter implements RowSink {
         this.unchanged(item);
         continue;
       }
-      if (comparison.found && this.plan.operation !== 'insert') this.keepOnly(item, comparison.changed);
+      if (comparison.found && this.plan.operation !== 'insert') {
+        item.write = { key: item.write.key, values: changedValues(item.write.values, comparison.changed, this.plan) };
+        item.changedFields = comparison.changed;
+      }
       await this.next.add(item);
     }
-  }
-
-  /** An update carries the changed fields and the key field the CRM module matches by. */
-  private keepOnly(item: SinkItem, changed: string[]): void {
-    const keyField = this.plan.match.destination;
-    const values: Record<string, unknown> = {};
-    for (const name of changed) values[name] = item.write.values[name];
-    if (keyField && keyField in item.write.values) values[keyField] = item.write.values[keyField];
-    item.write = { key: item.write.key, values };
-    item.changedFields = changed;
   }
 }
