@@ -157,13 +157,19 @@ export function processUpload(org: Org, spec: JobSpec, csv: string | undefined):
   }
 }
 
+/**
+ * The platform processes a job's chunks in parallel, so its result files list records in no
+ * particular order; here the chunks are listed last to first, so a client that relies on input
+ * order is caught.
+ */
 function summarize(spec: JobSpec, header: string[], rows: string[][], results: WriteResult[]): JobOutcome {
   const successful = [['sf__Id', 'sf__Created', ...header]];
   const failed = [['sf__Id', 'sf__Error', ...header]];
-  results.forEach((result, i) => {
+  for (const i of resultOrder(rows.length)) {
+    const result = results[i];
     if (result.success) successful.push([result.id!, createdFlag(spec, result), ...rows[i]]);
     else failed.push([result.id ?? '', bulkErrorText(result.errors), ...rows[i]]);
-  });
+  }
   return {
     processed: rows.length,
     failed: failed.length - 1,
@@ -171,4 +177,12 @@ function summarize(spec: JobSpec, header: string[], rows: string[][], results: W
     failedCsv: toCsv(failed),
     unprocessedCsv: toCsv([header]),
   };
+}
+
+function resultOrder(count: number): number[] {
+  const order: number[] = [];
+  for (let start = Math.floor((count - 1) / CHUNK_SIZE) * CHUNK_SIZE; start >= 0; start -= CHUNK_SIZE) {
+    for (let i = start; i < Math.min(count, start + CHUNK_SIZE); i++) order.push(i);
+  }
+  return order;
 }

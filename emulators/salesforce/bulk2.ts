@@ -12,7 +12,7 @@ import {
 import type { EmulatorContext } from './context.js';
 import { ApiError, notFound } from './errors.js';
 import { type ApiRequest, csvReply, emptyReply, isPlainObject, jsonBody, jsonReply, mediaType, type Reply } from './http.js';
-import { findField, sfTimestamp } from './org.js';
+import { findField, isUpsertKey, sfTimestamp } from './org.js';
 
 type JobState = 'Open' | 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Failed' | 'Aborted';
 
@@ -84,7 +84,9 @@ export class BulkIngest {
     const name = typeof body.externalIdFieldName === 'string' ? body.externalIdFieldName : '';
     if (name === '') throw invalidJob(`External ID was blank for ${object.name}. An External ID must be specified for upsert.`);
     const field = findField(object, name);
-    if (!field || !field.idLookup) throw invalidJob(`Field name provided, ${name} does not match an External ID for ${object.name}`);
+    if (!field || !(field.name === 'Id' || isUpsertKey(object, field))) {
+      throw invalidJob(`Field name provided, ${name} does not match an External ID for ${object.name}`);
+    }
     return { ...spec, externalIdField: field };
   }
 
