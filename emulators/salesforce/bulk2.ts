@@ -24,6 +24,8 @@ interface IngestJob {
   systemModstamp: string;
   csv?: string;
   outcome?: JobOutcome;
+  /** Rows are being written; an abort now stops between chunks. */
+  processing?: boolean;
   timers: NodeJS.Timeout[];
 }
 
@@ -134,18 +136,22 @@ export class BulkIngest {
     this.setState(job, 'UploadComplete');
     const delay = this.context.bulkProcessingDelayMs;
     job.timers.push(setTimeout(() => this.setState(job, 'InProgress'), Math.floor(delay / 2)));
-    job.timers.push(setTimeout(() => this.finish(job), delay));
+    job.timers.push(setTimeout(() => void this.finish(job), delay));
   }
 
-  private finish(job: IngestJob): void {
-    job.outcome = processUpload(this.context.org, job.spec, job.csv);
-    this.setState(job, job.outcome.errorMessage ? 'Failed' : 'JobComplete');
+  private async finish(job: IngestJob): Promise<void> {
+    job.processing = true;
+    const outcome = await processUpload(this.context.org, job.spec, job.csv, () => job.state === 'Aborted');
+    job.processing = false;
+    job.outcome = outcome;
+    // Aborted while processing: what was written stays written, the rest is unprocessed.
+    if (job.state !== 'Aborted') this.setState(job, outcome.errorMessage ? 'Failed' : 'JobComplete');
   }
 
   private abort(job: IngestJob): void {
     if (FINISHED.includes(job.state)) throw invalidState(`Job ${job.id} is already ${job.state} and cannot be aborted`);
     job.timers.forEach(clearTimeout);
-    job.outcome = unprocessedOutcome(job.csv, job.spec);
+    if (!job.processing) job.outcome = unprocessedOutcome(job.csv, job.spec);
     this.setState(job, 'Aborted');
   }
 
