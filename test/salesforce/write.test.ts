@@ -1,9 +1,10 @@
 // The real CLI writing into the Salesforce emulator through sObject Collections, in each mode;
 // the emulator's records are the truth.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SalesforceEmulator } from '../../emulators/salesforce/index.ts';
+import { repoRoot } from '../support/airbyte-protocol.ts';
 import { byType, runCli, summaryOf } from '../support/run-cli.ts';
 import { BY_NUMBER, byNumber, FIELDS, invoiceRows, jsonl, salesforceConfig, startOrg, writeCalls } from './support.ts';
 
@@ -61,6 +62,18 @@ describe('Salesforce write through sObject Collections', () => {
     expect(summaryOf(again.stderr)['objects[0]']).toMatchObject({ received: 3, unchanged: 2, updated: 1 });
     const [changed] = sf.requests.filter((r) => r.path.endsWith('/Invoice_Number__c'));
     expect(changed.body.records).toEqual([{ attributes: { type: 'Invoice__c' }, Invoice_Number__c: 'INV-00002', Amount__c: 77 }]);
+  });
+
+  it('keys change detection by org and object: another way of signing in to the same org sends nothing again', async () => {
+    const { path } = salesforceConfig(sf, { mode: 'upsert', ...BY_NUMBER });
+    expect((await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(5)) })).code).toBe(0);
+    const config = JSON.parse(readFileSync(path, 'utf8'));
+    config.crm.auth = { type: 'access_token', access_token: sf.issueAccessToken(), instance_url: sf.url };
+    writeFileSync(path, JSON.stringify(config));
+    sf.clearRequests();
+    const again = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(5)) });
+    expect(summaryOf(again.stderr)['objects[0]']).toMatchObject({ received: 5, unchanged: 5 });
+    expect(writeCalls(sf)).toEqual([]);
   });
 
   it('insert creates new keys and never modifies a record whose external id exists', async () => {
@@ -205,7 +218,7 @@ describe('Salesforce write through sObject Collections', () => {
   it('takes object, mode and key from an Airbyte catalog (records already named as fields)', async () => {
     const { path, dir } = salesforceConfig(sf, { stream: 'other', mode: 'insert', match: { source: 'x' } });
     const catalog = join(dir, 'catalog.json');
-    (await import('node:fs')).writeFileSync(catalog, JSON.stringify({
+    writeFileSync(catalog, JSON.stringify({
       streams: [{
         stream: { name: 'invoices', json_schema: {}, supported_sync_modes: ['incremental'] },
         sync_mode: 'incremental', destination_sync_mode: 'append_dedup', destination_object_name: 'Invoice__c', primary_key: [['Invoice_Number__c']],
@@ -247,5 +260,22 @@ describe('Salesforce rows that left the segment', () => {
       Invoice_Number__c: 'INV-00001', Amount__c: null, Status__c: null, Tags__c: null, Is_Overdue__c: false, Customer_Email__c: null, Region__c: 'AMER',
     });
     expect(run.stderr).toContain('1 record(s) left the segment; cleared 1, failed 0');
+  });
+});
+
+describe('the Salesforce example', () => {
+  it('syncs examples/salesforce/invoices.jsonl with examples/salesforce/config.json', async () => {
+    const example = (name: string) => join(repoRoot, 'examples/salesforce', name);
+    const config = JSON.parse(readFileSync(example('config.json'), 'utf8'));
+    await sf.close();
+    sf = await startOrg({ clients: [{ clientId: config.crm.auth.client_id, clientSecret: config.crm.auth.client_secret }] });
+    const { path } = salesforceConfig(sf, config.objects[0], { auth: config.crm.auth, api: config.crm.api });
+    const run = await runCli(['write', '--config', path], { stdin: readFileSync(example('invoices.jsonl'), 'utf8') });
+    expect(run.code, run.stderr).toBe(0);
+    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 10, created: 8, rejected: 2 });
+    expect(byNumber(sf).get('INV-1008')).toMatchObject({
+      Amount__c: 1200, Quantity__c: 5, Is_Overdue__c: false, Issued_At__c: '2026-01-09T07:08:00.000+0000', Notes__c: 'Paid by "wire", see ticket 12\nsecond line',
+    });
+    expect(byNumber(sf).get('INV-1006')).toMatchObject({ Status__c: 'Void', Tags__c: null, Is_Overdue__c: false });
   });
 });
