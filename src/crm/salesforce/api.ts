@@ -93,8 +93,8 @@ export class SalesforceApi {
           if (!failure) throw networkError(what, error);
           if (failure.errorCode === 'INVALID_SESSION_ID') {
             if (renewed || !canRenew(this.config.auth)) throw this.sessionRefused(failure, renewed);
-            renewed = true;
             await this.renewSession(generation);
+            renewed = true;
             throw transientError('the Salesforce session expired; renewed it', { code: 'session_expired', retryAfterMs: 0 });
           }
           const fatal = classifyFailure(what, failure);
@@ -225,7 +225,7 @@ export function unexpectedFailure(what: string, failure: ApiFailure): ConnectorE
 function isSafeToRetry(error: ConnectorError, idempotent: boolean): boolean {
   if (error.code === 'daily_limit') return false;
   // Refused before Salesforce applied anything: always safe.
-  if (error.code === 'session_expired' || error.code === 'concurrent_limit' || error.code === 'connection_refused') return true;
+  if (['session_expired', 'token_unavailable', 'concurrent_limit', 'connection_refused'].includes(error.code ?? '')) return true;
   return idempotent;
 }
 

@@ -93,7 +93,8 @@ function tokenRefused(grant: string, loginUrl: string, error: unknown): Connecto
   const message = (error as Error).message ?? String(error);
   if (error instanceof TypeError || /^ERROR_HTTP_5\d\d$/.test(name)) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
-    return transientError(`could not reach the Salesforce token endpoint at ${loginUrl}: ${cause ?? message.slice(0, 200)}`, { code: 'network', cause: error });
+    // No request of ours was sent yet: repeating is always safe.
+    return transientError(`could not reach the Salesforce token endpoint at ${loginUrl}: ${cause ?? message.slice(0, 200)}`, { code: 'token_unavailable', cause: error });
   }
   const hint = name === 'invalid_grant' && grant === 'client_credentials' ? ' (client credentials need your My Domain URL as crm.login_url)' : '';
   return configError(`Salesforce refused the ${grant.replace('_', ' ')} grant at ${loginUrl}: ${name}: ${message.slice(0, 300)}${hint}`, { code: 'oauth_refused' });

@@ -52,7 +52,8 @@ export class SalesforceDestination implements Destination {
   async discover(): Promise<DestinationOperation[]> {
     const operations: DestinationOperation[] = [];
     for (const entry of await this.objectList()) {
-      if (!entry.custom || entry.customSetting) continue;
+      // Custom objects proper: not custom settings, nor the __Share, __History and __Feed companions.
+      if (!entry.custom || entry.customSetting || !entry.name.endsWith('__c')) continue;
       const object = await describeObject(this.api, entry.name);
       if (object) operations.push(...operationsOf(object));
     }
