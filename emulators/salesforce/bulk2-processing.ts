@@ -1,6 +1,7 @@
 // What a Bulk API 2.0 ingest job does once its upload is complete: read the CSV strictly, map the
 // header to fields, write the rows in chunks of 200 (each row on its own: no all-or-none), and keep
-// the rows for the successful / failed / unprocessed result files.
+// the rows for the successful / failed / unprocessed result files. Like the platform, processing
+// runs in the background: other requests are served between chunks, and an abort stops it.
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { prepareBatch, type WriteKind, type WriteResult, type WriteRow } from './dml.js';
@@ -108,12 +109,14 @@ function writeKind(operation: BulkOperation): WriteKind {
   return operation === 'hardDelete' ? 'delete' : operation;
 }
 
-function writeInChunks(org: Org, spec: JobSpec, rows: WriteRow[]): WriteResult[] {
+/** Writes chunk after chunk, yielding to the server between them, until done or told to stop. */
+async function writeInChunks(org: Org, spec: JobSpec, rows: WriteRow[], stopped: () => boolean): Promise<WriteResult[]> {
   const results: WriteResult[] = [];
-  for (let start = 0; start < rows.length; start += CHUNK_SIZE) {
+  for (let start = 0; start < rows.length && !stopped(); start += CHUNK_SIZE) {
     const chunk = rows.slice(start, start + CHUNK_SIZE);
     const options = { externalIdField: spec.externalIdField };
     results.push(...prepareBatch(org, spec.object, writeKind(spec.operation), chunk, options).commit());
+    await new Promise((resolve) => setImmediate(resolve));
   }
   return results;
 }
@@ -143,13 +146,14 @@ export function unprocessedOutcome(csv: string | undefined, spec: JobSpec): JobO
   }
 }
 
-export function processUpload(org: Org, spec: JobSpec, csv: string | undefined): JobOutcome {
+/** Processes the upload; rows not reached before `stopped` (an abort) are reported unprocessed. */
+export async function processUpload(org: Org, spec: JobSpec, csv: string | undefined, stopped: () => boolean = () => false): Promise<JobOutcome> {
   let header: string[] = [];
   let rows: string[][] = [];
   try {
     [header = [], ...rows] = csv ? readCsv(csv, spec) : [];
     const fields = headerFields(header, spec.object);
-    const results = writeInChunks(org, spec, rows.map((cells) => toWriteRow(cells, fields, spec)));
+    const results = await writeInChunks(org, spec, rows.map((cells) => toWriteRow(cells, fields, spec)), stopped);
     return summarize(spec, header, rows, results);
   } catch (error) {
     if (!(error instanceof JobFailure)) throw error;
@@ -157,18 +161,32 @@ export function processUpload(org: Org, spec: JobSpec, csv: string | undefined):
   }
 }
 
+/**
+ * The platform processes a job's chunks in parallel, so its result files list records in no
+ * particular order; here the chunks are listed last to first, so a client that relies on input
+ * order is caught.
+ */
 function summarize(spec: JobSpec, header: string[], rows: string[][], results: WriteResult[]): JobOutcome {
   const successful = [['sf__Id', 'sf__Created', ...header]];
   const failed = [['sf__Id', 'sf__Error', ...header]];
-  results.forEach((result, i) => {
+  for (const i of resultOrder(results.length)) {
+    const result = results[i];
     if (result.success) successful.push([result.id!, createdFlag(spec, result), ...rows[i]]);
     else failed.push([result.id ?? '', bulkErrorText(result.errors), ...rows[i]]);
-  });
+  }
   return {
-    processed: rows.length,
+    processed: results.length,
     failed: failed.length - 1,
     successfulCsv: toCsv(successful),
     failedCsv: toCsv(failed),
-    unprocessedCsv: toCsv([header]),
+    unprocessedCsv: toCsv([header, ...rows.slice(results.length)]),
   };
+}
+
+function resultOrder(count: number): number[] {
+  const order: number[] = [];
+  for (let start = Math.floor((count - 1) / CHUNK_SIZE) * CHUNK_SIZE; start >= 0; start -= CHUNK_SIZE) {
+    for (let i = start; i < Math.min(count, start + CHUNK_SIZE); i++) order.push(i);
+  }
+  return order;
 }

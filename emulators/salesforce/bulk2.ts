@@ -12,7 +12,7 @@ import {
 import type { EmulatorContext } from './context.js';
 import { ApiError, notFound } from './errors.js';
 import { type ApiRequest, csvReply, emptyReply, isPlainObject, jsonBody, jsonReply, mediaType, type Reply } from './http.js';
-import { findField, sfTimestamp } from './org.js';
+import { findField, isUpsertKey, sfTimestamp } from './org.js';
 
 type JobState = 'Open' | 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Failed' | 'Aborted';
 
@@ -24,6 +24,8 @@ interface IngestJob {
   systemModstamp: string;
   csv?: string;
   outcome?: JobOutcome;
+  /** Rows are being written; an abort now stops between chunks. */
+  processing?: boolean;
   timers: NodeJS.Timeout[];
 }
 
@@ -84,7 +86,9 @@ export class BulkIngest {
     const name = typeof body.externalIdFieldName === 'string' ? body.externalIdFieldName : '';
     if (name === '') throw invalidJob(`External ID was blank for ${object.name}. An External ID must be specified for upsert.`);
     const field = findField(object, name);
-    if (!field || !field.idLookup) throw invalidJob(`Field name provided, ${name} does not match an External ID for ${object.name}`);
+    if (!field || !(field.name === 'Id' || isUpsertKey(object, field))) {
+      throw invalidJob(`Field name provided, ${name} does not match an External ID for ${object.name}`);
+    }
     return { ...spec, externalIdField: field };
   }
 
@@ -132,18 +136,22 @@ export class BulkIngest {
     this.setState(job, 'UploadComplete');
     const delay = this.context.bulkProcessingDelayMs;
     job.timers.push(setTimeout(() => this.setState(job, 'InProgress'), Math.floor(delay / 2)));
-    job.timers.push(setTimeout(() => this.finish(job), delay));
+    job.timers.push(setTimeout(() => void this.finish(job), delay));
   }
 
-  private finish(job: IngestJob): void {
-    job.outcome = processUpload(this.context.org, job.spec, job.csv);
-    this.setState(job, job.outcome.errorMessage ? 'Failed' : 'JobComplete');
+  private async finish(job: IngestJob): Promise<void> {
+    job.processing = true;
+    const outcome = await processUpload(this.context.org, job.spec, job.csv, () => job.state === 'Aborted');
+    job.processing = false;
+    job.outcome = outcome;
+    // Aborted while processing: what was written stays written, the rest is unprocessed.
+    if (job.state !== 'Aborted') this.setState(job, outcome.errorMessage ? 'Failed' : 'JobComplete');
   }
 
   private abort(job: IngestJob): void {
     if (FINISHED.includes(job.state)) throw invalidState(`Job ${job.id} is already ${job.state} and cannot be aborted`);
     job.timers.forEach(clearTimeout);
-    job.outcome = unprocessedOutcome(job.csv, job.spec);
+    if (!job.processing) job.outcome = unprocessedOutcome(job.csv, job.spec);
     this.setState(job, 'Aborted');
   }
 

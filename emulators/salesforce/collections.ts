@@ -7,7 +7,7 @@ import { coerceJsonValue, type FieldValue } from './field-validation.js';
 import { prepareBatch, type PreparedBatch, settle, type WriteKind, type WriteOptions, type WriteResult, type WriteRow } from './dml.js';
 import { type ApiRequest, isPlainObject, jsonBody, jsonReply, keyPosition, type Reply } from './http.js';
 import { normalizeId } from './ids.js';
-import { type FieldMeta, findField, type ObjectMeta, type Org } from './org.js';
+import { type FieldMeta, findField, isUpsertKey, type ObjectMeta, type Org } from './org.js';
 
 const MAX_RECORDS = 200;
 
@@ -135,8 +135,8 @@ export function updateRecords(context: EmulatorContext, request: ApiRequest): Re
 
 function upsertKeyField(meta: ObjectMeta, name: string): FieldMeta {
   const field = findField(meta, name);
-  // Collections upsert matches on external ids only, never on record ids.
-  if (!field || field.name === 'Id' || !(field.externalId || field.idLookup)) {
+  // Collections upsert matches on external ids (idLookup fields of standard objects), never on record ids.
+  if (!field || field.name === 'Id' || !isUpsertKey(meta, field)) {
     throw new ApiError(404, 'NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${name}`);
   }
   return field;

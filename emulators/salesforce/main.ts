@@ -9,10 +9,12 @@ const USAGE = `usage: main.js [--port N] [--objects FILE.json] [--client-id ID -
   [--refresh-token T] [--username U] [--public-key FILE.pem] [--api-version 62.0]
   [--daily-api-limit N] [--bulk-delay-ms N]`;
 
+/** A list of object definitions, {objects: [...]}, or one definition (examples/salesforce/invoice-object.json). */
 function readObjects(path: string | undefined): CustomObjectDef[] {
   if (!path) return [];
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as CustomObjectDef[] | { objects: CustomObjectDef[] };
-  return Array.isArray(parsed) ? parsed : parsed.objects;
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as CustomObjectDef[] | { objects: CustomObjectDef[] } | CustomObjectDef;
+  if (Array.isArray(parsed)) return parsed;
+  return 'objects' in parsed ? parsed.objects : [parsed];
 }
 
 function optionalNumber(text: string | undefined): number | undefined {

@@ -107,8 +107,9 @@ const SYSTEM_FIELDS: FieldDef[] = [
   { name: 'SystemModstamp', label: 'System Modstamp', type: 'datetime', nillable: false, createable: false, updateable: false, defaultedOnCreate: true },
 ];
 
-// A custom object's text Name: not nillable, yet optional on create because the API fills in the record id.
-const CUSTOM_NAME_FIELD: FieldDef = { name: 'Name', type: 'string', length: 80, nillable: false, defaultedOnCreate: true };
+// A custom object's text Name: not nillable, yet optional on create because the API fills in the record
+// id; like every Name field it can identify records (idLookup), though it need not be unique.
+const CUSTOM_NAME_FIELD: FieldDef = { name: 'Name', type: 'string', length: 80, nillable: false, defaultedOnCreate: true, idLookup: true };
 
 interface StandardObjectDef extends CustomObjectDef {
   keyPrefix: string;
@@ -237,6 +238,11 @@ export class Org {
     this.table(meta).delete(id);
     this.deleted.set(id, meta.name);
   }
+}
+
+/** Whether records can be matched by this field in an upsert: an external id on custom objects, any idLookup field on standard ones. */
+export function isUpsertKey(meta: ObjectMeta, field: FieldMeta): boolean {
+  return field.externalId || (!meta.custom && field.idLookup);
 }
 
 export function findField(meta: ObjectMeta, name: string): FieldMeta | undefined {

@@ -102,6 +102,7 @@ export class RequestPipeline {
     const fault = this.parts.faults.take(incoming.method, incoming.url.pathname + incoming.url.search);
     if (fault?.kind === 'latency') await new Promise((resolve) => setTimeout(resolve, fault.ms));
     if (fault?.kind === 'reset-before') return this.drop(res, log);
+    if (fault?.kind === 'expire-session') this.parts.auth.expireAll();
     const injected = fault && faultReply(fault);
     if (injected) return this.send(res, injected, log);
     const reply = this.answer(incoming);

@@ -1,5 +1,5 @@
 // SOQL tokens: words, numbers, unquoted date and datetime literals, symbols, and string literals
-// decoded by Salesforce's escaping rules (\' \" \\ \n \r \t \b \f, and \_ \% kept for LIKE).
+// decoded by Salesforce's escaping rules (\' \" \\ \n \r \t \b \f \uXXXX, and \_ \% kept for LIKE).
 import { ApiError } from './errors.js';
 
 export type TokenKind = 'word' | 'string' | 'number' | 'temporal' | 'symbol' | 'eof';
@@ -71,6 +71,12 @@ export class Lexer {
       }
       if (ch !== '\\') {
         value += ch;
+        continue;
+      }
+      const unicode = /^u([0-9a-fA-F]{4})/.exec(this.soql.slice(i + 1, i + 6));
+      if (unicode) {
+        value += String.fromCharCode(parseInt(unicode[1], 16));
+        i += 5;
         continue;
       }
       const escaped = ESCAPES[this.soql[i + 1]];

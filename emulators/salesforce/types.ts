@@ -92,6 +92,8 @@ export type Fault = { match?: FaultMatch; times?: number } & (
   | { kind: 'reset-before' }
   | { kind: 'reset-after' }
   | { kind: 'latency'; ms: number }
+  /** Every issued access token expires just before this request is checked (a session timing out mid-run). */
+  | { kind: 'expire-session' }
 );
 
 export type SalesforceRecord = Record<string, unknown>;

@@ -58,6 +58,8 @@ export interface ObjectWriter {
   readonly maxConcurrentWrites: number;
   /** For plans without an explicit mapping: which row columns are writable fields. */
   isWritableField(name: string): boolean;
+  /** For on_removal clear: whether the field may be emptied (a CRM-required one may not); all may when absent. */
+  canClear?(name: string): boolean;
   /** Converts values per field type, locally; a value that cannot convert rejects the row. */
   prepare(row: MappedRow): Prepared;
   /** Writes a batch; one outcome per row, in order. Throws only what stops the run. */

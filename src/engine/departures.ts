@@ -58,8 +58,13 @@ async function applyRemoval(context: DepartureContext, writer: ObjectWriter, how
   const pairs: { record: StoredRecord; row: PendingWrite }[] = [];
   for (const record of records) {
     if (record.crmId === null) continue;
-    const prepared = writer.prepare({ key: record.crmId, values: how === 'clear' ? clearedValues(record, plan) : {} });
-    if (prepared.ok) pairs.push({ record, row: { key: record.crmId, values: prepared.values } });
+    const prepared = writer.prepare({ key: record.crmId, values: how === 'clear' ? clearedValues(record, plan, writer) : {} });
+    if (prepared.ok) {
+      pairs.push({ record, row: { key: record.crmId, values: prepared.values } });
+    } else {
+      result.failed += 1;
+      log.warn(`${plan.origin}: could not ${how} record ${record.crmId} (key ${record.key}): ${prepared.rejection.message}`);
+    }
   }
   const outcomes = pairs.length > 0 ? await writer.write(pairs.map((pair) => pair.row)) : [];
   const done: string[] = [];
@@ -77,10 +82,10 @@ async function applyRemoval(context: DepartureContext, writer: ObjectWriter, how
   else store.markDeparted(objectId, done);
 }
 
-/** Every field this connector ever wrote for the record, emptied; the key field stays. */
-function clearedValues(record: StoredRecord, plan: StreamPlan): Record<string, null> {
+/** Every field this connector ever wrote for the record, emptied; the key field and fields the CRM requires stay. */
+function clearedValues(record: StoredRecord, plan: StreamPlan, writer: ObjectWriter): Record<string, null> {
   const fields = plan.fields?.map((f) => f.destination) ?? Object.keys(record.hashes);
   const values: Record<string, null> = {};
-  for (const field of fields) if (field !== plan.match.destination) values[field] = null;
+  for (const field of fields) if (field !== plan.match.destination && (writer.canClear?.(field) ?? true)) values[field] = null;
   return values;
 }

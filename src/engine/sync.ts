@@ -145,7 +145,7 @@ class SyncRun {
   async run(input: AsyncIterable<InputMessage>): Promise<SyncResult> {
     const idleMs = this.options.idleFlushMs ?? 1000;
     const timers = [
-      setInterval(() => this.pipelines.forEach((p) => p.sink.flushIfIdle(idleMs)), Math.max(50, idleMs / 2)),
+      setInterval(this.idleFlusher(idleMs), Math.max(50, idleMs / 2)),
       setInterval(() => this.reportProgress(), this.options.progressIntervalMs ?? 5000),
     ];
     timers.forEach((timer) => timer.unref());
@@ -170,6 +170,22 @@ class SyncRun {
       return count === undefined ? [] : [[p.plan.origin, count] as const];
     }));
     return { counts: this.counts, fatal: this.fatal, statesPending: this.checkpoints.pendingStateCount, planned, apiCalls };
+  }
+
+  /**
+   * Sends partial batches once their stream has gone quiet. A tick that comes late means the event
+   * loop was busy with our own work (committing thousands of outcomes, building a bulk upload), not
+   * that the source went quiet: that tick flushes nothing, or one large batch would go out in pieces.
+   */
+  private idleFlusher(idleMs: number): () => void {
+    const period = Math.max(50, idleMs / 2);
+    let lastTick = Date.now();
+    return () => {
+      const now = Date.now();
+      const stalled = now - lastTick > period + idleMs / 2;
+      lastTick = now;
+      if (!stalled) this.pipelines.forEach((p) => p.sink.flushIfIdle(idleMs));
+    };
   }
 
   private async handle(message: InputMessage): Promise<void> {

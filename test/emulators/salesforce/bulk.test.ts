@@ -115,6 +115,38 @@ describe('Bulk API 2.0 ingest', () => {
     expect(stored('A-1')).toBeUndefined();
   });
 
+  it('lists results in no particular order: chunks of 200 come back last to first', async () => {
+    const numbers = Array.from({ length: 450 }, (_, i) => `ORD-${i}`);
+    const { successful } = await runBulkJob(sf, { object: 'Invoice__c', operation: 'insert' }, `Invoice_Number__c,Region__c\n${numbers.map((n) => `${n},EMEA`).join('\n')}\n`);
+    const listed = successful.trim().split('\n').slice(1).map((line) => line.split(',')[2].replace(/"/g, ''));
+    expect(listed).toHaveLength(450);
+    expect(listed.slice(0, 2)).toEqual(['ORD-400', 'ORD-401']);
+    expect(listed.slice(50, 52)).toEqual(['ORD-200', 'ORD-201']);
+    expect([...listed].sort()).toEqual([...numbers].sort());
+  });
+
+  it('aborted while processing: rows written so far stay, the rest come back unprocessed', async () => {
+    const job = (await call(sf, 'POST', JOBS, { object: 'Invoice__c', operation: 'insert' })).json;
+    const path = `${JOBS}/${job.id}`;
+    const rows = Array.from({ length: 2000 }, (_, i) => `AB-${i},EMEA`).join('\n');
+    await call(sf, 'PUT', `${path}/batches`, `Invoice_Number__c,Region__c\n${rows}\n`, { 'Content-Type': 'text/csv' });
+    await call(sf, 'PATCH', path, { state: 'UploadComplete' });
+    // Processing starts after the delay and yields between chunks: abort as soon as some rows landed.
+    while (!sf.records('Invoice__c').some((r) => String(r.Invoice_Number__c).startsWith('AB-'))) await new Promise((resolve) => setImmediate(resolve));
+    expect((await call(sf, 'PATCH', path, { state: 'Aborted' })).json.state).toBe('Aborted');
+    let info = (await call(sf, 'GET', path)).json;
+    while (info.numberRecordsProcessed === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      info = (await call(sf, 'GET', path)).json;
+    }
+    const written = sf.records('Invoice__c').filter((r) => String(r.Invoice_Number__c).startsWith('AB-')).length;
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThan(2000);
+    expect(info).toMatchObject({ state: 'Aborted', numberRecordsProcessed: written });
+    const unprocessed = (await call(sf, 'GET', `${path}/unprocessedrecords`)).text.trim().split('\n');
+    expect(unprocessed).toHaveLength(1 + 2000 - written);
+  });
+
   it('deletes records listed by Id', async () => {
     sf.seedRecords('Invoice__c', [invoice(800), invoice(801)]);
     const ids = ['INV-00800', 'INV-00801'].map((n) => stored(n)!.Id);

@@ -160,6 +160,9 @@ describe('sObject Collections', () => {
     const notExternal = await call(sf, 'PATCH', `${COLLECTION}/Invoice__c/Notes__c`, { records: records(next()) });
     expect(notExternal.status).toBe(404);
     expect(notExternal.json[0].errorCode).toBe('NOT_FOUND');
+    // Name identifies records (idLookup), but a custom object upserts by external ids only.
+    const byName = await call(sf, 'PATCH', `${COLLECTION}/Invoice__c/Name`, { records: records(next()) });
+    expect([byName.status, byName.json[0].message]).toEqual([404, 'Provided external ID field does not exist or is not accessible: Name']);
     const wrongType = await call(sf, 'PATCH', `${COLLECTION}/Invoice__c/Invoice_Number__c`, { records: [{ attributes: { type: 'Account' }, Name: 'x' }] });
     expect(wrongType.status).toBe(400);
   });

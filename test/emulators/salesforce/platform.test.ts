@@ -129,6 +129,17 @@ describe('fault injection', () => {
     expect(sf.requests.map((r) => r.status)).toEqual([0, 0]);
   });
 
+  it('expires every session just before a matching request', async () => {
+    sf = await startOrg();
+    const token = sf.issueAccessToken();
+    const get = () => fetch(`${sf.url}${API}/limits`, { headers: { Authorization: `Bearer ${token}` } });
+    sf.injectFaults([{ kind: 'expire-session', match: { pathIncludes: '/limits' } }]);
+    expect((await fetch(`${sf.url}${API}/sobjects`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+    const refused = await get();
+    expect([refused.status, await refused.json()]).toEqual([401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]]);
+    expect((await get()).status).toBe(401);
+  });
+
   it('delays a response', async () => {
     sf = await startOrg();
     sf.injectFaults([{ kind: 'latency', ms: 150 }]);

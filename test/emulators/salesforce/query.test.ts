@@ -39,6 +39,13 @@ describe('SOQL queries', () => {
     expect(await numbers("SELECT Invoice_Number__c FROM Invoice__c WHERE Notes__c = 'say \\\"hi\\\"'")).toEqual(['INV-00003']);
   });
 
+  it('decodes \\uXXXX escapes in string literals', async () => {
+    expect(await numbers("SELECT Invoice_Number__c FROM Invoice__c WHERE Notes__c = 'O\\u0027Brien \\u005c Co'")).toEqual(['INV-00001']);
+    expect(await numbers("SELECT Invoice_Number__c FROM Invoice__c WHERE Notes__c = 'line one\\u000aline two'")).toEqual(['INV-00002']);
+    const short = await query("SELECT Id FROM Invoice__c WHERE Notes__c = 'a\\u00zz'");
+    expect([short.status, short.json[0].errorCode]).toEqual([400, 'MALFORMED_QUERY']);
+  });
+
   it('refuses an unescaped quote or an unknown escape as MALFORMED_QUERY', async () => {
     const unescaped = await query("SELECT Id FROM Invoice__c WHERE Notes__c = 'O'Brien \\\\ Co'");
     expect(unescaped.status).toBe(400);

@@ -1,0 +1,209 @@
+// Bulk API 2.0 ingest: one job per write (create → upload one CSV → UploadComplete → poll with
+// backoff → result files). The CSV is built here (csv-stringify): every field any row sets is a
+// column, a row leaves the others empty (Salesforce keeps their value) and writes null as #N/A.
+// Result files come back in no particular order, so each result row is matched to its input row by
+// the key column (Id, the external id) or, without one, by the whole row Salesforce echoes back.
+// Every input row ends with one outcome; a row in no result file is rejected as not acknowledged.
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { configError, transientError } from '../../errors.js';
+import type { Logger } from '../../protocol/log.js';
+import type { RowOutcome } from '../destination.js';
+import { sleep } from '../http/rate-limiter.js';
+import type { SalesforceApi } from './api.js';
+import type { RecordWrite } from './collections.js';
+import { NOT_ACKNOWLEDGED, outcomeOf, parseBulkErrors, type WriteKind } from './outcomes.js';
+import type { SalesforceObject } from './schema.js';
+import { toCsvCell } from './values.js';
+
+/** Salesforce takes up to 150 MB per upload (after base64); stay well under it. */
+const MAX_UPLOAD_BYTES = 90 * 1024 * 1024;
+const FIRST_POLL_MS = 100;
+const MAX_POLL_MS = 5_000;
+const MAX_WAIT_MS = 30 * 60_000;
+const UPLOAD_TIMEOUT_MS = 10 * 60_000;
+const ID = 'Id';
+
+type Operation = 'insert' | 'update' | 'upsert' | 'delete';
+const OPERATION: Record<WriteKind, Operation> = { create: 'insert', update: 'update', upsert: 'upsert', delete: 'delete' };
+type JobState = 'Open' | 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Failed' | 'Aborted';
+
+interface JobInfo {
+  id: string;
+  state: JobState;
+  numberRecordsProcessed?: number;
+  numberRecordsFailed?: number;
+  errorMessage?: string;
+}
+
+export class BulkIngest {
+  constructor(
+    private readonly api: SalesforceApi,
+    private readonly object: SalesforceObject,
+    private readonly log: Logger,
+    /** Upsert only: the external-id field records are matched by. */
+    private readonly externalIdField?: string,
+    /** Insert only: a column whose value tells rows apart (the key field), if any. */
+    private readonly insertKeyField?: string,
+  ) {}
+
+  async write(kind: WriteKind, records: RecordWrite[]): Promise<RowOutcome[]> {
+    const columns = this.columnsOf(kind, records);
+    const csv = toCsv(columns, records, kind);
+    if (Buffer.byteLength(csv) > MAX_UPLOAD_BYTES && records.length > 1) {
+      const half = Math.ceil(records.length / 2);
+      return [...(await this.write(kind, records.slice(0, half))), ...(await this.write(kind, records.slice(half)))];
+    }
+    const job = await this.createJob(kind);
+    await this.upload(job, csv);
+    await this.close(job);
+    const info = await this.waitForJob(job);
+    this.log.debug(`Bulk API job ${job} ${info.state}: ${info.numberRecordsProcessed ?? 0} processed, ${info.numberRecordsFailed ?? 0} failed`);
+    return this.readOutcomes(kind, info, columns, records);
+  }
+
+  /** Id first where it names the record; then every field any record sets, in first-seen order. */
+  private columnsOf(kind: WriteKind, records: RecordWrite[]): string[] {
+    const columns = new Set<string>(kind === 'update' || kind === 'delete' ? [ID] : []);
+    if (kind !== 'delete') for (const record of records) for (const name of Object.keys(record.values)) columns.add(name);
+    return [...columns];
+  }
+
+  private async createJob(kind: WriteKind): Promise<string> {
+    const body: Record<string, unknown> = { object: this.object.name, operation: OPERATION[kind], contentType: 'CSV', lineEnding: 'LF', columnDelimiter: 'COMMA' };
+    if (kind === 'upsert') body.externalIdFieldName = this.externalIdField;
+    // An orphaned Open job (if a retried create had landed) holds no data and does nothing.
+    const info = await this.api.expect<JobInfo>({ method: 'POST', path: '/jobs/ingest', body, idempotent: true }, `a Bulk API job on ${this.object.name}`);
+    return info.id;
+  }
+
+  private async upload(job: string, csv: string): Promise<void> {
+    const answer = await this.api.request({ method: 'PUT', path: `/jobs/ingest/${job}/batches`, body: csv, contentType: 'text/csv', idempotent: true, timeoutMs: UPLOAD_TIMEOUT_MS });
+    // A retried upload whose first attempt had landed is refused as a second content: the data is there.
+    if (!answer.ok && !(answer.failure.errorCode === 'BULK_API_ERROR' && /multipe|multiple contents/i.test(answer.failure.message))) {
+      throw configError(`Salesforce refused the upload of Bulk API job ${job}: ${answer.failure.errorCode}: ${answer.failure.message}`, { code: answer.failure.errorCode });
+    }
+  }
+
+  private async close(job: string): Promise<void> {
+    const answer = await this.api.request<JobInfo>({ method: 'PATCH', path: `/jobs/ingest/${job}`, body: { state: 'UploadComplete' }, idempotent: true });
+    if (answer.ok) return;
+    // A retried close whose first attempt had landed finds the job past Open: that is what we asked for.
+    if (answer.failure.errorCode === 'INVALIDJOBSTATE' && (await this.info(job)).state !== 'Open') return;
+    throw configError(`Salesforce refused to close Bulk API job ${job}: ${answer.failure.errorCode}: ${answer.failure.message}`, { code: answer.failure.errorCode });
+  }
+
+  private info(job: string): Promise<JobInfo> {
+    return this.api.expect<JobInfo>({ method: 'GET', path: `/jobs/ingest/${job}`, idempotent: true }, `the state of Bulk API job ${job}`);
+  }
+
+  /** Polls with growing pauses: short jobs answer at once, long ones cost a call every few seconds. */
+  private async waitForJob(job: string): Promise<JobInfo> {
+    const started = Date.now();
+    for (let pause = FIRST_POLL_MS; ; pause = Math.min(MAX_POLL_MS, Math.round(pause * 1.6))) {
+      await sleep(pause);
+      const info = await this.info(job);
+      if (info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted') return info;
+      if (Date.now() - started > MAX_WAIT_MS) {
+        throw transientError(`Bulk API job ${job} is still ${info.state} after ${MAX_WAIT_MS / 60_000} minutes; its rows were not confirmed and a rerun sends them again`, { code: 'bulk_timeout' });
+      }
+    }
+  }
+
+  private async readOutcomes(kind: WriteKind, info: JobInfo, columns: string[], records: RecordWrite[]): Promise<RowOutcome[]> {
+    const processed = info.numberRecordsProcessed ?? 0;
+    const failed = info.numberRecordsFailed ?? 0;
+    if (info.state !== 'JobComplete' && processed === 0) {
+      throw configError(`Bulk API job ${info.id} on ${this.object.name} ${info.state === 'Aborted' ? 'was aborted' : 'failed'}: ${info.errorMessage ?? 'no reason given'}`, { code: 'bulk_job_failed' });
+    }
+    const matcher = new RowMatcher(columns, records, kind, this.matchColumn(kind));
+    const outcomes: (RowOutcome | undefined)[] = new Array(records.length).fill(undefined);
+    const place = (file: string[][], outcome: (row: Record<string, string>) => RowOutcome) => {
+      const [header = [], ...rows] = file;
+      for (const cells of rows) {
+        const row = Object.fromEntries(header.map((name, i) => [name, cells[i] ?? '']));
+        const index = matcher.take(row);
+        if (index !== undefined) outcomes[index] = outcome(row);
+      }
+    };
+    if (processed - failed > 0) {
+      place(await this.resultFile(info.id, 'successfulResults'), (row) => outcomeOf(kind, { success: true, id: row.sf__Id, created: row.sf__Created === 'true' }));
+    }
+    if (failed > 0) {
+      place(await this.resultFile(info.id, 'failedResults'), (row) => outcomeOf(kind, { success: false, id: row.sf__Id || undefined, errors: parseBulkErrors(row.sf__Error ?? '') }));
+    }
+    if (processed < records.length || info.state !== 'JobComplete') {
+      const reason = info.errorMessage ? `: ${info.errorMessage}` : '';
+      place(await this.resultFile(info.id, 'unprocessedrecords'), () => ({ status: 'rejected', code: 'UNPROCESSED', message: `Salesforce did not process this row (Bulk API job ${info.id} ${info.state}${reason})` }));
+    }
+    return outcomes.map((outcome) => outcome ?? { status: 'rejected', ...NOT_ACKNOWLEDGED });
+  }
+
+  private matchColumn(kind: WriteKind): string | undefined {
+    if (kind === 'update' || kind === 'delete') return ID;
+    if (kind === 'upsert') return this.externalIdField;
+    return this.insertKeyField;
+  }
+
+  private async resultFile(job: string, file: string): Promise<string[][]> {
+    const text = await this.api.expect<string>({ method: 'GET', path: `/jobs/ingest/${job}/${file}`, text: true, idempotent: true, timeoutMs: UPLOAD_TIMEOUT_MS }, `the ${file} of Bulk API job ${job}`);
+    if (!text) return [];
+    try {
+      return parse(text, { bom: true, relax_column_count: false }) as string[][];
+    } catch (error) {
+      throw transientError(`the ${file} of Bulk API job ${job} is not readable CSV: ${(error as Error).message}`, { code: 'bad_result_file' });
+    }
+  }
+}
+
+function toCsv(columns: string[], records: RecordWrite[], kind: WriteKind): string {
+  return stringify(records.map((record) => cellsOf(columns, record, kind)), {
+    header: true,
+    columns,
+    record_delimiter: 'unix',
+    // Salesforce's parser reads a bare CR or edge spaces as data only inside quotes.
+    quoted_match: [/\r/, /^\s|\s$/],
+  });
+}
+
+/** A field the record does not set stays empty: Bulk API leaves it as it is (#N/A would clear it). */
+function cellsOf(columns: string[], record: RecordWrite, kind: WriteKind): string[] {
+  return columns.map((name) => {
+    if (name === ID && (kind === 'update' || kind === 'delete')) return record.id ?? '';
+    return name in record.values ? toCsvCell(record.values[name]) : '';
+  });
+}
+
+/**
+ * Input rows waiting for their result, keyed by what the result files echo: the key column when
+ * there is one (unique per write: the engine never sends a key twice at once), else every column.
+ */
+class RowMatcher {
+  private readonly waiting = new Map<string, number[]>();
+
+  constructor(
+    private readonly columns: string[],
+    records: RecordWrite[],
+    kind: WriteKind,
+    private readonly keyColumn?: string,
+  ) {
+    records.forEach((record, index) => {
+      const cells = cellsOf(columns, record, kind);
+      const signature = this.signatureOf(Object.fromEntries(columns.map((name, i) => [name, cells[i]])));
+      this.waiting.set(signature, [...(this.waiting.get(signature) ?? []), index]);
+    });
+  }
+
+  take(row: Record<string, string>): number | undefined {
+    const signature = this.signatureOf(row);
+    const queue = this.waiting.get(signature);
+    const index = queue?.shift();
+    if (queue && queue.length === 0) this.waiting.delete(signature);
+    return index;
+  }
+
+  private signatureOf(row: Record<string, string>): string {
+    if (this.keyColumn) return row[this.keyColumn] ?? '';
+    return this.columns.map((name) => row[name] ?? '').join('\u0000');
+  }
+}

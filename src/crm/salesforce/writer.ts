@@ -1,0 +1,216 @@
+// Writes one stream's batches into one Salesforce object: insert → create (existing external ids
+// skipped, never modified), update → by Id, or by another idLookup field looked up with SOQL first
+// (unknown keys are not_found, never created), upsert → upsert by the external id, archive → delete.
+// Each write goes out through sObject Collections (200 a call) or, for large batches, as one
+// Bulk API 2.0 job: `crm.api` rest | bulk | auto (bulk from `bulk_threshold` rows).
+import type { StreamPlan } from '../../config/stream-plan.js';
+import type { Logger } from '../../protocol/log.js';
+import type { MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome } from '../destination.js';
+import type { SalesforceApi } from './api.js';
+import { BulkIngest } from './bulk.js';
+import { COLLECTION_MAX, Collections, type RecordWrite } from './collections.js';
+import { keyComparer, lookupIds } from './lookup.js';
+import type { WriteKind } from './outcomes.js';
+import { findField, RECORD_ID, unwritableReason, type SalesforceField, type SalesforceObject } from './schema.js';
+import { toSalesforceValue, type SalesforceValue } from './values.js';
+
+export type ApiChoice = 'auto' | 'rest' | 'bulk';
+
+export interface WriterSettings {
+  api: ApiChoice;
+  bulkThreshold: number;
+}
+
+/** Rows per write when Bulk API 2.0 may be used: a full batch is one job, a handful of calls. */
+export const BULK_BATCH_ROWS = 10_000;
+const ID_SHAPE = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
+
+type Values = Record<string, SalesforceValue>;
+
+export class SalesforceObjectWriter implements ObjectWriter {
+  readonly maxBatchRows: number;
+  readonly maxConcurrentWrites: number;
+  /** The field the key is written to and matched by; undefined when matching by Id or by nothing. */
+  private readonly keyField?: SalesforceField;
+  private readonly byId: boolean;
+  private readonly collections: Collections;
+  private readonly bulk: BulkIngest;
+
+  constructor(
+    private readonly api: SalesforceApi,
+    private readonly object: SalesforceObject,
+    private readonly plan: StreamPlan,
+    private readonly settings: WriterSettings,
+    log: Logger,
+  ) {
+    const destination = plan.match.destination;
+    this.byId = destination !== undefined && destination.toLowerCase() === RECORD_ID.toLowerCase();
+    this.keyField = destination && !this.byId ? findField(object, destination) : undefined;
+    this.collections = new Collections(api, object, this.keyField?.name);
+    const insertKey = plan.operation === 'insert' ? this.keyField?.name : undefined;
+    this.bulk = new BulkIngest(api, object, log, this.keyField?.name, insertKey);
+    if (settings.api === 'rest') {
+      this.maxBatchRows = COLLECTION_MAX;
+      this.maxConcurrentWrites = 4;
+    } else {
+      // With auto, a full batch must reach the threshold, or bulk would never be chosen.
+      this.maxBatchRows = settings.api === 'auto' ? Math.max(BULK_BATCH_ROWS, settings.bulkThreshold) : BULK_BATCH_ROWS;
+      this.maxConcurrentWrites = 2;
+    }
+  }
+
+  isWritableField(name: string): boolean {
+    const field = findField(this.object, name);
+    if (!field) return false;
+    if (field === this.keyField || (this.byId && field.name === RECORD_ID)) return true;
+    switch (this.plan.operation) {
+      case 'insert': return !unwritableReason(field, 'insert');
+      case 'update': return !unwritableReason(field, 'update');
+      case 'upsert': return !unwritableReason(field, 'insert') && !unwritableReason(field, 'update');
+      case 'archive': return false;
+    }
+  }
+
+  canClear(name: string): boolean {
+    const field = findField(this.object, name);
+    return field === undefined || this.mayBeEmptied(field);
+  }
+
+  /** Salesforce refuses null for a required field, except on insert where it fills in a default. */
+  private mayBeEmptied(field: SalesforceField): boolean {
+    return field.nillable || field.type === 'boolean' || (this.plan.operation === 'insert' && field.defaultedOnCreate);
+  }
+
+  prepare(row: MappedRow): Prepared {
+    const values: Values = {};
+    for (const [name, raw] of Object.entries(row.values)) {
+      const field = findField(this.object, name);
+      if (!field) return { ok: false, rejection: { code: 'INVALID_FIELD', field: name, message: `No such column '${name}' on sobject of type ${this.object.name}` } };
+      if (this.byId && field.name === RECORD_ID) continue;
+      const converted = toSalesforceValue(field, raw);
+      if (!converted.ok) return converted;
+      if (converted.value === null && !this.mayBeEmptied(field)) {
+        return { ok: false, rejection: { code: 'REQUIRED_FIELD_MISSING', field: field.name, message: `Required fields are missing: [${field.name}]` } };
+      }
+      values[field.name] = converted.value;
+    }
+    if (this.byId && !ID_SHAPE.test(row.key)) {
+      return { ok: false, rejection: { code: 'MALFORMED_ID', field: RECORD_ID, message: `Record ID: id value of incorrect type: ${row.key}` } };
+    }
+    if (this.keyField) {
+      const key = toSalesforceValue(this.keyField, row.key);
+      if (!key.ok) return key;
+      values[this.keyField.name] = key.value;
+    }
+    return { ok: true, values };
+  }
+
+  async write(rows: PendingWrite[]): Promise<RowOutcome[]> {
+    switch (this.plan.operation) {
+      case 'insert': return this.insert(rows);
+      case 'update': return this.update(rows);
+      case 'upsert': return this.send('upsert', rows.map((row) => ({ values: this.withKey(row) })));
+      case 'archive': return this.archive(rows);
+    }
+  }
+
+  private async insert(rows: PendingWrite[]): Promise<RowOutcome[]> {
+    if (!this.keyField?.externalId) return this.send('create', rows.map((row) => ({ values: this.withKey(row) })));
+    // An external id cannot be inserted twice: existing keys are skipped, never modified.
+    const existing = await this.lookup(rows);
+    return this.splitRows(rows, (row) => {
+      const ids = existing.get(this.compareKey(row));
+      if (!ids) return undefined;
+      return { status: 'skipped', code: 'exists', message: `a record with ${this.keyField!.name} ${this.keyValue(row)} exists (${ids[0]}); insert mode never modifies it` };
+    }, (fresh) => this.send('create', fresh.map((row) => ({ values: this.withKey(row) }))));
+  }
+
+  private async update(rows: PendingWrite[]): Promise<RowOutcome[]> {
+    if (this.byId) return this.updateKnown(rows.map((row) => ({ row, id: row.key })));
+    const known = await this.lookup(rows);
+    const found: { row: PendingWrite; id: string }[] = [];
+    return this.splitRows(rows, (row) => {
+      const matched = this.matchOne(row, known);
+      if (typeof matched === 'string') found.push({ row, id: matched });
+      return typeof matched === 'string' ? undefined : matched;
+    }, () => this.updateKnown(found));
+  }
+
+  /** Rows left with no field to change once the key is taken out cost no call. */
+  private async updateKnown(targets: { row: PendingWrite; id: string }[]): Promise<RowOutcome[]> {
+    const records = targets.map(({ row, id }) => ({ id, values: this.valuesWithoutKey(row) }));
+    const changed = records.filter((record) => Object.keys(record.values).length > 0);
+    const sent = await this.send('update', changed);
+    let next = 0;
+    return records.map((record) => (Object.keys(record.values).length > 0 ? sent[next++] : { status: 'unchanged', id: record.id }));
+  }
+
+  private async archive(rows: PendingWrite[]): Promise<RowOutcome[]> {
+    if (this.byId) return this.send('delete', rows.map((row) => ({ id: row.key, values: {} })));
+    const known = await this.lookup(rows);
+    const ids: string[] = [];
+    return this.splitRows(rows, (row) => {
+      const matched = this.matchOne(row, known);
+      if (typeof matched === 'string') ids.push(matched);
+      return typeof matched === 'string' ? undefined : matched;
+    }, () => this.send('delete', ids.map((id) => ({ id, values: {} }))));
+  }
+
+  /** The id of the one record holding the row's key; not_found for none, rejected for several. */
+  private matchOne(row: PendingWrite, known: Map<string, string[]>): string | RowOutcome {
+    const ids = known.get(this.compareKey(row)) ?? [];
+    if (ids.length === 0) return { status: 'not_found' };
+    if (ids.length > 1) {
+      return {
+        status: 'rejected', code: 'DUPLICATE_EXTERNAL_ID', field: this.keyField!.name,
+        message: `${this.keyField!.label}: more than one record found for ${this.keyField!.name} ${this.keyValue(row)}: [${ids.join(', ')}]`,
+      };
+    }
+    return ids[0];
+  }
+
+  /** Rows `decide` settles at once keep that outcome; the others go to `send`, in order. */
+  private async splitRows(
+    rows: PendingWrite[],
+    decide: (row: PendingWrite) => RowOutcome | undefined,
+    send: (rest: PendingWrite[]) => Promise<RowOutcome[]>,
+  ): Promise<RowOutcome[]> {
+    const decided = rows.map(decide);
+    const rest = rows.filter((_, i) => decided[i] === undefined);
+    const sent = rest.length > 0 ? await send(rest) : [];
+    let next = 0;
+    return decided.map((outcome) => outcome ?? sent[next++]);
+  }
+
+  private send(kind: WriteKind, records: RecordWrite[]): Promise<RowOutcome[]> {
+    if (records.length === 0) return Promise.resolve([]);
+    const bulk = this.settings.api === 'bulk' || (this.settings.api === 'auto' && records.length >= this.settings.bulkThreshold);
+    return bulk ? this.bulk.write(kind, records) : this.collections.write(kind, records);
+  }
+
+  private lookup(rows: PendingWrite[]): Promise<Map<string, string[]>> {
+    return lookupIds(this.api, this.object, this.keyField!, rows.map((row) => this.keyValue(row)));
+  }
+
+  /** The key as the key field holds it (converted in prepare; recomputed, as change detection may drop it from the values). */
+  private keyValue(row: PendingWrite): string {
+    const converted = toSalesforceValue(this.keyField!, row.key);
+    return converted.ok && typeof converted.value === 'string' ? converted.value : row.key;
+  }
+
+  private compareKey(row: PendingWrite): string {
+    return keyComparer(this.keyField!)(this.keyValue(row));
+  }
+
+  private withKey(row: PendingWrite): Values {
+    const values = { ...(row.values as Values) };
+    if (this.keyField) values[this.keyField.name] = this.keyValue(row);
+    return values;
+  }
+
+  private valuesWithoutKey(row: PendingWrite): Values {
+    const values = { ...(row.values as Values) };
+    if (this.keyField) delete values[this.keyField.name];
+    return values;
+  }
+}

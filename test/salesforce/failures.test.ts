@@ -1,0 +1,113 @@
+// What a run does when Salesforce says no to the session, the daily allowance or the request:
+// renew an expired session once, stop cleanly on the daily limit, retry only what is safe to repeat.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SalesforceEmulator, SalesforceEmulatorOptions } from '../../emulators/salesforce/index.ts';
+import { byType, runCli, summaryOf } from '../support/run-cli.ts';
+import { BY_NUMBER, invoiceRows, jsonl, salesforceConfig, startOrg } from './support.ts';
+
+let sf: SalesforceEmulator;
+afterEach(async () => { await sf.close(); });
+
+async function org(options: SalesforceEmulatorOptions = {}) {
+  sf = await startOrg(options);
+  return sf;
+}
+
+const tokenRequests = (emulator: SalesforceEmulator) => emulator.requests.filter((r) => r.path === '/services/oauth2/token');
+const calls = (emulator: SalesforceEmulator, method: string, pathEnd: string) => emulator.requests.filter((r) => r.method === method && r.path.endsWith(pathEnd));
+const UPSERT = { mode: 'upsert', ...BY_NUMBER };
+
+function traceOf(messages: Record<string, any>[]) {
+  return byType(messages, 'TRACE')[0]?.trace.error as { failure_type: string; message: string } | undefined;
+}
+
+describe('Salesforce sessions', () => {
+  it('renews an expired session once and carries on', async () => {
+    await org();
+    sf.injectFaults([{ kind: 'expire-session', match: { pathIncludes: '/composite/sobjects' } }]);
+    const { path } = salesforceConfig(sf, UPSERT);
+    const run = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(150)) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(sf.records('Invoice__c')).toHaveLength(150);
+    expect(tokenRequests(sf)).toHaveLength(2);
+    expect(calls(sf, 'PATCH', '/Invoice_Number__c').map((r) => r.status)).toEqual([401, 200]);
+  });
+
+  it('stops with a config error when even the renewed session is refused', async () => {
+    await org();
+    sf.injectFaults([{ kind: 'expire-session', match: { pathIncludes: '/composite/sobjects' }, times: 2 }]);
+    const { path } = salesforceConfig(sf, UPSERT);
+    const run = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(10)) });
+    expect(run.code).toBe(1);
+    expect(traceOf(run.messages)).toMatchObject({
+      failure_type: 'config_error',
+      message: 'Salesforce refused the session (INVALID_SESSION_ID: Session expired or invalid): even a newly issued access token was refused',
+    });
+    expect(tokenRequests(sf)).toHaveLength(2);
+  });
+
+  it('cannot renew a given access token: a config error saying so', async () => {
+    await org();
+    const token = sf.issueAccessToken();
+    sf.injectFaults([{ kind: 'expire-session', match: { pathIncludes: '/composite/sobjects' } }]);
+    const { path } = salesforceConfig(sf, UPSERT, { auth: { type: 'access_token', access_token: token, instance_url: sf.url } });
+    const run = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(10)) });
+    expect(run.code).toBe(1);
+    expect(traceOf(run.messages)?.failure_type).toBe('config_error');
+    expect(traceOf(run.messages)?.message).toContain('the configured access token has expired or is invalid');
+    expect(run.stdout + run.stderr).not.toContain(token);
+  });
+});
+
+describe('Salesforce limits and server errors', () => {
+  it('stops cleanly on the daily API limit, keeping what was written, and says when to rerun', async () => {
+    // Listing and describe take two requests; two 200-row collection calls fit, the third is refused.
+    await org({ dailyApiLimit: 4 });
+    const { path } = salesforceConfig(sf, UPSERT, { api: 'rest' });
+    const run = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(1000)) });
+    expect(run.code).toBe(1);
+    const trace = traceOf(run.messages)!;
+    expect(trace.failure_type).toBe('transient_error');
+    expect(trace.message).toContain("Salesforce's daily API request limit is reached (TotalRequests Limit exceeded.)");
+    expect(trace.message).toContain('Rerun once');
+    expect(sf.records('Invoice__c')).toHaveLength(400);
+    // A refused call is not retried: the limit will not lift within the run.
+    const refused = sf.requests.filter((r) => r.status === 403);
+    expect(refused.length).toBeLessThanOrEqual(3);
+    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 1000, created: 400 });
+  });
+
+  it('retries an upsert Salesforce answered with 503, since repeating it is safe', async () => {
+    await org();
+    sf.injectFaults([{ kind: 'status', status: 503, match: { pathIncludes: '/Invoice_Number__c' } }]);
+    const { path } = salesforceConfig(sf, UPSERT);
+    const run = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(150)) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(calls(sf, 'PATCH', '/Invoice_Number__c').map((r) => r.status)).toEqual([503, 200]);
+    expect(sf.records('Invoice__c')).toHaveLength(150);
+  });
+
+  it('never repeats a create whose answer was lost: the run stops instead of risking duplicates', async () => {
+    await org();
+    sf.injectFaults([{ kind: 'reset-after', match: { method: 'POST', pathIncludes: '/composite/sobjects' } }]);
+    const { path } = salesforceConfig(sf, { mode: 'insert', ...BY_NUMBER });
+    const run = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(20)) });
+    expect(run.code).toBe(1);
+    expect(traceOf(run.messages)?.failure_type).toBe('transient_error');
+    expect(calls(sf, 'POST', '/composite/sobjects')).toHaveLength(1);
+    expect(sf.records('Invoice__c')).toHaveLength(20);
+  });
+
+  it('retries a Bulk API poll or upload that met a server error', async () => {
+    await org({ bulkProcessingDelayMs: 5 });
+    sf.injectFaults([
+      { kind: 'status', status: 500, match: { method: 'PUT', pathIncludes: '/batches' } },
+      { kind: 'status', status: 502, match: { method: 'GET', pathIncludes: '/jobs/ingest/' } },
+    ]);
+    const { path } = salesforceConfig(sf, UPSERT, { api: 'bulk' });
+    const run = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(300)) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(sf.records('Invoice__c')).toHaveLength(300);
+    expect(calls(sf, 'PUT', '/batches').map((r) => r.status)).toEqual([500, 201]);
+  });
+});
