@@ -1,15 +1,21 @@
 // stdout carries protocol messages only, one JSON document per line. Writes wait for the stream
 // to drain so a fast producer cannot buffer unbounded output, and nothing calls process.exit, so
-// what was written is never lost on a failing run.
+// what was written is never lost on a failing run. Every line passes the redactor: whatever a
+// message embeds (an error body echoing a token), no secret of the config reaches stdout.
 import type { Writable } from 'node:stream';
+import type { Redactor } from './log.js';
 import type { AirbyteMessage, TraceBody } from './messages.js';
 import type { AirbyteFailureType } from '../errors.js';
 
 export class LineWriter {
-  constructor(private readonly stream: Writable) {}
+  constructor(
+    private readonly stream: Writable,
+    private readonly redactor?: Redactor,
+  ) {}
 
   async writeJson(value: unknown): Promise<void> {
-    if (!this.stream.write(`${JSON.stringify(value)}\n`)) {
+    const text = JSON.stringify(value);
+    if (!this.stream.write(`${this.redactor ? this.redactor.redact(text) : text}\n`)) {
       await new Promise<void>((resolve) => this.stream.once('drain', resolve));
     }
   }
