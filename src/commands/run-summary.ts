@@ -1,7 +1,7 @@
 import type { OutcomeCounts, RunCounts } from '../engine/counts.js';
 import type { PlannedChange } from '../engine/dry-run.js';
 
-const COLUMNS: (keyof OutcomeCounts)[] = ['received', 'created', 'updated', 'unchanged', 'removed', 'not_found', 'skipped', 'rejected', 'left_segment'];
+const COLUMNS: (keyof OutcomeCounts)[] = ['received', 'created', 'updated', 'unchanged', 'removed', 'not_found', 'skipped', 'rejected', 'unknown', 'left_segment'];
 
 export function formatRunSummary(counts: RunCounts, durationMs: number, dryRun = false): string {
   const rows = [...counts.byTarget.entries()].map(([target, c]) => [target, ...COLUMNS.map((k) => String(c[k]))]);

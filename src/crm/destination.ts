@@ -35,7 +35,12 @@ export type RowOutcome =
   | { status: 'removed'; id: string }
   | { status: 'not_found' }
   | { status: 'skipped'; code: string; message: string }
-  | ({ status: 'rejected' } & Rejection);
+  | ({ status: 'rejected' } & Rejection)
+  /**
+   * The CRM may or may not have applied the write (the connection failed after it was sent) and
+   * the CRM module could not find out. The row is reported and its state held back.
+   */
+  | { status: 'unknown'; code: string; message: string };
 
 export interface Problem {
   /** The CRM field or config key at fault, when there is one. */

@@ -54,7 +54,7 @@ export interface SyncOptions {
   completeSegment?: boolean;
   /** A partial batch older than this goes out without waiting to fill. */
   idleFlushMs?: number;
-  /** Stops reading (SIGTERM): rows already read are written, their states go out, then the run ends. */
+  /** Stops reading (SIGTERM, SIGINT; its reason names the signal): rows already read are written, their states go out, then the run ends. */
   stopSignal?: AbortSignal;
   /** Called every few seconds with the rows read and settled so far. */
   onProgress?(progress: Progress): void;
@@ -98,6 +98,8 @@ class SyncRun {
   private readonly counts = new RunCounts();
   private readonly pipelines = new Map<StreamPlan, Pipeline>();
   private fatal?: ConnectorError;
+  /** Rows whose write may or may not have landed: reported, and their states held back. */
+  private unknownOutcomes = 0;
   private releasing: Promise<void> = Promise.resolve();
   private readonly startedAt = Date.now();
 
@@ -146,7 +148,10 @@ class SyncRun {
       timers.forEach((timer) => clearInterval(timer));
     }
     await this.finish();
-    if (stopSignal?.aborted) this.stop(transientError('interrupted (SIGTERM): the rows already read were committed and their states emitted; rerun to continue', { code: 'interrupted' }));
+    if (this.unknownOutcomes > 0) {
+      this.stop(transientError(`${this.unknownOutcomes} row(s) may or may not have been written (the connection failed after they were sent, and the CRM could not be asked); they are listed with reason unknown_outcome and the states after them were held back; rerun to continue`, { code: 'unknown_outcome' }));
+    }
+    if (stopSignal?.aborted) this.stop(transientError(`interrupted (${String(stopSignal.reason ?? 'signal')}): the rows already read were committed and their states emitted; rerun to continue`, { code: 'interrupted' }));
     if (!this.fatal) await this.handleDepartures();
     this.warnIgnoredColumns();
     const planned = new Map([...this.pipelines.values()].filter((p) => p.planner).map((p) => [p.plan.origin, p.planner!.samples]));
@@ -161,7 +166,7 @@ class SyncRun {
         this.checkpoints.receiveState(stateScope(message.body, message.protocol), { protocol: message.protocol, body: message.body });
         return this.releaseStates();
       case 'invalid': {
-        const seq = this.checkpoints.receiveRecord([GLOBAL_SCOPE]);
+        const seq = this.checkpoints.receiveRecord(scopesOf(message.stream));
         this.counts.received(UNROUTED);
         this.reject(seq, UNROUTED, { line: message.line, stream: message.stream, rejection: { code: message.code, message: message.reason } });
         return this.releaseStates();
@@ -174,8 +179,7 @@ class SyncRun {
   }
 
   private async handleRecord(message: Extract<InputMessage, { kind: 'record' }>): Promise<void> {
-    const scopes = message.stream === undefined ? [GLOBAL_SCOPE] : [GLOBAL_SCOPE, streamScope(message.stream, message.namespace)];
-    const seq = this.checkpoints.receiveRecord(scopes);
+    const seq = this.checkpoints.receiveRecord(scopesOf(message.stream, message.namespace));
     const plan = this.options.plans.planFor(message.stream);
     const target = plan?.origin ?? UNROUTED;
     this.counts.received(target);
@@ -185,6 +189,8 @@ class SyncRun {
     };
     const pipeline = plan && this.pipelines.get(plan);
     if (!plan || !pipeline) {
+      const unconfigured = message.stream === undefined ? undefined : this.options.plans.unconfigured.get(message.stream);
+      if (unconfigured) return rejected({ code: 'stream_not_configured', message: unconfigured });
       return rejected({ code: 'unknown_stream', message: `no sync configuration consumes stream "${message.stream ?? '(bare rows)'}"` });
     }
     const { writer } = pipeline.opened;
@@ -218,6 +224,8 @@ class SyncRun {
       if (outcome.status === 'rejected') {
         const { status: _status, ...rejection } = outcome;
         this.rejectItem(pipeline, item, rejection);
+      } else if (outcome.status === 'unknown') {
+        this.holdItem(pipeline, item, { code: outcome.code, message: outcome.message });
       } else {
         this.settle(pipeline, item, outcome.status);
       }
@@ -246,6 +254,15 @@ class SyncRun {
   private rejectItem(pipeline: Pipeline, item: SinkItem, rejection: Rejection): void {
     pipeline.unsettledKeys.delete(item.write.key);
     this.reject(item.seq, pipeline.plan.origin, { line: item.line, stream: pipeline.plan.stream, key: item.write.key, data: item.data, rejection });
+  }
+
+  /** Reported like a rejection, but never settled: no state after it goes out. */
+  private holdItem(pipeline: Pipeline, item: SinkItem, reason: Rejection): void {
+    pipeline.unsettledKeys.delete(item.write.key);
+    this.unknownOutcomes += 1;
+    this.counts.settled(pipeline.plan.origin, 'unknown');
+    this.checkpoints.hold(item.seq);
+    this.options.onRejected?.({ line: item.line, stream: pipeline.plan.stream, key: item.write.key, data: item.data, rejection: reason });
   }
 
   private reject(seq: number, target: string, record: RejectedRecord): void {
@@ -306,6 +323,10 @@ class SyncRun {
       }
     }
   }
+}
+
+function scopesOf(stream: string | undefined, namespace?: string): string[] {
+  return stream === undefined ? [GLOBAL_SCOPE] : [GLOBAL_SCOPE, streamScope(stream, namespace)];
 }
 
 function streamScope(stream: string, namespace?: string): string {

@@ -23,8 +23,9 @@ describe('SIGTERM', () => {
       child.stdin.write(`${JSON.stringify({ type: 'RECORD', record: { stream: 's', data: { id: `k${i}` }, emitted_at: 0 } })}\n`);
       if (i % 10 === 9) child.stdin.write(`${JSON.stringify({ type: 'STATE', state: { type: 'GLOBAL', global: { stream_states: [] }, n: i } })}\n`);
     }
-    // Three full batches are in flight or done; the stream stays open, as a slow source's would.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Once the first state is out the CLI is reading (its handler is installed) and three full
+    // batches are in flight or done; the stream stays open, as a slow source's would.
+    await new Promise<void>((resolve) => child.stdout.on('data', () => stdout.includes('"STATE"') && resolve()));
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     const messages = stdout.trim().split('\n').map((line) => JSON.parse(line));
