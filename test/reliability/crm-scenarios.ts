@@ -50,6 +50,8 @@ export interface CrmUnderTest {
   /** Writes dir/config.json for one object in this mode, its state store in dir. */
   writeConfig(dir: string, mode: SyncMode, options?: ConfigOptions): string;
   rows(count: number, from?: number): Row[];
+  /** A row's key, as state().byKey holds it. */
+  key(row: Row): string;
   expected(rows: Row[]): Map<string, Row>;
   state(): CrmState;
   /** Creates records for these rows before a run (update mode needs them). */
@@ -145,6 +147,7 @@ export const hubspotScenario: CrmScenario = {
         const n = from + i;
         return { invoice_id: `INV-${String(n).padStart(6, '0')}`, amount: n + 0.25, status: STATUSES[n % 3], customer_email: `buyer${n}@example.com` };
       }),
+      key: (row) => String(row.invoice_id),
       expected: (rows) => new Map(rows.map((row) => [String(row.invoice_id), Object.fromEntries(HUBSPOT_FIELDS.map((f) => [f, String(row[f])]))])),
       state() {
         const byKey = new Map<string, Row>();

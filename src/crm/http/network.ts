@@ -30,7 +30,9 @@ export function isAmbiguous(error: ConnectorError): boolean {
 
 function classify(error: unknown): { code: string; detail: string } {
   for (let current: unknown = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
-    const { name, code } = current as { name?: string; code?: string };
+    const { name, code: raw } = current as { name?: string; code?: unknown };
+    // DOMExceptions carry numeric codes; the system's are strings.
+    const code = typeof raw === 'string' ? raw : undefined;
     if (name === 'TimeoutError' || (code && TIMEOUTS.has(code))) return { code: TIMED_OUT, detail: code ?? 'timed out' };
     if (code && NEVER_CONNECTED.has(code)) return { code: NOT_CONNECTED, detail: code };
     if (code) return { code: CUT_OFF, detail: code };
