@@ -100,6 +100,8 @@ class SyncRun {
   private fatal?: ConnectorError;
   /** Rows whose write may or may not have landed: reported, and their states held back. */
   private unknownOutcomes = 0;
+  /** The state scopes of the last record that named its stream. */
+  private lastScopes = [GLOBAL_SCOPE];
   private releasing: Promise<void> = Promise.resolve();
   private readonly startedAt = Date.now();
 
@@ -166,7 +168,9 @@ class SyncRun {
         this.checkpoints.receiveState(stateScope(message.body, message.protocol), { protocol: message.protocol, body: message.body });
         return this.releaseStates();
       case 'invalid': {
-        const seq = this.checkpoints.receiveRecord(scopesOf(message.stream));
+        // A line too broken to name its stream most likely belongs to its neighbours' stream: so
+        // it is counted in that stream's next state, as the source counted it.
+        const seq = this.checkpoints.receiveRecord(message.stream === undefined ? this.lastScopes : scopesOf(message.stream));
         this.counts.received(UNROUTED);
         this.reject(seq, UNROUTED, { line: message.line, stream: message.stream, rejection: { code: message.code, message: message.reason } });
         return this.releaseStates();
@@ -179,7 +183,9 @@ class SyncRun {
   }
 
   private async handleRecord(message: Extract<InputMessage, { kind: 'record' }>): Promise<void> {
-    const seq = this.checkpoints.receiveRecord(scopesOf(message.stream, message.namespace));
+    const scopes = scopesOf(message.stream, message.namespace);
+    if (message.stream !== undefined) this.lastScopes = scopes;
+    const seq = this.checkpoints.receiveRecord(scopes);
     const plan = this.options.plans.planFor(message.stream);
     const target = plan?.origin ?? UNROUTED;
     this.counts.received(target);

@@ -1,6 +1,9 @@
 // The CRMs the reliability suite runs against, behind one small shape: start an emulator, write a
 // config for a mode, make rows, inject faults in CRM-neutral terms, read the final state back in
 // the rows' own terms. A test loops over CRM_SCENARIOS; adding a CRM is one more entry here.
+// Rows speak one vocabulary whatever the CRM: invoice_id (the key), amount (a number), status
+// (open | paid | void) and customer_email (text); each scenario maps them to its object's fields,
+// and refuses a status outside the three and an amount that is not a number.
 import { join } from 'node:path';
 import { startHubSpotEmulator, type Fault, type HubSpotEmulator } from '../../emulators/hubspot/index.ts';
 import { writeJson } from '../support/run-cli.ts';
