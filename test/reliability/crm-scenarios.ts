@@ -50,6 +50,10 @@ export interface CrmUnderTest {
   readonly name: string;
   /** Secrets of the configs it writes, for the tests that look for leaks. */
   readonly secrets: string[];
+  /** What the emulator's access tokens look like (it issues them at run time). */
+  readonly issuedTokens: RegExp;
+  /** A crm block override with credentials the CRM refuses, and its secrets. */
+  wrongCredentials(): { crm: Record<string, unknown>; secrets: string[] };
   /** Writes dir/config.json for one object in this mode, its state store in dir. */
   writeConfig(dir: string, mode: SyncMode, options?: ConfigOptions): string;
   rows(count: number, from?: number): Row[];
@@ -132,6 +136,8 @@ export const hubspotScenario: CrmScenario = {
     return {
       name: 'HubSpot',
       secrets: options.oauth ? [HUBSPOT_OAUTH.clientSecret, HUBSPOT_OAUTH.refreshToken] : [HUBSPOT_TOKEN],
+      issuedTokens: /emu-[0-9a-f]{24}/,
+      wrongCredentials: () => ({ crm: { access_token: 'pat-na1-refused-4e8a1c7b-token', oauth: undefined }, secrets: ['pat-na1-refused-4e8a1c7b-token'] }),
       writeConfig(dir, mode, config = {}) {
         return writeJson(dir, 'config.json', {
           crm: { type: 'hubspot', base_url: emulator.url, ...credentials, rate_limit: { max_requests: rate.max, interval_ms: rate.intervalMs }, ...config.crm },
