@@ -21,9 +21,10 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
   it.each(['upsert', 'insert'] as SyncMode[])('%s: killed with SIGKILL mid-run, a rerun converges to the input exactly', async (mode) => {
     crm = await scenario.start();
     const rows = crm.rows(ROWS);
-    const config = crm.writeConfig(tempDir(), mode, { stream: 'invoices' });
+    // Paced to 20 requests a second and slow to answer, so the kill lands with batches in flight
+    // (some land after the client is gone) and others not yet sent.
+    const config = crm.writeConfig(tempDir(), mode, { stream: 'invoices', crm: { rate_limit: { max_requests: 20, interval_ms: 1000 } } });
     const input = airbyteInput('invoices', rows, STATE_EVERY);
-    // Slow writes, so the kill lands with batches in flight: some of them land after the client is gone.
     crm.inject([{ kind: 'latency', ms: 150, times: Infinity }]);
     const first = startCli(['write', '--config', config], input);
     await until(() => answeredWrites(crm!) >= 4, 'a few batches are written');
