@@ -59,10 +59,11 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
   const stop = new AbortController();
   // SIGTERM (orchestrators) and SIGINT (Ctrl-C) stop reading; a second one ends the process at once.
   const onSignal = (signal: NodeJS.Signals) => {
-    context.log.warn(`${signal}: finishing the batches in flight, then stopping (send it again to stop at once)`);
+    context.log.warn(`${signal}: finishing the requests under way (no more retries), then stopping (send it again to stop at once)`);
     process.removeListener('SIGTERM', onSignal);
     process.removeListener('SIGINT', onSignal);
     stop.abort(signal);
+    destination.stopRetrying?.();
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);

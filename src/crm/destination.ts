@@ -81,5 +81,10 @@ export interface Destination {
   discover(): Promise<DestinationOperation[]>;
   /** API requests made so far, for the run report. */
   requestCount(): number;
+  /**
+   * The run is stopping (SIGTERM): requests under way may finish, but no retry wait may hold the
+   * stop up (a Retry-After can be minutes). Optional: a CRM without long waits can ignore it.
+   */
+  stopRetrying?(): void;
   close(): Promise<void>;
 }

@@ -153,7 +153,10 @@ class SyncRun {
     if (this.unknownOutcomes > 0) {
       this.stop(transientError(`${this.unknownOutcomes} row(s) may or may not have been written (the connection failed after they were sent, and the CRM could not be asked); they are listed with reason unknown_outcome and the states after them were held back; rerun to continue`, { code: 'unknown_outcome' }));
     }
-    if (stopSignal?.aborted) this.stop(transientError(`interrupted (${String(stopSignal.reason ?? 'signal')}): the rows already read were committed and their states emitted; rerun to continue`, { code: 'interrupted' }));
+    // A batch given up because of the stop is part of the stop, not a failure of its own.
+    if (stopSignal?.aborted && (!this.fatal || this.fatal.code === 'interrupted')) {
+      this.fatal = transientError(`interrupted (${String(stopSignal.reason ?? 'signal')}): the rows written were committed and their states emitted; rerun to continue`, { code: 'interrupted' });
+    }
     if (!this.fatal) await this.handleDepartures();
     this.warnIgnoredColumns();
     const planned = new Map([...this.pipelines.values()].filter((p) => p.planner).map((p) => [p.plan.origin, p.planner!.samples]));

@@ -73,4 +73,30 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
     expect(crm.state().duplicates).toEqual([]);
     expect(crm.state().byKey).toEqual(crm.expected(rows));
   });
+
+  it('SIGTERM during a long Retry-After wait stops at once instead of waiting it out; a rerun converges', async () => {
+    crm = await scenario.start();
+    const rows = crm.rows(600);
+    const config = crm.writeConfig(tempDir(), 'upsert', { stream: 'invoices' });
+    const input = airbyteInput('invoices', rows, 100);
+    crm.inject([{ kind: 'rate-limited', retryAfterSeconds: 120, every: 3, times: 1 }]);
+    const first = startCli(['write', '--config', config], input);
+    await until(() => crm!.requests().some((r) => r.status === 429), 'a write is told to wait two minutes');
+    const signalledAt = Date.now();
+    first.child.kill('SIGTERM');
+    const stopped = await first.done;
+    expect(Date.now() - signalledAt).toBeLessThan(30_000);
+    expect(stopped.code).toBe(1);
+    const trace = stopped.messages.find((m) => m.type === 'TRACE');
+    expect(trace?.trace.error).toMatchObject({ failure_type: 'transient_error', message: expect.stringContaining('interrupted (SIGTERM)') });
+    const { through } = echoedStates(stopped.messages);
+    expect(through.length).toBeLessThan(6);
+    const held = crm.state().byKey;
+    for (const row of rows.slice(0, (through.at(-1) ?? -1) + 1)) expect(held.has(crm.key(row))).toBe(true);
+
+    crm.clearFaults();
+    const rerun = await runCli(['write', '--config', config], { stdin: input });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(crm.state().byKey).toEqual(crm.expected(rows));
+  });
 });

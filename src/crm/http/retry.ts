@@ -27,6 +27,8 @@ export interface RetryHooks {
   /** Whether this failure may be retried (idempotent request, or refused before it was applied). */
   retryable(error: ConnectorError): boolean;
   onRetry?(error: ConnectorError, attempt: number, delayMs: number): void;
+  /** Aborted when the run is stopping (SIGTERM): no new wait starts, a wait under way ends. */
+  stopping?: AbortSignal;
 }
 
 export async function withRetries<T>(
@@ -50,8 +52,10 @@ export async function withRetries<T>(
       if (elapsed + delay > policy.deadlineMs) {
         throw gaveUp(error, `after retrying for ${seconds(elapsed)} s (the limit is ${seconds(policy.deadlineMs)} s)`);
       }
+      if (hooks.stopping?.aborted) throw interrupted(error);
       hooks.onRetry?.(error, failures, delay);
-      await sleep(delay);
+      await sleepUnless(delay, hooks.stopping);
+      if (hooks.stopping?.aborted) throw interrupted(error);
     }
   }
 }
@@ -60,6 +64,26 @@ export async function withRetries<T>(
 function gaveUp(error: ConnectorError, how: string): ConnectorError {
   const comeBack = error.retryAfterMs !== undefined && error.retryAfterMs > 0 ? `; the CRM asked to wait ${seconds(error.retryAfterMs)} s` : '';
   return transientError(`${error.message}; gave up ${how}${comeBack}; rerun later`, { code: error.code, field: error.field, retryAfterMs: error.retryAfterMs, cause: error });
+}
+
+/** The code of a request given up because the run is stopping. */
+export const INTERRUPTED = 'interrupted';
+
+function interrupted(error: ConnectorError): ConnectorError {
+  return transientError(`${error.message}; not retried because the run is stopping`, { code: INTERRUPTED, cause: error });
+}
+
+function sleepUnless(ms: number, stopping: AbortSignal | undefined): Promise<void> {
+  if (!stopping) return sleep(ms);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      stopping.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stopping.addEventListener('abort', done, { once: true });
+  });
 }
 
 export function backoff(attempt: number, policy: RetryPolicy): number {

@@ -45,6 +45,7 @@ export class HubSpotApi {
   private tokenExpiresAt = 0;
   private tokenMarginMs = TOKEN_MARGIN_MS;
   private refreshing?: Promise<void>;
+  private readonly stopping = new AbortController();
   requestCount = 0;
 
   constructor(
@@ -62,6 +63,11 @@ export class HubSpotApi {
     });
     this.limiter = new RollingWindowLimiter(config.rate_limit?.max_requests ?? 100, config.rate_limit?.interval_ms ?? 10_000);
     this.retryPolicy = { ...DEFAULT_RETRY, deadlineMs: config.max_retry_ms ?? DEFAULT_DEADLINE_MS };
+  }
+
+  /** The run is stopping: requests under way finish, but none waits to be retried. */
+  stopRetrying(): void {
+    this.stopping.abort();
   }
 
   get requestsPerSecond(): number {
@@ -134,6 +140,7 @@ export class HubSpotApi {
       {
         retryable: (error) => isSafeToRetry(error, idempotent),
         onRetry: (error, attempt, delay) => this.log.debug(`${what}: ${error.message}; retry ${attempt} in ${delay} ms`),
+        stopping: this.stopping.signal,
       },
       this.retryPolicy,
     );
