@@ -84,6 +84,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
       fullResync: args.fullResync,
       completeSegment: args.complete || config.complete_segment === true,
       stopSignal: stop.signal,
+      onStopping: () => destination.stopRetrying?.(),
       onProgress: progressReporter(context, args.output),
     });
     store?.finishRun(result.fatal ? 'failed' : 'succeeded');

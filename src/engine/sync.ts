@@ -5,7 +5,7 @@ import type { InputMessage, Protocol } from '../protocol/input.js';
 import type { ResolvedPlans, StreamPlan } from '../config/stream-plan.js';
 import type { OnRemoval } from '../config/spec.js';
 import type { ObjectWriter, Rejection, RowOutcome, Values } from '../crm/destination.js';
-import { asConnectorError, bugError, transientError, type ConnectorError } from '../errors.js';
+import { asConnectorError, bugError, INTERRUPTED, transientError, type ConnectorError } from '../errors.js';
 import { abortable } from '../protocol/abortable.js';
 import type { Logger } from '../protocol/log.js';
 import type { StateStore } from '../store/state-store.js';
@@ -56,6 +56,8 @@ export interface SyncOptions {
   idleFlushMs?: number;
   /** Stops reading (SIGTERM, SIGINT; its reason names the signal): rows already read are written, their states go out, then the run ends. */
   stopSignal?: AbortSignal;
+  /** Called once when the run fails: work still waiting to retry can give up instead. */
+  onStopping?(): void;
   /** Called every few seconds with the rows read and settled so far. */
   onProgress?(progress: Progress): void;
   progressIntervalMs?: number;
@@ -154,8 +156,8 @@ class SyncRun {
       this.stop(transientError(`${this.unknownOutcomes} row(s) may or may not have been written (the connection failed after they were sent, and the CRM could not be asked); they are listed with reason unknown_outcome and the states after them were held back; rerun to continue`, { code: 'unknown_outcome' }));
     }
     // A batch given up because of the stop is part of the stop, not a failure of its own.
-    if (stopSignal?.aborted && (!this.fatal || this.fatal.code === 'interrupted')) {
-      this.fatal = transientError(`interrupted (${String(stopSignal.reason ?? 'signal')}): the rows written were committed and their states emitted; rerun to continue`, { code: 'interrupted' });
+    if (stopSignal?.aborted && (!this.fatal || this.fatal.code === INTERRUPTED)) {
+      this.fatal = transientError(`interrupted (${String(stopSignal.reason ?? 'signal')}): the rows written were committed and their states emitted; rerun to continue`, { code: INTERRUPTED });
     }
     if (!this.fatal) await this.handleDepartures();
     this.warnIgnoredColumns();
@@ -281,7 +283,9 @@ class SyncRun {
   }
 
   private stop(error: unknown): void {
-    this.fatal ??= asConnectorError(error);
+    if (this.fatal) return;
+    this.fatal = asConnectorError(error);
+    this.options.onStopping?.();
   }
 
   /** Emits releasable states one after another, in the order they arrived. */

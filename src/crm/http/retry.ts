@@ -6,7 +6,7 @@
 // do not count as failures (a 429 storm is the CRM pacing us, not breaking) but every wait counts
 // against `deadlineMs`, so a CRM that cannot make progress ends the run with a transient error
 // instead of stalling the pipeline for hours (Airbyte fails a destination that blocks for 2 h).
-import { asConnectorError, transientError, type ConnectorError } from '../../errors.js';
+import { asConnectorError, INTERRUPTED, transientError, type ConnectorError } from '../../errors.js';
 import { sleep } from './rate-limiter.js';
 
 export interface RetryPolicy {
@@ -65,9 +65,6 @@ function gaveUp(error: ConnectorError, how: string): ConnectorError {
   const comeBack = error.retryAfterMs !== undefined && error.retryAfterMs > 0 ? `; the CRM asked to wait ${seconds(error.retryAfterMs)} s` : '';
   return transientError(`${error.message}; gave up ${how}${comeBack}; rerun later`, { code: error.code, field: error.field, retryAfterMs: error.retryAfterMs, cause: error });
 }
-
-/** The code of a request given up because the run is stopping. */
-export const INTERRUPTED = 'interrupted';
 
 function interrupted(error: ConnectorError): ConnectorError {
   return transientError(`${error.message}; not retried because the run is stopping`, { code: INTERRUPTED, cause: error });
