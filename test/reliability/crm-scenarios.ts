@@ -52,6 +52,8 @@ export interface CrmUnderTest {
   readonly secrets: string[];
   /** What the emulator's access tokens look like (it issues them at run time). */
   readonly issuedTokens: RegExp;
+  /** The crm setting that holds the API root (or the login URL). */
+  readonly apiRootSetting: string;
   /** A crm block override with credentials the CRM refuses, and its secrets. */
   wrongCredentials(): { crm: Record<string, unknown>; secrets: string[] };
   /** Writes dir/config.json for one object in this mode, its state store in dir. */
@@ -137,6 +139,7 @@ export const hubspotScenario: CrmScenario = {
       name: 'HubSpot',
       secrets: options.oauth ? [HUBSPOT_OAUTH.clientSecret, HUBSPOT_OAUTH.refreshToken] : [HUBSPOT_TOKEN],
       issuedTokens: /emu-[0-9a-f]{24}/,
+      apiRootSetting: 'base_url',
       wrongCredentials: () => ({ crm: { access_token: 'pat-na1-refused-4e8a1c7b-token', oauth: undefined }, secrets: ['pat-na1-refused-4e8a1c7b-token'] }),
       writeConfig(dir, mode, config = {}) {
         return writeJson(dir, 'config.json', {

@@ -77,6 +77,8 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
     expect(crm.state().byKey).toEqual(crm.expected(rows));
     const writes = crm.requests().filter((r) => r.target === 'write');
     expect(writes.map((r) => r.status)).toEqual([503, 503, 503, 200]);
+    // Retried, but not silently.
+    expect(result.stderr).toMatch(/503.*retrying in .*attempt 4 of/);
     // Full jitter over 0.5 s, 1 s, 2 s ceilings: at least half of each.
     expect(writes[3].at - writes[0].at).toBeGreaterThanOrEqual(1700);
   });

@@ -75,6 +75,18 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
     expectNoSecrets({ runs: [run, check, discover], files }, [...crm.secrets, WEBHOOK_SECRET], crm.issuedTokens);
   });
 
+  it('refuses plain http:// to a remote CRM or webhook unless allow_insecure_http is set', async () => {
+    crm = await scenario.start();
+    const dir = tempDir();
+    const remote = { crm: { [crm.apiRootSetting]: 'http://crm.example.com' }, config: { warnings: { webhook_url: 'http://hooks.example.com/x' } } };
+    const check = await runCli(['check', '--config', crm.writeConfig(dir, 'upsert', remote)]);
+    const message: string = check.messages[0].connectionStatus.message;
+    expect(message).toContain(`crm.${crm.apiRootSetting} uses plain http:// on a non-loopback host`);
+    expect(message).toContain('warnings.webhook_url uses plain http://');
+    const allowed = await runCli(['check', '--config', crm.writeConfig(dir, 'upsert', { ...remote, config: { ...remote.config, allow_insecure_http: true } })]);
+    expect(allowed.messages[0].connectionStatus.message ?? '').not.toContain('plain http://');
+  });
+
   it('refused credentials, and error bodies echoing the Authorization header, print no secret', async () => {
     crm = await scenario.start();
     const wrong = crm.wrongCredentials();

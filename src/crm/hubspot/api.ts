@@ -139,11 +139,19 @@ export class HubSpotApi {
       },
       {
         retryable: (error) => isSafeToRetry(error, idempotent),
-        onRetry: (error, attempt, delay) => this.log.debug(`${what}: ${error.message}; retry ${attempt} in ${delay} ms`),
+        onRetry: (error, attempt, delay) => this.logRetry(what, error, attempt, delay),
         stopping: this.stopping.signal,
       },
       this.retryPolicy,
     );
+  }
+
+  /** Failures and long waits are said on stderr (a retried failure must not be silent); short 429 pauses are pacing. */
+  private logRetry(what: string, error: ConnectorError, attempt: number, delayMs: number): void {
+    const line = `${what}: ${error.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`;
+    if (error.code !== RATE_LIMITED) this.log.warn(`${line} (attempt ${attempt + 1} of ${this.retryPolicy.maxAttempts})`);
+    else if (delayMs >= 5000) this.log.info(line);
+    else this.log.debug(line);
   }
 
   private raiseForStatus(status: number, body: any, headers: Headers): void {
