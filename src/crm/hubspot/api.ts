@@ -171,7 +171,7 @@ export class HubSpotApi {
   private rateLimited(body: any, headers: Headers): ConnectorError {
     const policy = String(body?.policyName ?? '');
     if (policy === 'DAILY') {
-      return transientError(`HubSpot's daily API limit is reached; the work committed so far is checkpointed; rerun after midnight in the HubSpot account's time zone, when the limit resets`, { code: 'daily_limit' });
+      return transientError(`HubSpot's daily API limit is reached; rerun after midnight in the HubSpot account's time zone, when it resets`, { code: 'daily_limit' });
     }
     const retryAfter = Number(headers.get('retry-after'));
     const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds')) || (this.config.rate_limit?.interval_ms ?? 10_000);
