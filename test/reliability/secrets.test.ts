@@ -83,8 +83,13 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
     const message: string = check.messages[0].connectionStatus.message;
     expect(message).toContain(`crm.${crm.apiRootSetting} uses plain http:// on a non-loopback host`);
     expect(message).toContain('warnings.webhook_url uses plain http://');
-    const allowed = await runCli(['check', '--config', crm.writeConfig(dir, 'upsert', { ...remote, config: { ...remote.config, allow_insecure_http: true } })]);
-    expect(allowed.messages[0].connectionStatus.message ?? '').not.toContain('plain http://');
+    // Allowed, the config passes; the check then fails to connect (0.0.0.0 stays on this machine).
+    const allowed = await runCli(['check', '--config', crm.writeConfig(dir, 'upsert', {
+      crm: { [crm.apiRootSetting]: 'http://0.0.0.0:9', max_retry_ms: 300 },
+      config: { ...remote.config, allow_insecure_http: true },
+    })]);
+    expect(allowed.messages[0].connectionStatus).toMatchObject({ status: 'FAILED', message: expect.stringContaining('network error') });
+    expect(allowed.messages[0].connectionStatus.message).not.toContain('plain http://');
   });
 
   it('refused credentials, and error bodies echoing the Authorization header, print no secret', async () => {
