@@ -51,6 +51,9 @@ export function asConnectorError(error: unknown): ConnectorError {
   return bugError(`unexpected error: ${message}`, { cause: error });
 }
 
+/** The code of work given up because the run is stopping (a signal, or a fatal error elsewhere). */
+export const INTERRUPTED = 'interrupted';
+
 export type AirbyteFailureType = 'config_error' | 'transient_error' | 'system_error';
 
 export function failureTypeOf(category: ErrorCategory): AirbyteFailureType {

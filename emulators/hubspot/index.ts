@@ -22,6 +22,8 @@ export interface HubSpotEmulatorOptions {
   oauth?: { clientId: string; clientSecret: string; refreshToken: string; accessTokenTtlSeconds?: number; rotateRefreshTokens?: boolean };
   rateLimit?: RateLimitOptions;
   schemas?: ObjectSchemaEgg[];
+  /** Seeds the random draws of faults with a `probability`, so a failing run can be replayed. */
+  faultSeed?: number;
 }
 
 export interface HubSpotEmulator {
@@ -38,6 +40,7 @@ export interface HubSpotEmulator {
   /** The refresh token that works now (it changes when tokens rotate). */
   refreshToken(): string;
   injectFaults(faults: Fault[]): void;
+  clearFaults(): void;
   close(): Promise<void>;
 }
 
@@ -49,7 +52,9 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
   let currentRefreshToken = options.oauth?.refreshToken ?? '';
   const limiter = new RateLimiter(options.rateLimit ?? { max: 100, intervalMs: 10_000 });
   const requests: RequestLogEntry[] = [];
-  const faults: (Fault & { left: number })[] = [];
+  const faults: ArmedFault[] = [];
+  const random = seededRandom(options.faultSeed ?? 1);
+  const sleeping = new Set<NodeJS.Timeout>();
 
   const server = createServer((req, res) => void handle(req, res));
   let apiRootUrl = '';
@@ -61,9 +66,10 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
     const entry: RequestLogEntry = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), body: parseBody(raw, req.headers['content-type']), status: 0, at: Date.now() };
     requests.push(entry);
     const fault = takeFault(entry);
-    if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.ms));
+    if (fault?.kind === 'latency') await pause(fault.ms);
     if (fault?.kind === 'reset-before') return void req.socket.destroy();
-    if (fault?.kind === 'status') return send(res, entry, faultReply(fault));
+    if (fault?.kind === 'status') return send(res, entry, faultReply(fault, req, raw));
+    if (fault?.kind === 'expire-tokens') issuedTokens.clear();
     const reply = route(req, url, entry.body, raw);
     if (fault?.kind === 'reset-after') return void req.socket.destroy();
     send(res, entry, reply);
@@ -142,21 +148,42 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
     return { status: 429, headers, body: { status: 'error', message, errorType: 'RATE_LIMIT', correlationId: correlationId(), policyName, requestId: randomBytes(16).toString('hex') } };
   }
 
-  function faultReply(fault: Extract<Fault, { kind: 'status' }>): Reply {
+  function faultReply(fault: Extract<Fault, { kind: 'status' }>, req: IncomingMessage, raw: string): Reply {
     if (fault.status === 429) {
       const reply = rateLimited(fault.policyName ?? 'TEN_SECONDLY_ROLLING', {});
       return fault.retryAfterSeconds !== undefined ? { ...reply, headers: { 'retry-after': String(fault.retryAfterSeconds) } } : reply;
     }
-    return { status: fault.status, body: { status: 'error', message: 'internal error', correlationId: correlationId(), category: 'INTERNAL_ERROR' } };
+    const category = FAULT_CATEGORIES[fault.status] ?? 'INTERNAL_ERROR';
+    const echoed = fault.echoRequest ? `: ${req.method} ${req.url} with ${req.headers.authorization ?? 'no Authorization'} and body ${raw}` : '';
+    const body: Record<string, unknown> = { status: 'error', message: `${category.toLowerCase().replace(/_/g, ' ')}${echoed}`, correlationId: correlationId(), category };
+    if (fault.echoRequest) body.context = { authorization: [req.headers.authorization ?? ''], url: [req.url ?? ''] };
+    return { status: fault.status, body };
   }
 
+  /** Every armed fault that matches counts the request; the first one due fires. */
   function takeFault(entry: RequestLogEntry): Fault | undefined {
-    const index = faults.findIndex((f) => (!f.match?.method || f.match.method === entry.method) && (!f.match?.pathIncludes || entry.path.includes(f.match.pathIncludes)));
-    if (index < 0) return undefined;
-    const fault = faults[index];
-    fault.left -= 1;
-    if (fault.left <= 0) faults.splice(index, 1);
-    return fault;
+    let due: ArmedFault | undefined;
+    for (const fault of faults) {
+      const { method, pathIncludes, pathMatches } = fault.match ?? {};
+      if ((method && method !== entry.method) || (pathIncludes && !entry.path.includes(pathIncludes)) || (pathMatches && !new RegExp(pathMatches).test(entry.path))) continue;
+      fault.seen += 1;
+      const fires = fault.every !== undefined ? fault.seen % fault.every === 0 : fault.probability !== undefined ? random() < fault.probability : true;
+      if (fires && !due) due = fault;
+    }
+    if (!due) return undefined;
+    due.left -= 1;
+    if (due.left <= 0) faults.splice(faults.indexOf(due), 1);
+    return due;
+  }
+
+  function pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        sleeping.delete(timer);
+        resolve();
+      }, ms);
+      sleeping.add(timer);
+    });
   }
 
   function send(res: ServerResponse, entry: RequestLogEntry, reply: Reply): void {
@@ -193,11 +220,30 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
     schema: (objectType) => portal.schema(objectType),
     expireAccessTokens: () => issuedTokens.clear(),
     refreshToken: () => currentRefreshToken,
-    injectFaults: (list) => faults.push(...list.map((f) => ({ ...f, left: f.times ?? 1 }))),
+    injectFaults: (list) => faults.push(...list.map((f) => ({ ...f, left: f.times ?? 1, seen: 0 }))),
+    clearFaults: () => void faults.splice(0),
     close: () => new Promise<void>((resolve) => {
+      // A request held by a latency fault must not keep the test process alive.
+      sleeping.forEach((timer) => clearTimeout(timer));
       server.closeAllConnections();
       server.close(() => resolve());
     }),
+  };
+}
+
+type ArmedFault = Fault & { left: number; seen: number };
+
+const FAULT_CATEGORIES: Record<number, string> = { 400: 'VALIDATION_ERROR', 401: 'INVALID_AUTHENTICATION', 403: 'MISSING_SCOPES' };
+
+/** mulberry32: a tiny deterministic generator, enough to replay a run's random faults. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

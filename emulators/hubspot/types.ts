@@ -90,8 +90,22 @@ export interface RequestLogEntry {
   at: number;
 }
 
-export type Fault = { match?: { method?: string; pathIncludes?: string }; times?: number } & (
-  | { kind: 'status'; status: 429 | 500 | 502 | 503 | 504; retryAfterSeconds?: number; policyName?: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY' }
+/**
+ * A fault the emulator applies instead of (or around) its normal answer. It fires on matching
+ * requests: on every one, on every `every`-th, or with `probability` (seeded: see faultSeed);
+ * `times` (default 1, Infinity for ever) bounds how often it fires.
+ */
+export type Fault = { match?: { method?: string; pathIncludes?: string; /** A regular expression the path must match. */ pathMatches?: string }; times?: number; every?: number; probability?: number } & (
+  | {
+      kind: 'status';
+      status: 400 | 401 | 403 | 429 | 500 | 502 | 503 | 504;
+      retryAfterSeconds?: number;
+      policyName?: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY';
+      /** The error body repeats the request's Authorization header, URL and body, as a careless proxy might. */
+      echoRequest?: boolean;
+    }
   | { kind: 'reset-before' }
   | { kind: 'reset-after' }
-  | { kind: 'latency'; ms: number });
+  | { kind: 'latency'; ms: number }
+  /** Every OAuth access token issued so far expires now; the request then runs normally (and gets 401). */
+  | { kind: 'expire-tokens' });

@@ -24,8 +24,9 @@ export interface CommandContext {
 }
 
 export function commandContext(deps: CliDeps): CommandContext {
-  const lines = new LineWriter(deps.stdout);
-  return { deps, lines, airbyte: new AirbyteOutput(lines), log: new Logger(deps.stderr, new Redactor()) };
+  const redactor = new Redactor();
+  const lines = new LineWriter(deps.stdout, redactor);
+  return { deps, lines, airbyte: new AirbyteOutput(lines), log: new Logger(deps.stderr, redactor) };
 }
 
 /** From here on, no secret of this config can reach a log line. */

@@ -22,7 +22,7 @@ export function runEvents(context: CommandContext, options: RunEventsOptions): D
       config = { ...config, crm };
       protectSecrets(context, config);
       if (options.output === 'airbyte') {
-        void context.airbyte.emit({ type: 'CONTROL', control: { type: 'CONNECTOR_CONFIG', emitted_at: Date.now(), connectorConfig: { config: { ...config } } } });
+        void context.airbyte.configUpdate({ ...config });
         context.log.info(`${crm.type} issued a new refresh token; the updated config went to Airbyte`);
         return;
       }

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import type { Config } from '../config/spec.js';
 import type { RunCounts, OutcomeCounts } from '../engine/counts.js';
 import type { RejectedRecord } from '../engine/sync.js';
+import type { Redactor } from '../protocol/log.js';
 
 export interface RunReport {
   status: 'succeeded' | 'failed' | 'warning';
@@ -70,16 +71,16 @@ export function rejectionWarning(report: RunReport, config: Config): string | un
   return `${report.total.rejected} of ${report.total.received} rows rejected (${report.rejected_percent}%), above warnings.max_rejected_percent ${limit}%; top reasons: ${reasons}`;
 }
 
-export function writeReport(path: string, report: RunReport): void {
-  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+export function writeReport(path: string, report: RunReport, redactor: Redactor): void {
+  writeFileSync(path, `${redactor.redact(JSON.stringify(report, null, 2))}\n`);
 }
 
 /** Slack-compatible: `text` renders in a channel; the report rides along for other receivers. */
-export async function postWebhook(url: string, report: RunReport, warning: string): Promise<void> {
+export async function postWebhook(url: string, report: RunReport, warning: string, redactor: Redactor): Promise<void> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ text: `crm-activate: ${warning}`, report }),
+    body: redactor.redact(JSON.stringify({ text: `crm-activate: ${warning}`, report })),
     signal: AbortSignal.timeout(10_000),
   });
   if (!response.ok) throw new Error(`the webhook answered ${response.status}`);

@@ -1,7 +1,7 @@
 import type { OutcomeCounts, RunCounts } from '../engine/counts.js';
 import type { PlannedChange } from '../engine/dry-run.js';
 
-const COLUMNS: (keyof OutcomeCounts)[] = ['received', 'created', 'updated', 'unchanged', 'removed', 'not_found', 'skipped', 'rejected', 'left_segment'];
+const COLUMNS: (keyof OutcomeCounts)[] = ['received', 'created', 'updated', 'unchanged', 'removed', 'not_found', 'skipped', 'rejected', 'unknown', 'left_segment'];
 
 /** One line per object, a total line when there are several; API calls where the CRM counts them. */
 export function formatRunSummary(counts: RunCounts, durationMs: number, dryRun = false, apiCalls = new Map<string, number>(), totalApiCalls?: number): string {

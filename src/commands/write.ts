@@ -67,16 +67,21 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
   const opened = await openPlans(destination, resolved.plans, config);
   const dryRun = args.dryRun || config.dry_run === true;
   const store = config.change_detection === 'off' ? undefined : openStore(config, dryRun);
-  const rejectedFile = config.rejected_records_path ? new RejectedRowsFile(config.rejected_records_path) : undefined;
+  const rejectedFile = config.rejected_records_path ? new RejectedRowsFile(config.rejected_records_path, context.log.redactor) : undefined;
   const tally = new RejectionTally();
   const log = rejectionLogger(context);
   const started = new Date();
   const stop = new AbortController();
-  const onSigterm = () => {
-    context.log.warn('SIGTERM: finishing the batches in flight, then stopping');
-    stop.abort();
+  // SIGTERM (orchestrators) and SIGINT (Ctrl-C) stop reading; a second one ends the process at once.
+  const onSignal = (signal: NodeJS.Signals) => {
+    context.log.warn(`${signal}: finishing the requests under way (no more retries), then stopping (send it again to stop at once)`);
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('SIGINT', onSignal);
+    stop.abort(signal);
+    destination.stopRetrying?.();
   };
-  process.once('SIGTERM', onSigterm);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   let result: SyncResult;
   try {
     result = await runSync(readInput(context.deps.stdin, args.inputFormat), {
@@ -95,12 +100,14 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
       fullResync: args.fullResync,
       completeSegment: args.complete || config.complete_segment === true,
       stopSignal: stop.signal,
+      onStopping: () => destination.stopRetrying?.(),
       onProgress: progressReporter(context, args.output),
       onRecord: (stream, namespace) => statuses.recordOf(stream, namespace),
     });
     store?.finishRun(result.fatal ? 'failed' : 'succeeded');
   } finally {
-    process.removeListener('SIGTERM', onSigterm);
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('SIGINT', onSignal);
     // Done reading, whatever the source still sends: an open stdin must not keep the process alive.
     context.deps.stdin.destroy();
     store?.close();
@@ -112,7 +119,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
   if (rejectedFile && rejectedFile.count > 0) context.log.info(`${rejectedFile.count} rejected row(s) written to ${rejectedFile.path}`);
   if (result.fatal) {
     if (result.statesPending > 0) context.log.warn(`${result.statesPending} state message(s) held back: the records before them were not all committed`);
-    if (args.report) writeReport(args.report, report);
+    if (args.report) writeReport(args.report, report, context.log.redactor);
     throw result.fatal;
   }
   await judgeWarnings(context, args, config, report);
@@ -125,11 +132,11 @@ async function judgeWarnings(context: CommandContext, args: WriteArgs, config: C
     report.status = 'warning';
     report.warning = warning;
   }
-  if (args.report) writeReport(args.report, report);
+  if (args.report) writeReport(args.report, report, context.log.redactor);
   if (!warning) return;
   const webhook = config.warnings?.webhook_url;
   if (webhook) {
-    await postWebhook(webhook, report, warning).catch((error: Error) => context.log.warn(`the warning webhook failed: ${error.message}`));
+    await postWebhook(webhook, report, warning, context.log.redactor).catch((error: Error) => context.log.warn(`the warning webhook failed: ${error.message}`));
   }
   throw configError(warning, { code: 'too_many_rejections' });
 }

@@ -13,6 +13,14 @@ export type PrivateAppAccessToken = string;
  */
 export type APIRoot = string;
 /**
+ * How long one request may wait for HubSpot's answer (milliseconds). A request that times out is retried when that is safe; an insert is first checked for rows that landed.
+ */
+export type RequestTimeout = number;
+/**
+ * How long one request may keep retrying (rate-limit waits, backoff after 5xx and network errors) before the run stops with a transient error, so a HubSpot that cannot make progress never stalls the pipeline for hours.
+ */
+export type RetryTimeLimit = number;
+/**
  * Where tokens come from: your My Domain URL (required for client credentials), https://login.salesforce.com or https://test.salesforce.com for sandboxes.
  */
 export type LoginURL = string;
@@ -113,6 +121,8 @@ export interface HubSpot {
   oauth?: OAuthApp;
   base_url?: APIRoot;
   rate_limit?: RateLimit;
+  request_timeout_ms?: RequestTimeout;
+  max_retry_ms?: RetryTimeLimit;
 }
 /**
  * An OAuth app's client and a refresh token; access tokens are fetched and refreshed as they expire. Give this or `access_token`.

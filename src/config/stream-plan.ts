@@ -66,12 +66,15 @@ function parseConfiguredStream(entry: unknown, at: string): ConfiguredStream {
 export interface ResolvedPlans {
   plans: StreamPlan[];
   warnings: string[];
+  /** Catalog streams that cannot be written (no object, no key), with the reason: their records are rejected with it. */
+  unconfigured: Map<string, string>;
   /** The plan for a stream name, or undefined when nothing consumes it. */
   planFor(stream: string | undefined): StreamPlan | undefined;
 }
 
 export function resolveStreamPlans(config: Config, catalog: ConfiguredStream[] = []): ResolvedPlans {
   const warnings: string[] = [];
+  const unconfigured = new Map<string, string>();
   const byStream = new Map<string, StreamPlan>();
   const fromConfig = config.objects.map((entry, i) => planFromConfig(entry, i));
   const catchAll = fromConfig.length === 1 && !fromConfig[0].stream ? fromConfig[0] : undefined;
@@ -84,12 +87,20 @@ export function resolveStreamPlans(config: Config, catalog: ConfiguredStream[] =
       warnings.push(...disagreements(configured, stream));
       continue;
     }
-    byStream.set(stream.name, planFromCatalog(stream));
+    // One unusable stream must not stop the others: its records are rejected with the reason.
+    const plan = planFromCatalog(stream);
+    if (typeof plan === 'string') {
+      unconfigured.set(stream.name, plan);
+      warnings.push(`${plan}; its records will be rejected`);
+    } else {
+      byStream.set(stream.name, plan);
+    }
   }
   const plans = [...new Set([...fromConfig, ...byStream.values()])];
   return {
     plans,
     warnings,
+    unconfigured,
     planFor: (stream) => (stream !== undefined ? byStream.get(stream) : undefined) ?? catchAll,
   };
 }
@@ -115,13 +126,12 @@ const OPERATION_OF_SYNC_MODE: Record<DestinationSyncMode, { operation: Operation
   overwrite: { operation: 'upsert', onRemoval: 'archive' },
 };
 
-function planFromCatalog(stream: ConfiguredStream): StreamPlan {
+/** The plan, or why the stream cannot have one. */
+function planFromCatalog(stream: ConfiguredStream): StreamPlan | string {
   const origin = `catalog stream "${stream.name}"`;
-  if (!stream.objectName) {
-    throw configError(`${origin} has no destination_object_name and no objects entry in the config consumes it`);
-  }
+  if (!stream.objectName) return `${origin} has no destination_object_name and no objects entry in the config consumes it`;
   const key = stream.primaryKey[0]?.[0];
-  if (!key) throw configError(`${origin} has no primary_key: the connector needs one to match records`);
+  if (!key) return `${origin} has no primary_key: the connector needs one to match records`;
   const { operation, onRemoval } = OPERATION_OF_SYNC_MODE[stream.destinationSyncMode] ?? OPERATION_OF_SYNC_MODE.append;
   return {
     stream: stream.name,

@@ -138,12 +138,13 @@ function semanticProblems(config: Config): string[] {
   return problems;
 }
 
-/** Tokens must not cross a network in clear; loopback (emulators, local proxies) is fine. */
+/** Tokens (and the run report) must not cross a network in clear; loopback (emulators, local proxies) is fine. */
 function insecureUrlProblems(config: Config): string[] {
   if (config.allow_insecure_http) return [];
-  const urls: [string, string | undefined][] = config.crm.type === 'hubspot'
+  const crmUrls: [string, string | undefined][] = config.crm.type === 'hubspot'
     ? [['crm.base_url', config.crm.base_url]]
     : [['crm.login_url', config.crm.login_url], ['crm.auth.instance_url', config.crm.auth.type === 'access_token' ? config.crm.auth.instance_url : undefined]];
+  const urls = [...crmUrls, ['warnings.webhook_url', config.warnings?.webhook_url] as [string, string | undefined]];
   return urls
     .filter(([, url]) => url !== undefined && isInsecureRemote(url))
     .map(([path]) => `${path} uses plain http:// on a non-loopback host; use https:// or set allow_insecure_http`);

@@ -36,7 +36,12 @@ export type RowOutcome =
   | { status: 'removed'; id: string }
   | { status: 'not_found' }
   | { status: 'skipped'; code: string; message: string }
-  | ({ status: 'rejected' } & Rejection);
+  | ({ status: 'rejected' } & Rejection)
+  /**
+   * The CRM may or may not have applied the write (the connection failed after it was sent) and
+   * the CRM module could not find out. The row is reported and its state held back.
+   */
+  | { status: 'unknown'; code: string; message: string };
 
 /** What the CRM holds for a row, for change detection against the CRM itself. */
 export type CrmComparison =
@@ -92,6 +97,11 @@ export interface Destination {
   discover(): Promise<DestinationOperation[]>;
   /** API requests made so far, for the run report. */
   requestCount(): number;
+  /**
+   * The run is stopping (SIGTERM): requests under way may finish, but no retry wait may hold the
+   * stop up (a Retry-After can be minutes). Optional: a CRM without long waits can ignore it.
+   */
+  stopRetrying?(): void;
   close(): Promise<void>;
 }
 

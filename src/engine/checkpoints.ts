@@ -1,7 +1,8 @@
 // STATE discipline. Every record gets a sequence number; a state is released only once every
 // record received before it has settled (written, unchanged, skipped or rejected), in the order
 // states arrived, with counts of the records since the previous state of the same scope.
-// Memory is bounded by the records in flight, not by the input.
+// Memory is bounded by the records in flight, not by the input. A record whose outcome is unknown
+// is held: no state after it is ever released in this run, so the source resends from before it.
 
 export interface IntervalCounts {
   records: number;
@@ -22,6 +23,9 @@ export class Checkpoints<T> {
   private readonly openIntervals = new Map<string, IntervalCounts>();
   private readonly intervalsOfRecord = new Map<number, IntervalCounts[]>();
   private readonly pending: { afterSeq: number; state: ReleasedState<T> }[] = [];
+  /** The first record held for good, if any: states after it are dropped as they come. */
+  private heldAt = Infinity;
+  private statesHeldBack = 0;
 
   /** Registers a record counted in each scope (the global one and its stream's). */
   receiveRecord(scopes: readonly string[]): number {
@@ -37,6 +41,21 @@ export class Checkpoints<T> {
     if (!intervals) throw new Error(`record ${seq} settled twice or never received`);
     this.intervalsOfRecord.delete(seq);
     if (rejected) for (const interval of intervals) interval.rejected += 1;
+    this.advance(seq);
+  }
+
+  /** The record will never settle: it blocks every later state (they are counted, not kept). */
+  hold(seq: number): void {
+    if (!this.intervalsOfRecord.delete(seq)) throw new Error(`record ${seq} settled twice or never received`);
+    this.heldAt = Math.min(this.heldAt, seq);
+    const kept = this.pending.filter((p) => p.afterSeq <= this.heldAt);
+    this.statesHeldBack += this.pending.length - kept.length;
+    this.pending.splice(0, this.pending.length, ...kept);
+    // Tracked as settled for the bookkeeping, so later records do not pile up behind it.
+    this.advance(seq);
+  }
+
+  private advance(seq: number): void {
     if (seq !== this.lowestUnsettled) {
       this.settledAhead.add(seq);
       return;
@@ -48,6 +67,10 @@ export class Checkpoints<T> {
   receiveState(scope: string, body: T): void {
     const counts = this.openInterval(scope);
     this.openIntervals.set(scope, { records: 0, rejected: 0 });
+    if (this.nextSeq > this.heldAt) {
+      this.statesHeldBack += 1;
+      return;
+    }
     this.pending.push({ afterSeq: this.nextSeq, state: { body, counts } });
   }
 
@@ -64,8 +87,9 @@ export class Checkpoints<T> {
     return this.intervalsOfRecord.size;
   }
 
+  /** States not released: waiting on records, or dropped behind a held record. */
   get pendingStateCount(): number {
-    return this.pending.length;
+    return this.pending.length + this.statesHeldBack;
   }
 
   private openInterval(scope: string): IntervalCounts {

@@ -1,5 +1,6 @@
 // What became of every input record. The counts add up: received = created + updated + unchanged
-// + removed + not_found + skipped + rejected, per object and for the records no object consumed.
+// + removed + not_found + skipped + rejected + unknown, per object and for the records no object
+// consumed.
 import type { RowOutcome } from '../crm/destination.js';
 
 export type FinalStatus = RowOutcome['status'];
@@ -13,12 +14,14 @@ export interface OutcomeCounts {
   not_found: number;
   skipped: number;
   rejected: number;
+  /** Written, but the CRM's answer was lost and could not be recovered: reported, states held back. */
+  unknown: number;
   /** Not input records: keys of earlier runs absent from this complete run. */
   left_segment: number;
 }
 
 export const emptyCounts = (): OutcomeCounts => ({
-  received: 0, created: 0, updated: 0, unchanged: 0, removed: 0, not_found: 0, skipped: 0, rejected: 0, left_segment: 0,
+  received: 0, created: 0, updated: 0, unchanged: 0, removed: 0, not_found: 0, skipped: 0, rejected: 0, unknown: 0, left_segment: 0,
 });
 
 export class RunCounts {

@@ -5,7 +5,7 @@ import type { InputMessage, Protocol } from '../protocol/input.js';
 import type { ResolvedPlans, StreamPlan } from '../config/stream-plan.js';
 import type { OnRemoval } from '../config/spec.js';
 import type { ObjectWriter, Rejection, RowOutcome, Values } from '../crm/destination.js';
-import { asConnectorError, bugError, transientError, type ConnectorError } from '../errors.js';
+import { asConnectorError, bugError, INTERRUPTED, transientError, type ConnectorError } from '../errors.js';
 import { abortable } from '../protocol/abortable.js';
 import type { Logger } from '../protocol/log.js';
 import type { StateStore } from '../store/state-store.js';
@@ -57,8 +57,10 @@ export interface SyncOptions {
   completeSegment?: boolean;
   /** A partial batch older than this goes out without waiting to fill. */
   idleFlushMs?: number;
-  /** Stops reading (SIGTERM): rows already read are written, their states go out, then the run ends. */
+  /** Stops reading (SIGTERM, SIGINT; its reason names the signal): rows already read are written, their states go out, then the run ends. */
   stopSignal?: AbortSignal;
+  /** Called once when the run fails: work still waiting to retry can give up instead. */
+  onStopping?(): void;
   /** Called every few seconds with the rows read and settled so far. */
   onProgress?(progress: Progress): void;
   /** Called for every record read, with its stream (stream statuses). */
@@ -105,6 +107,10 @@ class SyncRun {
   private readonly counts = new RunCounts();
   private readonly pipelines = new Map<StreamPlan, Pipeline>();
   private fatal?: ConnectorError;
+  /** Rows whose write may or may not have landed: reported, and their states held back. */
+  private unknownOutcomes = 0;
+  /** The state scopes of the last record that named its stream. */
+  private lastScopes = [GLOBAL_SCOPE];
   private releasing: Promise<void> = Promise.resolve();
   private readonly startedAt = Date.now();
 
@@ -161,7 +167,13 @@ class SyncRun {
       timers.forEach((timer) => clearInterval(timer));
     }
     await this.finish();
-    if (stopSignal?.aborted) this.stop(transientError('interrupted (SIGTERM): the rows already read were committed and their states emitted; rerun to continue', { code: 'interrupted' }));
+    if (this.unknownOutcomes > 0) {
+      this.stop(transientError(`${this.unknownOutcomes} row(s) may or may not have been written (the connection failed after they were sent, and the CRM could not be asked); they are listed with reason unknown_outcome and the states after them were held back; rerun to continue`, { code: 'unknown_outcome' }));
+    }
+    // A batch given up because of the stop is part of the stop, not a failure of its own.
+    if (stopSignal?.aborted && (!this.fatal || this.fatal.code === INTERRUPTED)) {
+      this.fatal = transientError(`interrupted (${String(stopSignal.reason ?? 'signal')}): the rows written were committed and their states emitted; rerun to continue`, { code: INTERRUPTED });
+    }
     if (!this.fatal) await this.handleDepartures();
     this.warnIgnoredColumns();
     const planned = new Map([...this.pipelines.values()].filter((p) => p.planner).map((p) => [p.plan.origin, p.planner!.samples]));
@@ -196,7 +208,9 @@ class SyncRun {
         this.checkpoints.receiveState(stateScope(message.body, message.protocol), { protocol: message.protocol, body: message.body });
         return this.releaseStates();
       case 'invalid': {
-        const seq = this.checkpoints.receiveRecord([GLOBAL_SCOPE]);
+        // A line too broken to name its stream most likely belongs to its neighbours' stream: so
+        // it is counted in that stream's next state, as the source counted it.
+        const seq = this.checkpoints.receiveRecord(message.stream === undefined ? this.lastScopes : scopesOf(message.stream));
         this.counts.received(UNROUTED);
         this.reject(seq, UNROUTED, { line: message.line, stream: message.stream, rejection: { code: message.code, message: message.reason } });
         return this.releaseStates();
@@ -210,7 +224,8 @@ class SyncRun {
 
   private async handleRecord(message: Extract<InputMessage, { kind: 'record' }>): Promise<void> {
     this.options.onRecord?.(message.stream, message.namespace);
-    const scopes = message.stream === undefined ? [GLOBAL_SCOPE] : [GLOBAL_SCOPE, streamScope(message.stream, message.namespace)];
+    const scopes = scopesOf(message.stream, message.namespace);
+    if (message.stream !== undefined) this.lastScopes = scopes;
     const seq = this.checkpoints.receiveRecord(scopes);
     const plan = this.options.plans.planFor(message.stream);
     const target = plan?.origin ?? UNROUTED;
@@ -221,6 +236,8 @@ class SyncRun {
     };
     const pipeline = plan && this.pipelines.get(plan);
     if (!plan || !pipeline) {
+      const unconfigured = message.stream === undefined ? undefined : this.options.plans.unconfigured.get(message.stream);
+      if (unconfigured) return rejected({ code: 'stream_not_configured', message: unconfigured });
       return rejected({ code: 'unknown_stream', message: `no sync configuration consumes stream "${message.stream ?? '(bare rows)'}"` });
     }
     const { writer } = pipeline.opened;
@@ -254,6 +271,8 @@ class SyncRun {
       if (outcome.status === 'rejected') {
         const { status: _status, ...rejection } = outcome;
         this.rejectItem(pipeline, item, rejection);
+      } else if (outcome.status === 'unknown') {
+        this.holdItem(pipeline, item, { code: outcome.code, message: outcome.message });
       } else {
         this.settle(pipeline, item, outcome.status);
       }
@@ -284,6 +303,15 @@ class SyncRun {
     this.reject(item.seq, pipeline.plan.origin, { line: item.line, stream: pipeline.plan.stream, key: item.write.key, data: item.data, rejection });
   }
 
+  /** Reported like a rejection, but never settled: no state after it goes out. */
+  private holdItem(pipeline: Pipeline, item: SinkItem, reason: Rejection): void {
+    pipeline.unsettledKeys.delete(item.write.key);
+    this.unknownOutcomes += 1;
+    this.counts.settled(pipeline.plan.origin, 'unknown');
+    this.checkpoints.hold(item.seq);
+    this.options.onRejected?.({ line: item.line, stream: pipeline.plan.stream, key: item.write.key, data: item.data, rejection: reason });
+  }
+
   private reject(seq: number, target: string, record: RejectedRecord): void {
     this.counts.settled(target, 'rejected');
     this.checkpoints.settle(seq, true);
@@ -291,7 +319,9 @@ class SyncRun {
   }
 
   private stop(error: unknown): void {
-    this.fatal ??= asConnectorError(error);
+    if (this.fatal) return;
+    this.fatal = asConnectorError(error);
+    this.options.onStopping?.();
   }
 
   /** Emits releasable states one after another, in the order they arrived. */
@@ -342,6 +372,10 @@ class SyncRun {
       }
     }
   }
+}
+
+function scopesOf(stream: string | undefined, namespace?: string): string[] {
+  return stream === undefined ? [GLOBAL_SCOPE] : [GLOBAL_SCOPE, streamScope(stream, namespace)];
 }
 
 function streamScope(stream: string, namespace?: string): string {

@@ -2,7 +2,7 @@
 // message or a bare JSONL row. Detection is per line so mixed or unlabelled input still works;
 // --input-format forces one protocol when a bare row could look like a message.
 import type { Readable } from 'node:stream';
-import split2 from 'split2';
+import { readLines } from './lines.js';
 
 export type InputFormat = 'auto' | 'airbyte' | 'singer' | 'jsonl';
 export type Protocol = 'airbyte' | 'singer';
@@ -16,29 +16,28 @@ export type InputMessage =
   | { kind: 'ignored'; line: number; type: string }
   | { kind: 'invalid'; line: number; code: string; reason: string; stream?: string };
 
-/** No CRM takes a row this large (HubSpot: 65,536 characters a property); it is a broken export. */
-export const MAX_LINE_LENGTH = 16 * 1024 * 1024;
-/** Past this split2 drops the line rather than buffer it: a stream with no newline cannot exhaust memory. */
-const SPLIT_LIMIT = 256 * 1024 * 1024;
+/**
+ * No CRM takes a row this large (HubSpot: 65,536 characters a property, Salesforce: 131,072 a
+ * long text field), so a longer line is a broken export. It is skipped as it streams in: memory
+ * holds at most one line of this size.
+ */
+export const MAX_LINE_BYTES = 8 * 1024 * 1024;
 
-export async function* readInput(input: Readable, format: InputFormat): AsyncGenerator<InputMessage> {
-  let line = 0;
-  for await (const text of input.pipe(split2({ maxLength: SPLIT_LIMIT, skipOverflow: true } as split2.Options)) as AsyncIterable<string>) {
-    line += 1;
-    const clean = line === 1 ? text.replace(/^\uFEFF/, '') : text;
-    if (clean.trim() === '') continue;
-    yield classifyLine(clean, line, format);
+export async function* readInput(input: Readable, format: InputFormat, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<InputMessage> {
+  for await (const read of readLines(input, maxLineBytes)) {
+    const line = read.number;
+    if ('problem' in read) {
+      yield read.problem === 'too_long'
+        ? { kind: 'invalid', line, code: 'line_too_long', reason: `the line holds ${read.bytes} bytes, more than ${maxLineBytes}` }
+        : { kind: 'invalid', line, code: 'invalid_utf8', reason: 'the line is not valid UTF-8' };
+      continue;
+    }
+    if (read.text.trim() === '') continue;
+    yield classifyLine(read.text, line, format);
   }
 }
 
 export function classifyLine(text: string, line: number, format: InputFormat): InputMessage {
-  if (text.length > MAX_LINE_LENGTH) {
-    return { kind: 'invalid', line, code: 'line_too_long', reason: `the line holds ${text.length} characters, more than ${MAX_LINE_LENGTH}` };
-  }
-  // The decoder replaces bytes that are not UTF-8 with U+FFFD; a warehouse export never holds one on purpose.
-  if (text.includes('\uFFFD')) {
-    return { kind: 'invalid', line, code: 'invalid_utf8', reason: 'the line is not valid UTF-8' };
-  }
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,8 +1,12 @@
 // Human-facing diagnostics go to stderr, never stdout. Every line passes through the redactor so
-// a secret from the config can never be printed, whatever error text embeds it.
+// a secret from the config can never be printed, whatever error text embeds it. The same redactor
+// guards stdout and the files a run writes (report, rejected rows).
 import type { Writable } from 'node:stream';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
+
+/** Credentials some APIs take in a query string or a form body (hapikey=…, access_token=…). */
+const TOKEN_IN_URL = /\b((?:access_token|refresh_token|client_secret|hapikey|api_key|apikey|token)=)[^&\s"'<>]+/gi;
 const LEVEL_RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 export class Redactor {
@@ -10,16 +14,20 @@ export class Redactor {
 
   add(secret: string | undefined): void {
     // Very short strings would redact ordinary words; no real credential is that short.
-    if (secret && secret.length >= 6 && !this.secrets.includes(secret)) {
-      this.secrets.push(secret);
-      this.secrets.sort((a, b) => b.length - a.length);
+    if (!secret || secret.length < 6) return;
+    // Also as it appears inside JSON text and in a URL.
+    for (const form of [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]) {
+      if (!this.secrets.includes(form)) this.secrets.push(form);
     }
+    this.secrets.sort((a, b) => b.length - a.length);
   }
 
   redact(text: string): string {
     let out = text;
     for (const secret of this.secrets) out = out.split(secret).join('***');
-    return out.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, '$1***');
+    return out
+      .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, '$1***')
+      .replace(TOKEN_IN_URL, '$1***');
   }
 }
 

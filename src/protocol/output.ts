@@ -1,15 +1,22 @@
 // stdout carries protocol messages only, one JSON document per line. Writes wait for the stream
 // to drain so a fast producer cannot buffer unbounded output, and nothing calls process.exit, so
-// what was written is never lost on a failing run.
+// what was written is never lost on a failing run. Every line passes the redactor: whatever a
+// message embeds (an error body echoing a token), no secret of the config reaches stdout.
 import type { Writable } from 'node:stream';
+import type { Redactor } from './log.js';
 import type { AirbyteMessage, TraceBody } from './messages.js';
 import type { AirbyteFailureType } from '../errors.js';
 
 export class LineWriter {
-  constructor(private readonly stream: Writable) {}
+  constructor(
+    private readonly stream: Writable,
+    private readonly redactor?: Redactor,
+  ) {}
 
-  async writeJson(value: unknown): Promise<void> {
-    if (!this.stream.write(`${JSON.stringify(value)}\n`)) {
+  /** `carriesSecrets`: the one message whose purpose is to hand secrets back (a rotated token). */
+  async writeJson(value: unknown, carriesSecrets = false): Promise<void> {
+    const text = JSON.stringify(value);
+    if (!this.stream.write(`${this.redactor && !carriesSecrets ? this.redactor.redact(text) : text}\n`)) {
       await new Promise<void>((resolve) => this.stream.once('drain', resolve));
     }
   }
@@ -20,6 +27,11 @@ export class AirbyteOutput {
 
   emit(message: AirbyteMessage): Promise<void> {
     return this.lines.writeJson(message);
+  }
+
+  /** CONTROL CONNECTOR_CONFIG: Airbyte stores this config, rotated secrets and all, for later runs. */
+  configUpdate(config: Record<string, unknown>): Promise<void> {
+    return this.lines.writeJson({ type: 'CONTROL', control: { type: 'CONNECTOR_CONFIG', emitted_at: Date.now(), connectorConfig: { config } } } satisfies AirbyteMessage, true);
   }
 
   errorTrace(message: string, failureType: AirbyteFailureType, internalMessage?: string): Promise<void> {

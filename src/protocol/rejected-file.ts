@@ -4,12 +4,16 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 import type { RejectedRecord } from '../engine/sync.js';
+import type { Redactor } from './log.js';
 
 export class RejectedRowsFile {
   private readonly stream: WriteStream;
   count = 0;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly redactor: Redactor,
+  ) {
     mkdirSync(dirname(path), { recursive: true });
     this.stream = createWriteStream(path, { flags: 'w' });
   }
@@ -17,7 +21,7 @@ export class RejectedRowsFile {
   write(record: RejectedRecord): void {
     this.count += 1;
     const { rejection } = record;
-    this.stream.write(`${JSON.stringify({
+    this.stream.write(`${this.redactor.redact(JSON.stringify({
       line: record.line,
       stream: record.stream ?? null,
       key: record.key ?? null,
@@ -25,7 +29,7 @@ export class RejectedRowsFile {
       field: rejection.field ?? null,
       message: rejection.message,
       row: record.data ?? null,
-    })}\n`);
+    }))}\n`);
   }
 
   async close(): Promise<void> {

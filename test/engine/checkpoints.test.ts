@@ -45,4 +45,23 @@ describe('Checkpoints', () => {
     cp.settle(a, false);
     expect(() => cp.settle(a, false)).toThrow(/settled twice/);
   });
+
+  it('a held record releases the states before it and none after it, and keeps no state it holds back', () => {
+    const cp = new Checkpoints<string>();
+    const a = cp.receiveRecord([GLOBAL_SCOPE]);
+    cp.receiveState(GLOBAL_SCOPE, 'S1');
+    const held = cp.receiveRecord([GLOBAL_SCOPE]);
+    const c = cp.receiveRecord([GLOBAL_SCOPE]);
+    cp.receiveState(GLOBAL_SCOPE, 'S2');
+    cp.hold(held);
+    for (let i = 0; i < 1000; i++) {
+      cp.settle(cp.receiveRecord([GLOBAL_SCOPE]), false);
+      cp.receiveState(GLOBAL_SCOPE, `later ${i}`);
+    }
+    cp.settle(c, false);
+    cp.settle(a, false);
+    expect(cp.takeReleasable().map((s) => s.body)).toEqual(['S1']);
+    expect(cp.pendingStateCount).toBe(1001);
+    expect(cp.unsettledCount).toBe(0);
+  });
 });

@@ -16,7 +16,7 @@ export interface CliRun {
 }
 
 export interface CliOptions {
-  stdin?: string | string[];
+  stdin?: string | string[] | Buffer;
   env?: Record<string, string>;
   /** singer: stdout holds Singer state values, not Airbyte messages. */
   output?: 'airbyte' | 'singer' | 'none';

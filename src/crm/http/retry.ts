@@ -1,38 +1,93 @@
 // Bounded retries for transient failures: the CRM's Retry-After when it gives one, else
 // exponential backoff with full jitter. Only errors marked transient are retried, and only for
 // requests that are safe to repeat; everything else goes straight back to the caller.
-import { asConnectorError, type ConnectorError } from '../../errors.js';
+//
+// Two bounds: failures (5xx, network, timeouts) are tried `maxAttempts` times; rate-limit waits
+// do not count as failures (a 429 storm is the CRM pacing us, not breaking) but every wait counts
+// against `deadlineMs`, so a CRM that cannot make progress ends the run with a transient error
+// instead of stalling the pipeline for hours (Airbyte fails a destination that blocks for 2 h).
+import { asConnectorError, INTERRUPTED, transientError, type ConnectorError } from '../../errors.js';
 import { sleep } from './rate-limiter.js';
 
 export interface RetryPolicy {
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /** How long one request may keep retrying, waits included. */
+  deadlineMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 30_000 };
+export const DEFAULT_DEADLINE_MS = 15 * 60_000;
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 30_000, deadlineMs: DEFAULT_DEADLINE_MS };
+
+/** The error code of a refusal that says "wait", not "failed": it does not use up an attempt. */
+export const RATE_LIMITED = 'rate_limited';
 
 export interface RetryHooks {
   /** Whether this failure may be retried (idempotent request, or refused before it was applied). */
   retryable(error: ConnectorError): boolean;
   onRetry?(error: ConnectorError, attempt: number, delayMs: number): void;
+  /** Aborted when the run is stopping (SIGTERM): no new wait starts, a wait under way ends. */
+  stopping?: AbortSignal;
 }
 
-export async function withRetries<T>(run: () => Promise<T>, hooks: RetryHooks, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+export async function withRetries<T>(
+  run: () => Promise<T>,
+  hooks: RetryHooks,
+  policy: RetryPolicy = DEFAULT_RETRY,
+  now: () => number = Date.now,
+): Promise<T> {
+  const startedAt = now();
+  let failures = 0;
+  for (;;) {
     try {
       return await run();
     } catch (thrown) {
       const error = asConnectorError(thrown);
-      if (error.category !== 'transient' || attempt >= policy.maxAttempts || !hooks.retryable(error)) throw error;
-      const delay = error.retryAfterMs ?? backoff(attempt, policy);
-      hooks.onRetry?.(error, attempt, delay);
-      await sleep(delay);
+      if (error.category !== 'transient' || !hooks.retryable(error)) throw error;
+      if (error.code !== RATE_LIMITED) failures += 1;
+      if (failures >= policy.maxAttempts) throw gaveUp(error, `after ${failures} attempts`);
+      const delay = error.retryAfterMs ?? backoff(failures, policy);
+      const elapsed = now() - startedAt;
+      if (elapsed + delay > policy.deadlineMs) {
+        throw gaveUp(error, `after retrying for ${seconds(elapsed)} s (the limit is ${seconds(policy.deadlineMs)} s)`);
+      }
+      if (hooks.stopping?.aborted) throw interrupted(error);
+      hooks.onRetry?.(error, failures, delay);
+      await sleepUnless(delay, hooks.stopping);
+      if (hooks.stopping?.aborted) throw interrupted(error);
     }
   }
 }
 
-function backoff(attempt: number, policy: RetryPolicy): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+/** Keeps the code (callers still tell an ambiguous write from a refusal) and says when to come back. */
+function gaveUp(error: ConnectorError, how: string): ConnectorError {
+  const comeBack = error.retryAfterMs !== undefined && error.retryAfterMs > 0 ? `; the CRM asked to wait ${seconds(error.retryAfterMs)} s` : '';
+  return transientError(`${error.message}; gave up ${how}${comeBack}; rerun later`, { code: error.code, field: error.field, retryAfterMs: error.retryAfterMs, cause: error });
+}
+
+function interrupted(error: ConnectorError): ConnectorError {
+  return transientError(`${error.message}; not retried because the run is stopping`, { code: INTERRUPTED, cause: error });
+}
+
+function sleepUnless(ms: number, stopping: AbortSignal | undefined): Promise<void> {
+  if (!stopping) return sleep(ms);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      stopping.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stopping.addEventListener('abort', done, { once: true });
+  });
+}
+
+export function backoff(attempt: number, policy: RetryPolicy): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(ms < 10_000 ? 1 : 0);
 }

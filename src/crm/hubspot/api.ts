@@ -1,19 +1,26 @@
 // The one door to HubSpot. Typed calls (schemas, properties, OAuth) go through
-// @hubspot/api-client; batch writes go through its apiRequest so we see what the typed client
-// hides (207 bodies, 409, Retry-After). Every request is paced by the rolling-window limiter,
-// classified into our error categories, and retried only when that is safe. The client's own
-// retries stay off: two retry layers would multiply waits and hide the rate limit.
+// @hubspot/api-client; batch writes are sent with fetch so we see what the typed client hides
+// (207 bodies, 409, Retry-After) and can bound them with an AbortSignal, which the client's
+// apiRequest cannot take. Every request is paced by the rolling-window limiter, bounded by the
+// request timeout, classified into our error categories, and retried only when that is safe.
+// The client's own retries stay off: two retry layers would multiply waits and hide the limit.
 import { Client } from '@hubspot/api-client';
 import type { HubSpotConfig } from '../../config/spec.js';
 import type { DestinationEvents } from '../destination.js';
 import { configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
+import { NOT_CONNECTED, networkFailure, SERVER_ERROR } from '../http/network.js';
 import { RollingWindowLimiter } from '../http/rate-limiter.js';
-import { withRetries } from '../http/retry.js';
+import { DEFAULT_DEADLINE_MS, DEFAULT_RETRY, RATE_LIMITED, withRetries, type RetryPolicy } from '../http/retry.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutAgent } from '../http/timeout-agent.js';
 
 export const DEFAULT_BASE_URL = 'https://api.hubapi.com';
-/** Refresh OAuth tokens this long before HubSpot says they expire. */
+/** Refresh OAuth tokens this long before HubSpot says they expire (at most half their life). */
 const TOKEN_MARGIN_MS = 60_000;
+/** HubSpot refused the token: fatal for a private-app token, one refresh for an OAuth one. */
+const UNAUTHORIZED = 'unauthorized';
+const TOKEN_EXPIRED = 'token_expired';
+const USER_AGENT = 'crm-activate (+https://github.com/crm-activate/crm-activate)';
 
 export interface HubSpotResponse {
   status: number;
@@ -31,9 +38,15 @@ export interface HubSpotRequest {
 
 export class HubSpotApi {
   readonly client: Client;
+  private readonly baseUrl: string;
   private readonly limiter: RollingWindowLimiter;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly timeoutMs: number;
+  private accessToken?: string;
   private tokenExpiresAt = 0;
+  private tokenMarginMs = TOKEN_MARGIN_MS;
   private refreshing?: Promise<void>;
+  private readonly stopping = new AbortController();
   requestCount = 0;
 
   /** Our copy: a rotated refresh token replaces the configured one for the rest of the run. */
@@ -45,12 +58,22 @@ export class HubSpotApi {
     private readonly events: DestinationEvents,
   ) {
     this.config = structuredClone(config);
+    this.baseUrl = (config.base_url ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.timeoutMs = config.request_timeout_ms ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.accessToken = config.access_token;
     this.client = new Client({
       accessToken: config.access_token,
-      basePath: (config.base_url ?? DEFAULT_BASE_URL).replace(/\/+$/, ''),
+      basePath: this.baseUrl,
       numberOfApiCallRetries: 0,
+      httpAgent: timeoutAgent(this.baseUrl, this.timeoutMs),
     });
     this.limiter = new RollingWindowLimiter(config.rate_limit?.max_requests ?? 100, config.rate_limit?.interval_ms ?? 10_000);
+    this.retryPolicy = { ...DEFAULT_RETRY, deadlineMs: config.max_retry_ms ?? DEFAULT_DEADLINE_MS };
+  }
+
+  /** The run is stopping: requests under way finish, but none waits to be retried. */
+  stopRetrying(): void {
+    this.stopping.abort();
   }
 
   get requestsPerSecond(): number {
@@ -59,14 +82,27 @@ export class HubSpotApi {
 
   /** Sends a raw request; answers every status the caller must interpret (2xx, 400, 404, 409). */
   request(request: HubSpotRequest): Promise<HubSpotResponse> {
-    return this.retrying(request.idempotent, `${request.method} ${request.path}`, async () => {
+    const what = `${request.method} ${request.path}`;
+    return this.retrying(request.idempotent, what, async (token) => {
       let response: Response;
+      let body: unknown;
       try {
-        response = await this.client.apiRequest({ method: request.method, path: request.path, body: request.body as object });
+        response = await fetch(`${this.baseUrl}${request.path}`, {
+          method: request.method,
+          headers: {
+            accept: 'application/json',
+            'content-type': 'application/json',
+            'user-agent': USER_AGENT,
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: request.body === undefined ? undefined : JSON.stringify(request.body),
+          // Covers the answer's body too: a server that stalls halfway is as hung as a silent one.
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        body = await readBody(response);
       } catch (error) {
-        throw networkError(request, error);
+        throw networkFailure(error, what, 'HubSpot');
       }
-      const body = await readBody(response);
       this.raiseForStatus(response.status, body, response.headers);
       return { status: response.status, body, headers: response.headers };
     });
@@ -79,7 +115,7 @@ export class HubSpotApi {
         return await call(this.client);
       } catch (error) {
         const status = (error as { code?: unknown }).code;
-        if (typeof status !== 'number') throw networkError({ method: 'GET', path: what, idempotent: true }, error);
+        if (typeof status !== 'number') throw networkFailure(error, what, 'HubSpot');
         const { body, headers } = error as { body?: unknown; headers?: Record<string, string> };
         const parsed = parseMaybeJson(body);
         this.raiseForStatus(status, parsed, new Headers(headers ?? {}));
@@ -88,28 +124,46 @@ export class HubSpotApi {
     });
   }
 
-  private async retrying<T>(idempotent: boolean, what: string, send: () => Promise<T>): Promise<T> {
+  private async retrying<T>(idempotent: boolean, what: string, send: (token: string | undefined) => Promise<T>): Promise<T> {
+    let refreshedForThisRequest = false;
     return withRetries(
       async () => {
         await this.ensureToken();
         await this.limiter.take();
         this.requestCount += 1;
-        return send();
+        const token = this.accessToken;
+        try {
+          return await send(token);
+        } catch (error) {
+          if ((error as ConnectorError).code !== UNAUTHORIZED || !this.config.oauth || refreshedForThisRequest) throw error;
+          // An OAuth token may expire early (revoked, rotated): refresh once and send again. A
+          // second refusal means the app lost access, which no retry can fix.
+          refreshedForThisRequest = true;
+          if (token === this.accessToken) this.tokenExpiresAt = 0;
+          throw transientError('HubSpot refused the access token (401); refreshing it', { code: TOKEN_EXPIRED, retryAfterMs: 0 });
+        }
       },
       {
         retryable: (error) => isSafeToRetry(error, idempotent),
-        onRetry: (error, attempt, delay) => this.log.debug(`${what}: ${error.message}; retry ${attempt} in ${delay} ms`),
+        onRetry: (error, attempt, delay) => this.logRetry(what, error, attempt, delay),
+        stopping: this.stopping.signal,
       },
+      this.retryPolicy,
     );
+  }
+
+  /** Failures and long waits are said on stderr (a retried failure must not be silent); short 429 pauses are pacing. */
+  private logRetry(what: string, error: ConnectorError, attempt: number, delayMs: number): void {
+    const line = `${what}: ${error.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`;
+    if (error.code !== RATE_LIMITED) this.log.warn(`${line} (attempt ${attempt + 1} of ${this.retryPolicy.maxAttempts})`);
+    else if (delayMs >= 5000) this.log.info(line);
+    else this.log.debug(line);
   }
 
   private raiseForStatus(status: number, body: any, headers: Headers): void {
     if (status === 401) {
-      if (this.config.oauth) {
-        this.tokenExpiresAt = 0; // refresh before the retry
-        throw transientError('HubSpot refused the access token (401); refreshing it', { code: 'token_expired', retryAfterMs: 0 });
-      }
-      throw configError(`HubSpot refused the access token (401): ${errorText(body)}`, { code: 'unauthorized' });
+      const hint = this.config.oauth ? 'even after refreshing it; check that the app is still installed' : 'check crm.access_token';
+      throw configError(`HubSpot refused the access token (401), ${hint}: ${errorText(body)}`, { code: UNAUTHORIZED });
     }
     if (status === 403) {
       const scopes = body?.context?.missingScopes ?? body?.errors?.[0]?.context?.missingScopes;
@@ -117,25 +171,25 @@ export class HubSpotApi {
       throw configError(`HubSpot denied access (403): ${errorText(body)}${missing}`, { code: 'forbidden' });
     }
     if (status === 429) throw this.rateLimited(body, headers);
-    if (status >= 500) throw transientError(`HubSpot answered ${status}: ${errorText(body)}`, { code: 'server_error' });
+    if (status >= 500) throw transientError(`HubSpot answered ${status}: ${errorText(body)}`, { code: SERVER_ERROR });
   }
 
   private rateLimited(body: any, headers: Headers): ConnectorError {
     const policy = String(body?.policyName ?? '');
     if (policy === 'DAILY') {
-      return transientError('HubSpot\'s daily API limit is reached; rerun after midnight in the portal\'s time zone', { code: 'daily_limit' });
+      return transientError(`HubSpot's daily API limit is reached; rerun after midnight in the HubSpot account's time zone, when it resets`, { code: 'daily_limit' });
     }
     const retryAfter = Number(headers.get('retry-after'));
     const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds')) || (this.config.rate_limit?.interval_ms ?? 10_000);
     const waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : policy === 'SECONDLY' ? 1000 : Math.min(interval, 10_000);
     this.limiter.pauseUntil(Date.now() + waitMs);
     this.events.rateLimited(Date.now() + waitMs);
-    return transientError(`HubSpot rate limit (${policy || '429'})`, { code: 'rate_limited', retryAfterMs: waitMs });
+    return transientError(`HubSpot rate limit (${policy || '429'})`, { code: RATE_LIMITED, retryAfterMs: waitMs });
   }
 
   private async ensureToken(): Promise<void> {
     const { oauth } = this.config;
-    if (!oauth || Date.now() < this.tokenExpiresAt - TOKEN_MARGIN_MS) return;
+    if (!oauth || Date.now() < this.tokenExpiresAt - this.tokenMarginMs) return;
     this.refreshing ??= this.refreshToken(oauth).finally(() => (this.refreshing = undefined));
     await this.refreshing;
   }
@@ -149,12 +203,19 @@ export class HubSpotApi {
       if (typeof status === 'number' && status < 500) {
         throw configError(`HubSpot refused the OAuth refresh token (${status}): ${errorText(parseMaybeJson((error as { body?: unknown }).body))}`, { code: 'oauth_refused' });
       }
-      throw transientError(`could not refresh the HubSpot OAuth token: ${(error as Error).message}`, { code: 'server_error' });
+      if (typeof status === 'number') throw transientError(`HubSpot answered ${status} to the OAuth token refresh`, { code: SERVER_ERROR });
+      throw networkFailure(error, 'the OAuth token refresh', 'HubSpot');
     }
+    // Fetched at run time, so not among the config's secrets: it must be kept out of every output too.
+    this.log.redactor.add(token.accessToken);
+    this.accessToken = token.accessToken;
     this.client.setAccessToken(token.accessToken);
-    this.tokenExpiresAt = Date.now() + token.expiresIn * 1000;
+    const lifetimeMs = token.expiresIn * 1000;
+    this.tokenMarginMs = Math.min(TOKEN_MARGIN_MS, lifetimeMs / 2);
+    this.tokenExpiresAt = Date.now() + lifetimeMs;
     this.log.debug('HubSpot OAuth access token refreshed');
     if (token.refreshToken && token.refreshToken !== oauth.refresh_token) {
+      this.log.redactor.add(token.refreshToken);
       oauth.refresh_token = token.refreshToken;
       this.events.credentialsRotated(structuredClone(this.config));
     }
@@ -164,14 +225,8 @@ export class HubSpotApi {
 function isSafeToRetry(error: ConnectorError, idempotent: boolean): boolean {
   if (error.code === 'daily_limit') return false;
   // Refused before HubSpot applied anything: always safe.
-  if (error.code === 'rate_limited' || error.code === 'token_expired' || error.code === 'connection_refused') return true;
+  if (error.code === RATE_LIMITED || error.code === TOKEN_EXPIRED || error.code === NOT_CONNECTED) return true;
   return idempotent;
-}
-
-function networkError(request: HubSpotRequest, error: unknown): ConnectorError {
-  const cause = (error as { cause?: { code?: string } }).cause;
-  const code = cause?.code === 'ECONNREFUSED' ? 'connection_refused' : 'network';
-  return transientError(`network error on ${request.method} ${request.path}: ${cause?.code ?? (error as Error).message}`, { code, cause: error });
 }
 
 async function readBody(response: Response): Promise<unknown> {

@@ -45,6 +45,10 @@ export class HubSpotDestination implements Destination {
     return this.api.requestCount;
   }
 
+  stopRetrying(): void {
+    this.api.stopRetrying();
+  }
+
   async close(): Promise<void> {}
 
   private fieldProblems(plan: StreamPlan, object: HubSpotObject): Problem[] {

@@ -1,8 +1,11 @@
 // Writes one stream's batches into one HubSpot object: insert → batch/create, update →
 // batch/read (known vs unknown) then batch/update, upsert → batch/upsert, archive → batch/read
 // then batch/archive. 100 inputs per call. A whole-batch 400/409 is bisected to find its bad rows.
+// Creates that may have landed unheard (timeout, connection cut, 5xx) are settled by reading
+// them back before anything is sent again, so a retry never duplicates a record.
 import type { StreamPlan } from '../../config/stream-plan.js';
-import { bugError, configError } from '../../errors.js';
+import { asConnectorError, bugError, configError } from '../../errors.js';
+import { isAmbiguous } from '../http/network.js';
 import type { CrmComparison, MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome, Values } from '../destination.js';
 import { errorText, type HubSpotApi, type HubSpotResponse } from './api.js';
 import { reconcile, rejectionOf, type BatchResult } from './batch-results.js';
@@ -10,6 +13,9 @@ import { RECORD_ID, type HubSpotObject, type HubSpotProperty } from './propertie
 import { sameHubSpotValue, toHubSpotValue } from './values.js';
 
 export const HUBSPOT_BATCH_MAX = 100;
+/** Sends of one batch of creates whose outcome stayed unknown, the first included. */
+const MAX_CREATE_ROUNDS = 3;
+export const UNKNOWN_OUTCOME = 'unknown_outcome';
 type BatchAction = 'create' | 'update' | 'upsert';
 interface Input {
   id?: string;
@@ -74,8 +80,39 @@ export class HubSpotObjectWriter implements ObjectWriter {
     const existing = this.idProperty ? await this.lookup(rows) : new Map<string, string>();
     return this.splitByKnown(rows, existing,
       (row) => ({ status: 'skipped', code: 'exists', message: `a record with ${this.idProperty?.name} ${this.idValue(row)} exists; insert mode never modifies it` }),
-      (fresh) => this.sendBatch('create', fresh.map((row) => ({ properties: asStrings(row.values) }))),
+      (fresh) => this.create(fresh),
       true);
+  }
+
+  /**
+   * batch/create is not idempotent. Rows HubSpot may have created without our hearing it are read
+   * back by the unique match property: found means created; not found is sent again (a later
+   * 409 on a resent row is read back too: the first send landed meanwhile). Without a unique
+   * property nothing can tell a landed row from a lost one, so such rows are reported with an
+   * unknown outcome: never sent twice in one run, never counted as written.
+   */
+  private async create(rows: PendingWrite[], round = 1): Promise<RowOutcome[]> {
+    const outcomes = await this.sendBatch('create', rows.map((row) => ({ properties: asStrings(row.values) })));
+    const unsure = rows.filter((_, i) => outcomes[i].status === 'unknown' || (round > 1 && isConflict(outcomes[i])));
+    if (unsure.length === 0) return outcomes;
+    if (!this.idProperty) return outcomes.map((outcome) => (outcome.status === 'unknown' ? this.unknown(outcome.message) : outcome));
+    const landed = await this.lookup(unsure);
+    const lost = unsure.filter((row) => !landed.has(this.idValue(row)) && outcomes[rows.indexOf(row)].status === 'unknown');
+    const resent = lost.length > 0 && round < MAX_CREATE_ROUNDS ? await this.create(lost, round + 1) : [];
+    return rows.map((row, i) => {
+      const id = landed.get(this.idValue(row));
+      if (id !== undefined && unsure.includes(row)) return { status: 'created', id };
+      const at = lost.indexOf(row);
+      if (at >= 0 && at < resent.length) return resent[at];
+      return outcomes[i].status === 'unknown' ? this.unknown(outcomes[i].message) : outcomes[i];
+    });
+  }
+
+  private unknown(reason: string): RowOutcome {
+    const next = this.idProperty
+      ? `a rerun reads ${this.idProperty.name} before creating, so it cannot be created twice`
+      : `without a unique-value property in match.destination the connector cannot check; a rerun sends it again, so look for it in HubSpot first (matching by a unique-value property makes inserts safe to retry)`;
+    return { status: 'unknown', code: UNKNOWN_OUTCOME, message: `HubSpot may or may not have created this record (${reason}); its state is held back; ${next}` };
   }
 
   private async update(rows: PendingWrite[]): Promise<RowOutcome[]> {
@@ -170,7 +207,14 @@ export class HubSpotObjectWriter implements ObjectWriter {
   /** Sends one batch action; a whole-batch refusal (400/409) is split in halves until each bad row is alone. */
   private async sendBatch(action: BatchAction, inputs: Input[]): Promise<RowOutcome[]> {
     const traced = inputs.map((input, i) => ({ ...input, objectWriteTraceId: String(i) }));
-    const response = await this.post(action, { inputs: traced }, action !== 'create');
+    let response: HubSpotResponse;
+    try {
+      response = await this.post(action, { inputs: traced }, action !== 'create');
+    } catch (error) {
+      const failure = asConnectorError(error);
+      if (action !== 'create' || !isAmbiguous(failure)) throw error;
+      return inputs.map(() => ({ status: 'unknown', code: UNKNOWN_OUTCOME, message: failure.message }));
+    }
     const expected = action === 'create' ? 201 : 200;
     if (response.status === expected || response.status === 207) {
       return reconcile(response.body, inputs.length, (result) => this.outcomeOf(action, result));
@@ -218,6 +262,10 @@ export class HubSpotObjectWriter implements ObjectWriter {
     if (this.idProperty) delete properties[this.idProperty.name];
     return properties;
   }
+}
+
+function isConflict(outcome: RowOutcome): boolean {
+  return outcome.status === 'rejected' && outcome.code === 'CONFLICT';
 }
 
 function asStrings(values: Values): Record<string, string> {

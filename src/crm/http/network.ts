@@ -1,0 +1,41 @@
+// What a failed HTTP exchange that got no answer means for the write: refused before anything
+// was sent (safe to send again), or timed out / cut off after the request left (the CRM may have
+// applied it: only an idempotent request may be repeated blindly). Shared by every CRM module.
+import { transientError, type ConnectorError } from '../../errors.js';
+
+/** Nothing reached the CRM: the connection was never made. */
+export const NOT_CONNECTED = 'connection_refused';
+/** No answer within the request timeout. */
+export const TIMED_OUT = 'timeout';
+/** The connection broke while the request was out. */
+export const CUT_OFF = 'network';
+/** The CRM answered 5xx: it may have applied part of the request before failing. */
+export const SERVER_ERROR = 'server_error';
+
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const TIMEOUTS = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+export function networkFailure(error: unknown, what: string, crm: string): ConnectorError {
+  const { code, detail } = classify(error);
+  const message = code === TIMED_OUT
+    ? `${crm} did not answer ${what} in time (${detail})`
+    : `network error on ${what}: ${detail}`;
+  return transientError(message, { code, cause: error });
+}
+
+/** Whether the CRM may have applied a request that failed this way. */
+export function isAmbiguous(error: ConnectorError): boolean {
+  return error.code === TIMED_OUT || error.code === CUT_OFF || error.code === SERVER_ERROR;
+}
+
+function classify(error: unknown): { code: string; detail: string } {
+  for (let current: unknown = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    const { name, code: raw } = current as { name?: string; code?: unknown };
+    // DOMExceptions carry numeric codes; the system's are strings.
+    const code = typeof raw === 'string' ? raw : undefined;
+    if (name === 'TimeoutError' || (code && TIMEOUTS.has(code))) return { code: TIMED_OUT, detail: code ?? 'timed out' };
+    if (code && NEVER_CONNECTED.has(code)) return { code: NOT_CONNECTED, detail: code };
+    if (code) return { code: CUT_OFF, detail: code };
+  }
+  return { code: CUT_OFF, detail: error instanceof Error ? error.message : String(error) };
+}

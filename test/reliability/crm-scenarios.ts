@@ -1,0 +1,220 @@
+// The CRMs the reliability suite runs against, behind one small shape: start an emulator, write a
+// config for a mode, make rows, inject faults in CRM-neutral terms, read the final state back in
+// the rows' own terms. A test loops over CRM_SCENARIOS; adding a CRM is one more entry here.
+// Rows speak one vocabulary whatever the CRM: invoice_id (the key), amount (a number), status
+// (open | paid | void) and customer_email (text); each scenario maps them to its object's fields,
+// and refuses a status outside the three and an amount that is not a number.
+import { join } from 'node:path';
+import { startHubSpotEmulator, type Fault, type HubSpotEmulator } from '../../emulators/hubspot/index.ts';
+import { writeJson } from '../support/run-cli.ts';
+import { invoicesSchema } from '../hubspot/support.ts';
+
+export type SyncMode = 'upsert' | 'insert' | 'update';
+/** Which requests a fault hits: record writes, record reads, any CRM call, or the token endpoint. */
+export type FaultTarget = 'write' | 'read' | 'any' | 'auth';
+
+export type CrmFault = { on?: FaultTarget; every?: number; times?: number; probability?: number } & (
+  | { kind: 'rate-limited'; retryAfterSeconds?: number; policy?: 'window' | 'secondly' | 'daily' }
+  | { kind: 'server-error'; status?: 500 | 502 | 503 | 504 }
+  | { kind: 'reset-before' }
+  | { kind: 'reset-after' }
+  | { kind: 'latency'; ms: number }
+  | { kind: 'expire-token' }
+  | { kind: 'refused'; status: 400 | 401 | 403; echoRequest?: boolean });
+
+export type Row = Record<string, unknown>;
+
+export interface CrmState {
+  /** Key → the mapped fields as the rows carry them. */
+  byKey: Map<string, Row>;
+  /** Keys held by more than one record. */
+  duplicates: string[];
+}
+
+export interface LoggedRequest {
+  target: FaultTarget | 'other';
+  status: number;
+  at: number;
+}
+
+export interface ConfigOptions {
+  /** Merged into the crm block (timeouts, rate limit, credentials). */
+  crm?: Record<string, unknown>;
+  /** Merged into the config's top level (rejected_records_path, warnings...). */
+  config?: Record<string, unknown>;
+  /** The Airbyte stream the object entry consumes. */
+  stream?: string;
+}
+
+export interface CrmUnderTest {
+  readonly name: string;
+  /** Secrets of the configs it writes, for the tests that look for leaks. */
+  readonly secrets: string[];
+  /** What the emulator's access tokens look like (it issues them at run time). */
+  readonly issuedTokens: RegExp;
+  /** The crm setting that holds the API root (or the login URL). */
+  readonly apiRootSetting: string;
+  /** A crm block override with credentials the CRM refuses, and its secrets. */
+  wrongCredentials(): { crm: Record<string, unknown>; secrets: string[] };
+  /** Writes dir/config.json for one object in this mode, its state store in dir. */
+  writeConfig(dir: string, mode: SyncMode, options?: ConfigOptions): string;
+  rows(count: number, from?: number): Row[];
+  /** A row's key, as state().byKey holds it. */
+  key(row: Row): string;
+  expected(rows: Row[]): Map<string, Row>;
+  state(): CrmState;
+  /** Creates records for these rows before a run (update mode needs them). */
+  seed(rows: Row[]): void;
+  inject(faults: CrmFault[]): void;
+  clearFaults(): void;
+  requests(): LoggedRequest[];
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Authenticate with OAuth (refresh token) instead of a fixed token. */
+  oauth?: boolean;
+  /** The emulator's own rate limit: requests per interval. */
+  rateLimit?: { max: number; intervalMs: number };
+}
+
+export interface CrmScenario {
+  name: string;
+  start(options?: StartOptions): Promise<CrmUnderTest>;
+}
+
+/** Fast pacing for tests: the connector's budget matches the emulator's, one second wide. */
+export const FAST_RATE = { max: 100, intervalMs: 1000 };
+
+// ---------------------------------------------------------------------------------------------
+// HubSpot: the invoices custom object, matched by its unique invoice_number.
+
+const HUBSPOT_TOKEN = 'pat-na1-reliability-7f3c9e1a-token';
+const HUBSPOT_OAUTH = { clientId: 'client-reliability-1', clientSecret: 'oauth-secret-5d2b8f0e', refreshToken: 'refresh-token-9a4c6e2f' };
+const HUBSPOT_FIELDS = ['amount', 'status', 'customer_email'];
+const STATUSES = ['open', 'paid', 'void'];
+
+const HUBSPOT_PATHS: Record<FaultTarget, string> = {
+  write: '/batch/(create|update|upsert|archive)$',
+  read: '/batch/read$',
+  any: '^/crm',
+  auth: '^/oauth/',
+};
+
+function hubspotFault(fault: CrmFault): Fault {
+  const { on = 'write', every, times, probability } = fault;
+  const common = { match: { pathMatches: HUBSPOT_PATHS[on] }, every, times, probability };
+  switch (fault.kind) {
+    case 'rate-limited': {
+      const policyName = ({ window: 'TEN_SECONDLY_ROLLING', secondly: 'SECONDLY', daily: 'DAILY' } as const)[fault.policy ?? 'window'];
+      return { ...common, kind: 'status', status: 429, policyName, retryAfterSeconds: fault.retryAfterSeconds };
+    }
+    case 'server-error': return { ...common, kind: 'status', status: fault.status ?? 500 };
+    case 'refused': return { ...common, kind: 'status', status: fault.status, echoRequest: fault.echoRequest };
+    case 'expire-token': return { ...common, kind: 'expire-tokens' };
+    case 'latency': return { ...common, kind: 'latency', ms: fault.ms };
+    default: return { ...common, kind: fault.kind };
+  }
+}
+
+function targetOf(path: string): LoggedRequest['target'] {
+  for (const target of ['write', 'read', 'auth'] as const) if (new RegExp(HUBSPOT_PATHS[target]).test(path)) return target;
+  return path.startsWith('/crm') ? 'any' : 'other';
+}
+
+export const hubspotScenario: CrmScenario = {
+  name: 'HubSpot',
+  async start(options = {}) {
+    const emulator: HubSpotEmulator = await startHubSpotEmulator({
+      accessTokens: [HUBSPOT_TOKEN],
+      schemas: [invoicesSchema],
+      rateLimit: options.rateLimit ?? FAST_RATE,
+      ...(options.oauth ? { oauth: HUBSPOT_OAUTH } : {}),
+    });
+    const credentials = options.oauth
+      ? { oauth: { client_id: HUBSPOT_OAUTH.clientId, client_secret: HUBSPOT_OAUTH.clientSecret, refresh_token: HUBSPOT_OAUTH.refreshToken } }
+      : { access_token: HUBSPOT_TOKEN };
+    const rate = options.rateLimit ?? FAST_RATE;
+    return {
+      name: 'HubSpot',
+      secrets: options.oauth ? [HUBSPOT_OAUTH.clientSecret, HUBSPOT_OAUTH.refreshToken] : [HUBSPOT_TOKEN],
+      issuedTokens: /emu-[0-9a-f]{24}/,
+      apiRootSetting: 'base_url',
+      wrongCredentials: () => ({ crm: { access_token: 'pat-na1-refused-4e8a1c7b-token', oauth: undefined }, secrets: ['pat-na1-refused-4e8a1c7b-token'] }),
+      writeConfig(dir, mode, config = {}) {
+        return writeJson(dir, 'config.json', {
+          crm: { type: 'hubspot', base_url: emulator.url, ...credentials, rate_limit: { max_requests: rate.max, interval_ms: rate.intervalMs }, ...config.crm },
+          objects: [{
+            ...(config.stream ? { stream: config.stream } : {}),
+            object: 'invoices',
+            mode,
+            match: { source: 'invoice_id', destination: 'invoice_number' },
+            fields: HUBSPOT_FIELDS.map((name) => ({ source: name, destination: name })),
+          }],
+          state: { path: join(dir, 'state.db') },
+          ...config.config,
+        });
+      },
+      rows: (count, from = 0) => Array.from({ length: count }, (_, i) => {
+        const n = from + i;
+        return { invoice_id: `INV-${String(n).padStart(6, '0')}`, amount: n + 0.25, status: STATUSES[n % 3], customer_email: `buyer${n}@example.com` };
+      }),
+      key: (row) => String(row.invoice_id),
+      expected: (rows) => new Map(rows.map((row) => [String(row.invoice_id), Object.fromEntries(HUBSPOT_FIELDS.map((f) => [f, String(row[f])]))])),
+      state() {
+        const byKey = new Map<string, Row>();
+        const duplicates: string[] = [];
+        for (const record of emulator.records('invoices')) {
+          const key = record.properties.invoice_number;
+          if (byKey.has(key)) duplicates.push(key);
+          byKey.set(key, Object.fromEntries(HUBSPOT_FIELDS.map((f) => [f, record.properties[f]])));
+        }
+        return { byKey, duplicates };
+      },
+      seed(rows) {
+        for (let i = 0; i < rows.length; i += 100) {
+          emulator.seedRecords('invoices', rows.slice(i, i + 100).map((row) => ({ invoice_number: String(row.invoice_id), amount: '0', status: 'open' })));
+        }
+      },
+      inject: (faults) => emulator.injectFaults(faults.map(hubspotFault)),
+      clearFaults: () => emulator.clearFaults(),
+      requests: () => emulator.requests.map((r) => ({ target: targetOf(r.path), status: r.status, at: r.at })),
+      close: () => emulator.close(),
+    };
+  },
+};
+
+export const CRM_SCENARIOS: CrmScenario[] = [hubspotScenario];
+
+// ---------------------------------------------------------------------------------------------
+// Input helpers shared by the suite.
+
+/** Airbyte RECORD lines for one stream, with a per-stream STATE after every `stateEvery` records. */
+export function airbyteInput(stream: string, rows: Row[], stateEvery: number): string[] {
+  const lines: string[] = [];
+  rows.forEach((data, i) => {
+    lines.push(JSON.stringify({ type: 'RECORD', record: { stream, data, emitted_at: 1_700_000_000_000 } }));
+    if ((i + 1) % stateEvery === 0 || i === rows.length - 1) {
+      lines.push(JSON.stringify({ type: 'STATE', state: { type: 'STREAM', stream: { stream_descriptor: { name: stream }, stream_state: { through: i } } } }));
+    }
+  });
+  return lines;
+}
+
+/** The `through` markers of the STATE messages on stdout, in order, and their record counts. */
+export function echoedStates(messages: Record<string, any>[]): { through: number[]; records: number; rejected: number } {
+  const states = messages.filter((m) => m.type === 'STATE');
+  return {
+    through: states.map((m) => m.state.stream.stream_state.through),
+    records: states.reduce((sum, m) => sum + m.state.destinationStats.recordCount, 0),
+    rejected: states.reduce((sum, m) => sum + m.state.destinationStats.rejectedRecordCount, 0),
+  };
+}
+
+/** The `through` markers a complete run echoes for `count` rows. */
+export function allStates(count: number, stateEvery: number): number[] {
+  const through: number[] = [];
+  for (let i = stateEvery - 1; i < count - 1; i += stateEvery) through.push(i);
+  through.push(count - 1);
+  return through;
+}

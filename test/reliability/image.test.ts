@@ -1,0 +1,18 @@
+// The image must not run as root (Airbyte runs connectors as a non-root user, and a connector
+// that needs root is a risk). scripts/check-dockerfile.sh replays the steps as uid 1000.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../support/airbyte-protocol.ts';
+
+describe('Dockerfile', () => {
+  it('runs its entrypoint as a non-root user', () => {
+    const lines = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8').split('\n').map((line) => line.trim());
+    const finalStage = lines.slice(lines.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true));
+    const users = finalStage.filter((line) => /^USER\s/i.test(line)).map((line) => line.split(/\s+/)[1]);
+    expect(users.length).toBeGreaterThan(0);
+    const user = users.at(-1)!.split(':')[0];
+    expect(['root', '0']).not.toContain(user);
+    expect(finalStage.findIndex((l) => /^USER\s/i.test(l))).toBeLessThan(finalStage.findIndex((l) => /^ENTRYPOINT\s/i.test(l)));
+  });
+});
