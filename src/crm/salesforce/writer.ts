@@ -9,6 +9,8 @@
 import type { StreamPlan } from '../../config/stream-plan.js';
 import type { Logger } from '../../protocol/log.js';
 import type { MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome } from '../destination.js';
+import { sleep } from '../http/rate-limiter.js';
+import { backoff, DEFAULT_RETRY } from '../http/retry.js';
 import type { SalesforceApi } from './api.js';
 import { BulkIngest } from './bulk.js';
 import { COLLECTION_MAX, Collections, type RecordWrite } from './collections.js';
@@ -27,8 +29,8 @@ export interface WriterSettings {
 /** Rows per write when Bulk API 2.0 may be used: a full batch is one job, a handful of calls. */
 export const BULK_BATCH_ROWS = 10_000;
 const ID_SHAPE = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
-/** Sends of one batch of creates whose outcome stayed unknown, the first included. */
-const MAX_CREATE_ROUNDS = 3;
+/** Sends of one batch of creates whose outcome stayed unknown, the first included: as many as any request's attempts. */
+const MAX_CREATE_ROUNDS = DEFAULT_RETRY.maxAttempts;
 
 type Values = Record<string, SalesforceValue>;
 
@@ -159,7 +161,7 @@ export class SalesforceObjectWriter implements ObjectWriter {
     if (unsure.length === 0) return outcomes;
     const landed = await this.lookup(unsure);
     const lost = unsure.filter((row) => !landed.has(this.compareKey(row)) && outcomes[rows.indexOf(row)].status === 'unknown');
-    const resent = lost.length > 0 && round < MAX_CREATE_ROUNDS ? await this.create(lost, round + 1) : [];
+    const resent = lost.length > 0 && (await this.mayResend(round)) ? await this.create(lost, round + 1) : [];
     return rows.map((row, i) => {
       const outcome = outcomes[i];
       const ids = unsure.includes(row) ? landed.get(this.compareKey(row)) : undefined;
@@ -172,6 +174,13 @@ export class SalesforceObjectWriter implements ObjectWriter {
       if (at >= 0 && at < resent.length) return resent[at];
       return outcome.status === 'unknown' ? this.unknown(outcome.message) : outcome;
     });
+  }
+
+  /** Backs off before a resend as before any retry; a stopping run sends nothing more. */
+  private async mayResend(round: number): Promise<boolean> {
+    if (round >= MAX_CREATE_ROUNDS || this.api.stopSignal.aborted) return false;
+    await sleep(backoff(round, DEFAULT_RETRY));
+    return !this.api.stopSignal.aborted;
   }
 
   private exists(row: PendingWrite, id: string): RowOutcome {
