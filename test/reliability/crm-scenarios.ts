@@ -292,65 +292,71 @@ export const salesforceScenario: CrmScenario = {
     { name: 'without Retry-After, a second for the concurrent-request limit (REQUEST_LIMIT_EXCEEDED)', fault: { kind: 'rate-limited', policy: 'window' }, minWaitMs: 900 },
   ],
   storm: { name: 'concurrent-request limits (REQUEST_LIMIT_EXCEEDED)', fault: { kind: 'rate-limited', policy: 'window' }, minWaitMs: 900 },
-  async start(options = {}) {
-    const emulator: SalesforceEmulator = await startSalesforceEmulator({ clients: [SALESFORCE_CLIENT], objects: [reliabilityInvoice], bulkProcessingDelayMs: 20 });
-    const { clientId, clientSecret, refreshToken } = SALESFORCE_CLIENT;
-    const fixedToken = options.fixedToken ? emulator.issueAccessToken() : undefined;
-    const auth = fixedToken
-      ? { type: 'access_token', access_token: fixedToken, instance_url: emulator.url }
-      : options.oauth
-        ? { type: 'refresh_token', client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken }
-        : { type: 'client_credentials', client_id: clientId, client_secret: clientSecret };
-    const secrets = fixedToken ? [fixedToken] : options.oauth ? [clientSecret, refreshToken] : [clientSecret];
-    return {
-      name: 'Salesforce',
-      secrets,
-      // An access token is the org id, "!", and the secret part: neither half may show.
-      issuedTokens: /00D[A-Za-z0-9]{12}!|![A-Za-z0-9_-]{40,}/,
-      apiRootSetting: 'login_url',
-      statusOf: salesforceStatus,
-      fieldName: (column) => SALESFORCE_FIELDS[column] ?? column,
-      wrongCredentials: () => ({
-        crm: { auth: { type: 'client_credentials', client_id: clientId, client_secret: 'sf-refused-secret-2f7a9c1e' } },
-        secrets: ['sf-refused-secret-2f7a9c1e'],
-      }),
-      writeConfig(dir, mode, config = {}) {
-        return writeJson(dir, 'config.json', {
-          crm: { type: 'salesforce', login_url: emulator.url, auth, api: 'rest', ...config.crm },
-          objects: [{
-            ...(config.stream ? { stream: config.stream } : {}),
-            object: 'Invoice__c',
-            mode,
-            match: { source: 'invoice_id', destination: 'Invoice_Number__c' },
-            fields: Object.entries(SALESFORCE_FIELDS).map(([source, destination]) => ({ source, destination })),
-          }],
-          state: { path: join(dir, 'state.db') },
-          ...config.config,
-        });
-      },
-      rows: invoiceRows,
-      key: (row) => String(row.invoice_id),
-      expected: (rows) => new Map(rows.map((row) => [String(row.invoice_id), Object.fromEntries(Object.keys(SALESFORCE_FIELDS).map((f) => [f, String(row[f])]))])),
-      state() {
-        const byKey = new Map<string, Row>();
-        const duplicates: string[] = [];
-        for (const record of emulator.records('Invoice__c')) {
-          const key = String(record.Invoice_Number__c);
-          if (byKey.has(key)) duplicates.push(key);
-          byKey.set(key, Object.fromEntries(Object.entries(SALESFORCE_FIELDS).map(([column, field]) => [column, record[field] === null ? null : String(record[field])])));
-        }
-        return { byKey, duplicates };
-      },
-      seed(rows) {
-        emulator.seedRecords('Invoice__c', rows.map((row) => ({ Invoice_Number__c: String(row.invoice_id), Amount__c: 0, Status__c: 'open' })));
-      },
-      inject: (faults) => emulator.injectFaults(faults.map(salesforceFault)),
-      clearFaults: () => emulator.clearFaults(),
-      requests: () => emulator.requests.map((r) => ({ target: salesforceTarget(r.path), status: r.status, at: r.at })),
-      close: () => emulator.close(),
-    };
-  },
+  start: async (options = {}) => (await startSalesforceUnderTest(options)).crm,
 };
+
+/** The Salesforce scenario with its emulator at hand, for the tests only Salesforce has (Bulk API 2.0 jobs). */
+export async function startSalesforceUnderTest(options: StartOptions & { bulkProcessingDelayMs?: number } = {}): Promise<{ crm: CrmUnderTest; emulator: SalesforceEmulator }> {
+  const emulator: SalesforceEmulator = await startSalesforceEmulator({
+    clients: [SALESFORCE_CLIENT], objects: [reliabilityInvoice], bulkProcessingDelayMs: options.bulkProcessingDelayMs ?? 20,
+  });
+  const { clientId, clientSecret, refreshToken } = SALESFORCE_CLIENT;
+  const fixedToken = options.fixedToken ? emulator.issueAccessToken() : undefined;
+  const auth = fixedToken
+    ? { type: 'access_token', access_token: fixedToken, instance_url: emulator.url }
+    : options.oauth
+      ? { type: 'refresh_token', client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken }
+      : { type: 'client_credentials', client_id: clientId, client_secret: clientSecret };
+  const secrets = fixedToken ? [fixedToken] : options.oauth ? [clientSecret, refreshToken] : [clientSecret];
+  const crm: CrmUnderTest = {
+    name: 'Salesforce',
+    secrets,
+    // An access token is the org id, "!", and the secret part: neither half may show.
+    issuedTokens: /00D[A-Za-z0-9]{12}!|![A-Za-z0-9_-]{40,}/,
+    apiRootSetting: 'login_url',
+    statusOf: salesforceStatus,
+    fieldName: (column) => SALESFORCE_FIELDS[column] ?? column,
+    wrongCredentials: () => ({
+      crm: { auth: { type: 'client_credentials', client_id: clientId, client_secret: 'sf-refused-secret-2f7a9c1e' } },
+      secrets: ['sf-refused-secret-2f7a9c1e'],
+    }),
+    writeConfig(dir, mode, config = {}) {
+      return writeJson(dir, 'config.json', {
+        crm: { type: 'salesforce', login_url: emulator.url, auth, api: 'rest', ...config.crm },
+        objects: [{
+          ...(config.stream ? { stream: config.stream } : {}),
+          object: 'Invoice__c',
+          mode,
+          match: { source: 'invoice_id', destination: 'Invoice_Number__c' },
+          fields: Object.entries(SALESFORCE_FIELDS).map(([source, destination]) => ({ source, destination })),
+        }],
+        state: { path: join(dir, 'state.db') },
+        ...config.config,
+      });
+    },
+    rows: invoiceRows,
+    key: (row) => String(row.invoice_id),
+    expected: (rows) => new Map(rows.map((row) => [String(row.invoice_id), Object.fromEntries(Object.keys(SALESFORCE_FIELDS).map((f) => [f, String(row[f])]))])),
+    state() {
+      const byKey = new Map<string, Row>();
+      const duplicates: string[] = [];
+      for (const record of emulator.records('Invoice__c')) {
+        const key = String(record.Invoice_Number__c);
+        if (byKey.has(key)) duplicates.push(key);
+        byKey.set(key, Object.fromEntries(Object.entries(SALESFORCE_FIELDS).map(([column, field]) => [column, record[field] === null ? null : String(record[field])])));
+      }
+      return { byKey, duplicates };
+    },
+    seed(rows) {
+      emulator.seedRecords('Invoice__c', rows.map((row) => ({ Invoice_Number__c: String(row.invoice_id), Amount__c: 0, Status__c: 'open' })));
+    },
+    inject: (faults) => emulator.injectFaults(faults.map(salesforceFault)),
+    clearFaults: () => emulator.clearFaults(),
+    requests: () => emulator.requests.map((r) => ({ target: salesforceTarget(r.path), status: r.status, at: r.at })),
+    close: () => emulator.close(),
+  };
+  return { crm, emulator };
+}
 
 export const CRM_SCENARIOS: CrmScenario[] = [hubspotScenario, salesforceScenario];
 

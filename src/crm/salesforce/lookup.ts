@@ -10,6 +10,14 @@ export const MAX_QUERY_URI_BYTES = 14_000;
 const NUMERIC_TYPES = new Set(['double', 'currency', 'percent', 'int']);
 const ESCAPES: Record<string, string> = { '\\': '\\\\', "'": "\\'", '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
 
+/**
+ * A query parameter as it goes on the wire: encodeURIComponent leaves ' ! ( ) * as they are, but
+ * the URL of a request percent-encodes ' in the query, so the quotes of every literal count triple.
+ */
+export function queryParam(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
 /** A quoted SOQL string literal: backslash, quotes and control characters escaped. */
 export function soqlString(value: string): string {
   let out = "'";
@@ -36,14 +44,14 @@ export function keyComparer(field: SalesforceField): (value: unknown) => string 
 /** The queries that together look up every key, each URI under the limit. */
 export function lookupQueries(api: SalesforceApi, object: SalesforceObject, field: SalesforceField, keys: string[]): string[] {
   const head = `SELECT Id, ${field.name} FROM ${object.name} WHERE ${field.name} IN (`;
-  const fixedBytes = `${api.dataPath}/query?q=`.length + encodeURIComponent(`${head})`).length;
+  const fixedBytes = `${api.dataPath}/query?q=`.length + queryParam(`${head})`).length;
   const queries: string[] = [];
   let literals: string[] = [];
   let bytes = fixedBytes;
-  const comma = encodeURIComponent(',').length;
+  const comma = queryParam(',').length;
   for (const key of new Set(keys)) {
     const literal = soqlLiteral(field, key);
-    const cost = encodeURIComponent(literal).length;
+    const cost = queryParam(literal).length;
     if (literals.length > 0 && bytes + comma + cost > MAX_QUERY_URI_BYTES) {
       queries.push(`${head}${literals.join(',')})`);
       literals = [];
@@ -67,7 +75,7 @@ export async function lookupIds(api: SalesforceApi, object: SalesforceObject, fi
   const compare = keyComparer(field);
   const found = new Map<string, string[]>();
   for (const soql of lookupQueries(api, object, field, keys)) {
-    let path: string | undefined = `/query?q=${encodeURIComponent(soql)}`;
+    let path: string | undefined = `/query?q=${queryParam(soql)}`;
     while (path) {
       const page: QueryPage = await api.expect<QueryPage>({ method: 'GET', path, idempotent: true }, `the lookup of ${object.name} by ${field.name}`);
       for (const record of page.records) {
