@@ -8,16 +8,16 @@
 // field that identifies records, such rows are reported as unknown_outcome, never sent twice.
 import type { StreamPlan } from '../../config/stream-plan.js';
 import type { Logger } from '../../protocol/log.js';
-import type { MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome } from '../destination.js';
+import type { CrmComparison, MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome } from '../destination.js';
 import { sleep } from '../http/rate-limiter.js';
 import { backoff, DEFAULT_RETRY } from '../http/retry.js';
 import type { SalesforceApi } from './api.js';
 import { BulkIngest } from './bulk.js';
 import { COLLECTION_MAX, Collections, type RecordWrite } from './collections.js';
-import { keyComparer, lookupIds } from './lookup.js';
+import { keyComparer, lookupIds, lookupRecords } from './lookup.js';
 import { UNKNOWN_OUTCOME, type WriteKind } from './outcomes.js';
 import { findField, RECORD_ID, unwritableReason, type SalesforceField, type SalesforceObject } from './schema.js';
-import { toSalesforceValue, type SalesforceValue } from './values.js';
+import { sameSalesforceValue, toSalesforceValue, type SalesforceValue } from './values.js';
 
 export type ApiChoice = 'auto' | 'rest' | 'bulk';
 
@@ -241,6 +241,31 @@ export class SalesforceObjectWriter implements ObjectWriter {
       };
     }
     return ids[0];
+  }
+
+  /**
+   * Reads the rows' records (by Id or by the key field, with the SOQL lookup) and names, per row,
+   * the fields whose value Salesforce holds differently. A key held by several records counts as
+   * changed in every field, so the write reports it.
+   */
+  async compareWithCrm(rows: PendingWrite[]): Promise<CrmComparison[]> {
+    await this.awaitLeftoverJobs();
+    const field = this.byId ? findField(this.object, RECORD_ID) : this.keyField;
+    if (!field) return rows.map(() => ({ found: false }));
+    const names = [...new Set(rows.flatMap((row) => Object.keys(row.values)))]
+      .filter((name) => name !== field.name && findField(this.object, name) !== undefined);
+    const keyOf = (row: PendingWrite) => (this.byId ? row.key : this.keyValue(row));
+    const compare = keyComparer(field);
+    const records = await lookupRecords(this.api, this.object, field, rows.map(keyOf), names);
+    return rows.map((row): CrmComparison => {
+      const held = records.get(compare(keyOf(row))) ?? [];
+      if (held.length === 0) return { found: false };
+      const sent = Object.entries(row.values as Values).filter(([name]) => name !== field.name);
+      const changed = sent
+        .filter(([name, value]) => held.length > 1 || !sameSalesforceValue(findField(this.object, name)!, value, held[0][findField(this.object, name)!.name]))
+        .map(([name]) => name);
+      return { found: true, changed };
+    });
   }
 
   /** Rows `decide` settles at once keep that outcome; the others go to `send`, in order. */
