@@ -21,11 +21,11 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
   it.each(['upsert', 'insert'] as SyncMode[])('%s: killed with SIGKILL mid-run, a rerun converges to the input exactly', async (mode) => {
     crm = await scenario.start();
     const rows = crm.rows(ROWS);
-    // Paced to 20 requests a second and slow to answer, so the kill lands with batches in flight
-    // (some land after the client is gone) and others not yet sent.
+    // Paced to 20 requests a second (where the CRM has a budget to pace to) and slow to answer, so
+    // the kill lands with batches in flight (some land after the client is gone) and others not yet sent.
     const config = crm.writeConfig(tempDir(), mode, { stream: 'invoices', pace: { maxRequests: 20, intervalMs: 1000 } });
     const input = airbyteInput('invoices', rows, STATE_EVERY);
-    crm.inject([{ kind: 'latency', ms: 150, times: Infinity }]);
+    crm.inject([{ kind: 'latency', ms: 300, times: Infinity }]);
     const first = startCli(['write', '--config', config], input);
     await until(() => answeredWrites(crm!) >= 4, 'a few batches are written');
     first.child.kill('SIGKILL');

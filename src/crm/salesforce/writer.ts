@@ -44,7 +44,8 @@ export class SalesforceObjectWriter implements ObjectWriter {
   private readonly insertKey?: SalesforceField;
   private readonly collections: Collections;
   private readonly bulk: BulkIngest;
-  private leftoverJobsChecked = false;
+  /** Set on the first read or write: every batch waits for the same check. */
+  private leftoverJobs?: Promise<void>;
 
   constructor(
     private readonly api: SalesforceApi,
@@ -132,9 +133,9 @@ export class SalesforceObjectWriter implements ObjectWriter {
    * create, and the same rows would be created twice.
    */
   private async awaitLeftoverJobs(): Promise<void> {
-    if (this.leftoverJobsChecked || this.settings.api === 'rest') return;
-    this.leftoverJobsChecked = true;
-    await this.bulk.awaitUnfinishedJobs();
+    if (this.settings.api === 'rest') return;
+    this.leftoverJobs ??= this.bulk.awaitUnfinishedJobs();
+    await this.leftoverJobs;
   }
 
   private async insert(rows: PendingWrite[]): Promise<RowOutcome[]> {
