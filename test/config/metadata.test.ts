@@ -4,11 +4,11 @@ import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import packageJson from '../../package.json' with { type: 'json' };
-import { repoRoot } from '../support/airbyte-protocol.ts';
+import { referenceDir, repoRoot } from '../support/airbyte-protocol.ts';
 
 describe('metadata.yaml', () => {
   it('is valid against Airbyte\'s ConnectorMetadataDefinitionV0 and agrees with the package and the image', () => {
-    const schema = JSON.parse(readFileSync(join(repoRoot, '../shared/reference/airbyte/ConnectorMetadataDefinitionV0.json'), 'utf8'));
+    const schema = JSON.parse(readFileSync(join(referenceDir, 'airbyte/ConnectorMetadataDefinitionV0.json'), 'utf8'));
     const metadata = parse(readFileSync(join(repoRoot, 'metadata.yaml'), 'utf8'));
     const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false, validateSchema: false }).compile(repaired(schema));
     expect(validate(metadata), JSON.stringify(validate.errors)).toBe(true);

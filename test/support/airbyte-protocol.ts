@@ -1,11 +1,26 @@
-// Validates messages against the real Airbyte protocol schema in ../shared/reference.
-import { readFileSync } from 'node:fs';
+// Validates messages against the real Airbyte protocol schema in the workplace's shared reference
+// folder (beside the checkout, never copied into it).
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const protocolPath = `${repoRoot}/../shared/reference/airbyte/airbyte_protocol.yaml`;
+
+/** shared/reference: $CRM_ACTIVATE_REFERENCE, else the nearest `shared/reference` above the checkout. */
+export const referenceDir = findReferenceDir();
+
+function findReferenceDir(): string {
+  if (process.env.CRM_ACTIVATE_REFERENCE) return process.env.CRM_ACTIVATE_REFERENCE;
+  for (let dir = dirname(repoRoot); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'shared', 'reference');
+    if (existsSync(join(candidate, 'airbyte'))) return candidate;
+    if (dirname(dir) === dir) throw new Error(`no shared/reference folder above ${repoRoot}; set CRM_ACTIVATE_REFERENCE`);
+  }
+}
+
+const protocolPath = join(referenceDir, 'airbyte', 'airbyte_protocol.yaml');
 
 const protocol = parse(readFileSync(protocolPath, 'utf8')) as Record<string, unknown>;
 const ajv = new Ajv({ strict: false, allErrors: true });
