@@ -1,30 +1,63 @@
-// Faults tests ask for: each applies to the next `times` (default 1) requests it matches.
+// Faults tests ask for. A fault fires on the requests it matches: on every one, on every `every`-th,
+// or with `probability` (drawn from a seeded generator, so a failing run replays); `times`
+// (default 1, Infinity for ever) bounds how often it fires. Every armed fault that matches counts
+// the request, and the first one due fires, so several every-N faults interleave predictably.
 import type { Fault } from './types.js';
 
-interface PendingFault {
+interface ArmedFault {
   fault: Fault;
-  remaining: number;
+  left: number;
+  seen: number;
 }
 
 function matches(fault: Fault, method: string, path: string): boolean {
   const { match } = fault;
   if (match?.method && match.method.toUpperCase() !== method.toUpperCase()) return false;
-  return !match?.pathIncludes || path.includes(match.pathIncludes);
+  if (match?.pathIncludes && !path.includes(match.pathIncludes)) return false;
+  return !match?.pathMatches || new RegExp(match.pathMatches).test(path);
 }
 
 export class FaultQueue {
-  private pending: PendingFault[] = [];
+  private armed: ArmedFault[] = [];
+  private readonly random: () => number;
+
+  constructor(seed = 1) {
+    this.random = seededRandom(seed);
+  }
 
   add(faults: Fault[]): void {
-    for (const fault of faults) this.pending.push({ fault, remaining: fault.times ?? 1 });
+    for (const fault of faults) this.armed.push({ fault, left: fault.times ?? 1, seen: 0 });
   }
 
-  /** The first pending fault that matches this request, used up by one. */
-  take(method: string, path: string): Fault | undefined {
-    const found = this.pending.find((p) => matches(p.fault, method, path));
-    if (!found) return undefined;
-    found.remaining -= 1;
-    if (found.remaining <= 0) this.pending = this.pending.filter((p) => p !== found);
-    return found.fault;
+  clear(): void {
+    this.armed = [];
   }
+
+  /** The fault this request meets, if any; `path` includes the query string. */
+  take(method: string, path: string): Fault | undefined {
+    let due: ArmedFault | undefined;
+    for (const armed of this.armed) {
+      if (!matches(armed.fault, method, path)) continue;
+      armed.seen += 1;
+      const { every, probability } = armed.fault;
+      const fires = every !== undefined ? armed.seen % every === 0 : probability !== undefined ? this.random() < probability : true;
+      if (fires && !due) due = armed;
+    }
+    if (!due) return undefined;
+    due.left -= 1;
+    if (due.left <= 0) this.armed = this.armed.filter((a) => a !== due);
+    return due.fault;
+  }
+}
+
+/** mulberry32: a tiny deterministic generator, enough to replay a run's random faults. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

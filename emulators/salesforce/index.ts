@@ -41,7 +41,7 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     baseUrl: () => url,
   });
   const usage = new ApiUsage(settings.dailyApiLimit);
-  const faults = new FaultQueue();
+  const faults = new FaultQueue(options.faultSeed);
   const bulk = new BulkIngest(context);
   const log: RequestLogEntry[] = [];
   const pipeline = new RequestPipeline({ context, usage, queries: new QueryService(context), bulk, auth, faults, log });
@@ -65,9 +65,12 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     issueAccessToken: () => auth.issueAccessToken(),
     expireAccessTokens: () => auth.expireAll(),
     injectFaults: (list) => faults.add(list),
+    clearFaults: () => faults.clear(),
     apiCallsUsed: () => usage.count,
     close: () => {
       bulk.stop();
+      // A request held by a latency fault must not keep the process alive.
+      pipeline.stop();
       server.closeAllConnections();
       return new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },

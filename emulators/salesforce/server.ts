@@ -65,12 +65,37 @@ function sizeRefusal(req: IncomingMessage): Reply | undefined {
   return undefined;
 }
 
-function faultReply(fault: Fault): Reply | undefined {
-  if (fault.kind === 'limit') return new ApiError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.').toReply();
+const EDGE_PAGES: Record<number, string> = { 502: '502 Bad Gateway', 504: '504 Gateway Timeout' };
+
+/** What a careless proxy would put in an error body: the request's credentials and data. */
+function echoOf(incoming: Incoming): string {
+  return ` (${incoming.method} ${incoming.url.pathname}${incoming.url.search} with ${incoming.headers.authorization ?? 'no Authorization'} and body ${incoming.rawBody})`;
+}
+
+function faultReply(fault: Fault, incoming: Incoming): Reply | undefined {
+  if (fault.kind === 'limit') {
+    const message = fault.limit === 'concurrent' ? 'ConcurrentRequests (Concurrent API Requests) Limit exceeded.' : 'TotalRequests Limit exceeded.';
+    return new ApiError(403, 'REQUEST_LIMIT_EXCEEDED', message).toReply();
+  }
   if (fault.kind !== 'status') return undefined;
-  if (fault.status === 502) return { status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>', contentType: 'text/html' };
-  if (fault.status === 503) return new ApiError(503, 'SERVER_UNAVAILABLE', 'Server temporarily unavailable, please try again later').toReply();
-  return new ApiError(500, 'UNKNOWN_EXCEPTION', 'An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-1234567890)').toReply();
+  const echo = fault.echoRequest ? echoOf(incoming) : '';
+  const headers = fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : undefined;
+  const edge = EDGE_PAGES[fault.status];
+  if (edge) return { status: fault.status, body: `<html><body><h1>${edge}</h1>${echo}</body></html>`, contentType: 'text/html', headers };
+  if (incoming.url.pathname.startsWith(TOKEN_PATH) && (fault.status === 400 || fault.status === 401)) {
+    const body = fault.status === 400
+      ? { error: 'invalid_grant', error_description: `expired access/refresh token${echo}` }
+      : { error: 'invalid_client', error_description: `invalid client credentials${echo}` };
+    return { ...jsonReply(fault.status, body), headers };
+  }
+  const [errorCode, message] = ({
+    400: ['JSON_PARSER_ERROR', 'Unexpected character in JSON body'],
+    401: ['INVALID_SESSION_ID', 'Session expired or invalid'],
+    403: ['INSUFFICIENT_ACCESS', 'insufficient access rights on object id'],
+    500: ['UNKNOWN_EXCEPTION', 'An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-1234567890)'],
+    503: ['SERVER_UNAVAILABLE', 'Server temporarily unavailable, please try again later'],
+  } as Record<number, [string, string]>)[fault.status];
+  return { ...new ApiError(fault.status, errorCode, `${message}${echo}`).toReply(), headers };
 }
 
 function versionsLabel(version: string): string {
@@ -82,6 +107,7 @@ function versionsLabel(version: string): string {
 
 export class RequestPipeline {
   private readonly routes;
+  private readonly sleeping = new Set<NodeJS.Timeout>();
 
   constructor(private readonly parts: ServerParts) {
     this.routes = buildRoutes(parts);
@@ -96,18 +122,36 @@ export class RequestPipeline {
       rawBody: await readBody(req),
       contentType: req.headers['content-type'],
     };
-    const log = (status: number) => this.parts.log.push(this.logEntry(incoming, status, at));
+    // Logged on arrival, answered later: the log is in the order requests came in.
+    const entry = this.logEntry(incoming, 0, at);
+    this.parts.log.push(entry);
     const refusal = sizeRefusal(req);
-    if (refusal) return this.send(res, refusal, log);
+    if (refusal) return this.send(res, refusal, entry);
     const fault = this.parts.faults.take(incoming.method, incoming.url.pathname + incoming.url.search);
-    if (fault?.kind === 'latency') await new Promise((resolve) => setTimeout(resolve, fault.ms));
-    if (fault?.kind === 'reset-before') return this.drop(res, log);
+    if (fault?.kind === 'latency') await this.pause(fault.ms);
+    if (fault?.kind === 'reset-before') return this.drop(res);
     if (fault?.kind === 'expire-session') this.parts.auth.expireAll();
-    const injected = fault && faultReply(fault);
-    if (injected) return this.send(res, injected, log);
+    const injected = fault && faultReply(fault, incoming);
+    if (injected) return this.send(res, injected, entry);
     const reply = this.answer(incoming);
-    if (fault?.kind === 'reset-after') return this.drop(res, log);
-    this.send(res, reply, log);
+    if (fault?.kind === 'reset-after') return this.drop(res);
+    this.send(res, reply, entry);
+  }
+
+  /** Ends the requests a latency fault still holds (the emulator is closing). */
+  stop(): void {
+    this.sleeping.forEach(clearTimeout);
+    this.sleeping.clear();
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.sleeping.delete(timer);
+        resolve();
+      }, ms);
+      this.sleeping.add(timer);
+    });
   }
 
   private logEntry(incoming: Incoming, status: number, at: number): RequestLogEntry {
@@ -115,17 +159,16 @@ export class RequestPipeline {
     return { method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: loggedBody(incoming), status, at, contentType };
   }
 
-  private send(res: ServerResponse, reply: Reply, log: (status: number) => void): void {
+  private send(res: ServerResponse, reply: Reply, entry: RequestLogEntry): void {
     const headers: Record<string, string> = { ...reply.headers };
     if (reply.contentType) headers['Content-Type'] = reply.contentType;
     res.writeHead(reply.status, headers);
     res.end(reply.body);
-    log(reply.status);
+    entry.status = reply.status;
   }
 
-  private drop(res: ServerResponse, log: (status: number) => void): void {
+  private drop(res: ServerResponse): void {
     res.socket?.destroy();
-    log(0);
   }
 
   private answer(incoming: Incoming): Reply {

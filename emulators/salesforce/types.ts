@@ -65,6 +65,8 @@ export interface SalesforceEmulatorOptions {
   dailyApiLimit?: number;
   objects?: CustomObjectDef[];
   bulkProcessingDelayMs?: number;
+  /** Seeds the random draws of faults with a `probability`, so a failing run can be replayed. */
+  faultSeed?: number;
 }
 
 export interface RequestLogEntry {
@@ -73,9 +75,9 @@ export interface RequestLogEntry {
   query: Record<string, string>;
   /** Parsed JSON, the form fields of a token request, CSV text, or undefined when there was no body. */
   body: unknown;
-  /** HTTP status answered; 0 when the connection was dropped without an answer. */
+  /** HTTP status answered; 0 while unanswered, and when the connection was dropped without an answer. */
   status: number;
-  /** Epoch milliseconds at which the request arrived. */
+  /** Epoch milliseconds at which the request arrived (the log is in order of arrival). */
   at: number;
   contentType: string | undefined;
 }
@@ -84,11 +86,35 @@ interface FaultMatch {
   method?: string;
   /** Matched against the path and its query string, e.g. '/jobs/ingest' or 'query?q='. */
   pathIncludes?: string;
+  /** A regular expression the path and its query string must match. */
+  pathMatches?: string;
 }
 
-export type Fault = { match?: FaultMatch; times?: number } & (
-  | { kind: 'status'; status: 500 | 502 | 503 }
-  | { kind: 'limit' }
+/**
+ * A fault the emulator applies instead of (or around) its normal answer. It fires on matching
+ * requests: on every one, on every `every`-th, or with `probability` (seeded: see faultSeed);
+ * `times` (default 1, Infinity for ever) bounds how often it fires.
+ */
+export type Fault = { match?: FaultMatch; times?: number; every?: number; probability?: number } & (
+  | {
+      kind: 'status';
+      /**
+       * 400/401 on the token endpoint answer OAuth's {error, error_description}; elsewhere
+       * Salesforce's [{message, errorCode}]: 401 INVALID_SESSION_ID, 403 INSUFFICIENT_ACCESS,
+       * 500 UNKNOWN_EXCEPTION, 503 SERVER_UNAVAILABLE; 502 and 504 are the edge's HTML pages.
+       */
+      status: 400 | 401 | 403 | 500 | 502 | 503 | 504;
+      /** Sent as a Retry-After header (Salesforce itself rarely sends one; a proxy or maintenance page may). */
+      retryAfterSeconds?: number;
+      /** The error body repeats the request's Authorization header, URL and body, as a careless proxy might. */
+      echoRequest?: boolean;
+    }
+  /**
+   * 403 REQUEST_LIMIT_EXCEEDED: `daily` (default) is the org's 24-hour allowance (TotalRequests),
+   * `concurrent` the cap on long-running requests at once (ConcurrentRequests), which lifts as
+   * soon as one of them ends.
+   */
+  | { kind: 'limit'; limit?: 'daily' | 'concurrent' }
   | { kind: 'reset-before' }
   | { kind: 'reset-after' }
   | { kind: 'latency'; ms: number }
@@ -108,6 +134,8 @@ export interface SalesforceEmulator {
   issueAccessToken(): string;
   expireAccessTokens(): void;
   injectFaults(faults: Fault[]): void;
+  /** Disarms every fault not yet used up. */
+  clearFaults(): void;
   apiCallsUsed(): number;
   close(): Promise<void>;
 }

@@ -35,6 +35,14 @@ export type API = 'auto' | 'rest' | 'bulk';
  */
 export type BulkThreshold = number;
 /**
+ * How long one request may wait for Salesforce's answer (milliseconds; Bulk API uploads get longer by their size). A request that times out is retried when that is safe; an insert is first checked for rows that landed.
+ */
+export type RequestTimeout1 = number;
+/**
+ * How long one request may keep retrying (waits for the concurrent-request limit, backoff after 5xx and network errors) before the run stops with a transient error, so a Salesforce that cannot make progress never stalls the pipeline for hours.
+ */
+export type RetryTimeLimit1 = number;
+/**
  * The input stream this entry consumes. May be left out when there is one entry.
  */
 export type InputStream = string;
@@ -146,6 +154,8 @@ export interface Salesforce {
   api_version?: APIVersion;
   api?: API;
   bulk_threshold?: BulkThreshold;
+  request_timeout_ms?: RequestTimeout1;
+  max_retry_ms?: RetryTimeLimit1;
 }
 export interface ClientCredentials {
   type: 'client_credentials';

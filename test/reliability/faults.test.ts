@@ -1,12 +1,13 @@
-// Thousands of rows through each CRM while its emulator misbehaves: 429s with and without
-// Retry-After (each policy), 5xx, connections reset before and after the CRM committed, slow
+// Thousands of rows through each CRM while its emulator misbehaves: its throttles with and
+// without Retry-After (each kind), 5xx, connections reset before and after the CRM committed, slow
 // answers. The run must end exactly as a clean one would: the CRM holds the input, no key twice,
 // every STATE echoed in order with counts that add up, exit code 0.
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, summaryOf, tempDir } from '../support/run-cli.ts';
 import { airbyteInput, allStates, CRM_SCENARIOS, echoedStates, type CrmFault, type CrmUnderTest, type SyncMode } from './crm-scenarios.ts';
 
-const ROWS = 3000;
+/** Write requests per run: the storm's rates are set for it, so every CRM meets it as densely. */
+const REQUESTS = 30;
 const STATE_EVERY = 250;
 
 /** Every path of the retry logic, several times per run, at rates a 30-batch run meets often. */
@@ -31,9 +32,9 @@ afterEach(async () => {
   crm = undefined;
 });
 
-async function runUnderFaults(scenario: (typeof CRM_SCENARIOS)[number], mode: SyncMode) {
+async function runUnderFaults(scenario: (typeof CRM_SCENARIOS)[number], mode: SyncMode, count: number) {
   crm = await scenario.start();
-  const rows = crm.rows(ROWS);
+  const rows = crm.rows(count);
   if (mode === 'update') crm.seed(rows);
   const dir = tempDir();
   const config = crm.writeConfig(dir, mode, { stream: 'invoices', crm: { request_timeout_ms: 5000 } });
@@ -43,8 +44,9 @@ async function runUnderFaults(scenario: (typeof CRM_SCENARIOS)[number], mode: Sy
 }
 
 describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const))('%s under injected faults', (_name, scenario) => {
+  const ROWS = REQUESTS * scenario.rowsPerRequest;
   it.each(['upsert', 'insert', 'update'] as SyncMode[])(`%s: ${ROWS} rows land exactly once, states in order, exit 0`, async (mode) => {
-    const { run, rows, crm } = await runUnderFaults(scenario, mode);
+    const { run, rows, crm } = await runUnderFaults(scenario, mode, ROWS);
     expect(run.code, run.stderr).toBe(0);
 
     const state = crm.state();
@@ -63,9 +65,9 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
     if (mode === 'update') expect(counts.updated).toBe(ROWS);
     if (mode === 'insert') expect(counts.created).toBe(ROWS);
 
-    // The faults really happened: every kind answered at least once.
+    // The faults really happened: every kind that answers answered at least once.
     const statuses = new Set(crm.requests().map((r) => r.status));
-    for (const status of [429, 500, 503, 504]) expect(statuses).toContain(status);
+    for (const fault of STORM) if (crm.statusOf(fault) !== 0 && !fault.on) expect(statuses).toContain(crm.statusOf(fault));
     expect(run.messages.some((m) => m.type === 'TRACE' && m.trace.type === 'ERROR')).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
 // exactly as one clean run would: every row once, with its values.
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../support/run-cli.ts';
-import { airbyteInput, allStates, CRM_SCENARIOS, echoedStates, type CrmUnderTest, type SyncMode } from './crm-scenarios.ts';
+import { airbyteInput, allStates, CRM_SCENARIOS, echoedStates, type CrmFault, type CrmUnderTest, type SyncMode } from './crm-scenarios.ts';
 import { startCli, until } from './live-cli.ts';
 
 const ROWS = 2000;
@@ -21,11 +21,11 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
   it.each(['upsert', 'insert'] as SyncMode[])('%s: killed with SIGKILL mid-run, a rerun converges to the input exactly', async (mode) => {
     crm = await scenario.start();
     const rows = crm.rows(ROWS);
-    // Paced to 20 requests a second and slow to answer, so the kill lands with batches in flight
-    // (some land after the client is gone) and others not yet sent.
-    const config = crm.writeConfig(tempDir(), mode, { stream: 'invoices', crm: { rate_limit: { max_requests: 20, interval_ms: 1000 } } });
+    // Paced to 20 requests a second (where the CRM has a budget to pace to) and slow to answer, so
+    // the kill lands with batches in flight (some land after the client is gone) and others not yet sent.
+    const config = crm.writeConfig(tempDir(), mode, { stream: 'invoices', pace: { maxRequests: 20, intervalMs: 1000 } });
     const input = airbyteInput('invoices', rows, STATE_EVERY);
-    crm.inject([{ kind: 'latency', ms: 150, times: Infinity }]);
+    crm.inject([{ kind: 'latency', ms: 300, times: Infinity }]);
     const first = startCli(['write', '--config', config], input);
     await until(() => answeredWrites(crm!) >= 4, 'a few batches are written');
     first.child.kill('SIGKILL');
@@ -79,9 +79,10 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
     const rows = crm.rows(600);
     const config = crm.writeConfig(tempDir(), 'upsert', { stream: 'invoices' });
     const input = airbyteInput('invoices', rows, 100);
-    crm.inject([{ kind: 'rate-limited', retryAfterSeconds: 120, every: 3, times: 1 }]);
+    const wait: CrmFault = { kind: 'rate-limited', retryAfterSeconds: 120, every: 3, times: 1 };
+    crm.inject([wait]);
     const first = startCli(['write', '--config', config], input);
-    await until(() => crm!.requests().some((r) => r.status === 429), 'a write is told to wait two minutes');
+    await until(() => crm!.requests().some((r) => r.status === crm!.statusOf(wait)), 'a write is told to wait two minutes');
     const signalledAt = Date.now();
     first.child.kill('SIGTERM');
     const stopped = await first.done;

@@ -1,10 +1,10 @@
-// How each CRM's client reacts to one kind of trouble at a time: rate limits (with and without
+// How each CRM's client reacts to one kind of trouble at a time: its throttles (with and without
 // Retry-After, a storm of them, the daily limit), server errors, a hung server, an access token
 // that expires mid-run. Waits are checked from below only (never "within N ms"): a loaded
 // machine may be slower, never faster.
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, summaryOf, tempDir } from '../support/run-cli.ts';
-import { airbyteInput, allStates, CRM_SCENARIOS, echoedStates, type CrmFault, type CrmUnderTest, type StartOptions, type SyncMode } from './crm-scenarios.ts';
+import { airbyteInput, allStates, CRM_SCENARIOS, echoedStates, type ConfigOptions, type CrmFault, type CrmUnderTest, type StartOptions, type SyncMode } from './crm-scenarios.ts';
 
 let crm: CrmUnderTest | undefined;
 afterEach(async () => {
@@ -17,13 +17,14 @@ interface Case {
   mode?: SyncMode;
   faults: CrmFault[];
   crm?: Record<string, unknown>;
+  pace?: ConfigOptions['pace'];
   start?: StartOptions;
 }
 
 async function run(scenario: (typeof CRM_SCENARIOS)[number], spec: Case) {
   crm = await scenario.start(spec.start);
   const rows = crm.rows(spec.rows ?? 50);
-  const config = crm.writeConfig(tempDir(), spec.mode ?? 'upsert', { stream: 'invoices', crm: spec.crm });
+  const config = crm.writeConfig(tempDir(), spec.mode ?? 'upsert', { stream: 'invoices', crm: spec.crm, pace: spec.pace });
   crm.inject(spec.faults);
   const input = airbyteInput('invoices', rows, 100);
   const result = await runCli(['write', '--config', config], { stdin: input });
@@ -42,33 +43,18 @@ function waitAfter(crm: CrmUnderTest, status: number, target = 'write'): number 
 const traceOf = (messages: Record<string, any>[]) => messages.find((m) => m.type === 'TRACE' && m.trace.type === 'ERROR')?.trace.error;
 
 describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const))('%s retries', (_name, scenario) => {
-  it('honours Retry-After on a 429', async () => {
-    const { result, rows, crm } = await run(scenario, { faults: [{ kind: 'rate-limited', retryAfterSeconds: 2 }] });
+  it.each(scenario.throttles.map((throttle) => [throttle.name, throttle] as const))('waits as told: %s', async (_what, throttle) => {
+    const { result, rows, crm } = await run(scenario, { start: throttle.start, faults: [throttle.fault] });
     expect(result.code, result.stderr).toBe(0);
     expect(crm.state().byKey).toEqual(crm.expected(rows));
-    expect(waitAfter(crm, 429)).toBeGreaterThanOrEqual(1900);
+    expect(waitAfter(crm, crm.statusOf(throttle.fault))).toBeGreaterThanOrEqual(throttle.minWaitMs);
   });
 
-  it('without Retry-After waits a second for the per-second policy', async () => {
-    const { result, crm } = await run(scenario, { faults: [{ kind: 'rate-limited', policy: 'secondly' }] });
-    expect(result.code, result.stderr).toBe(0);
-    expect(waitAfter(crm, 429)).toBeGreaterThanOrEqual(900);
-  });
-
-  it('without Retry-After waits out the rolling window for the window policy', async () => {
-    const { result, crm } = await run(scenario, { start: { rateLimit: { max: 100, intervalMs: 1500 } }, faults: [{ kind: 'rate-limited', policy: 'window' }] });
-    expect(result.code, result.stderr).toBe(0);
-    expect(waitAfter(crm, 429)).toBeGreaterThanOrEqual(1400);
-  });
-
-  it('rides out a storm of 429s: waiting is not failing, so they do not use up the attempts', async () => {
-    const { result, rows, crm } = await run(scenario, {
-      start: { rateLimit: { max: 100, intervalMs: 200 } },
-      faults: [{ kind: 'rate-limited', policy: 'window', times: 12 }],
-    });
+  it(`rides out a storm of ${scenario.storm.name}: waiting is not failing, so they do not use up the attempts`, async () => {
+    const { result, rows, crm } = await run(scenario, { start: scenario.storm.start, faults: [{ ...scenario.storm.fault, times: 8 }] });
     expect(result.code, result.stderr).toBe(0);
     expect(crm.state().byKey).toEqual(crm.expected(rows));
-    expect(crm.requests().filter((r) => r.status === 429)).toHaveLength(12);
+    expect(crm.requests().filter((r) => r.status === crm.statusOf(scenario.storm.fault))).toHaveLength(8);
   });
 
   it('retries 5xx with backoff', async () => {
@@ -108,11 +94,11 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
   it('stops cleanly at the daily limit: committed work checkpointed, TRACE transient_error says when to retry; a rerun finishes', async () => {
     const { result, rows, crm, config, input } = await run(scenario, {
       rows: 1000,
-      crm: { rate_limit: { max_requests: 2, interval_ms: 200 } },
+      pace: { maxRequests: 2, intervalMs: 200 },
       faults: [{ kind: 'rate-limited', policy: 'daily', every: 4, times: 1 }],
     });
     expect(result.code).toBe(1);
-    expect(traceOf(result.messages)).toMatchObject({ failure_type: 'transient_error', message: expect.stringMatching(/daily API limit.*rerun after midnight/) });
+    expect(traceOf(result.messages)).toMatchObject({ failure_type: 'transient_error', message: expect.stringMatching(/daily API (request )?limit.*rerun (after|once)/i) });
     const { through, records } = echoedStates(result.messages);
     expect(through).toEqual(allStates(1000, 100).slice(0, through.length));
     expect(through.length).toBeGreaterThan(0);
@@ -147,7 +133,7 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
   });
 
   it('stops at once with a config error when a fixed token is refused mid-run', async () => {
-    const { result, crm } = await run(scenario, { rows: 300, faults: [{ kind: 'refused', status: 401, every: 2, times: 1 }] });
+    const { result, crm } = await run(scenario, { rows: 300, start: { fixedToken: true }, faults: [{ kind: 'refused', status: 401, every: 2, times: 1 }] });
     expect(result.code).toBe(1);
     expect(traceOf(result.messages)?.failure_type).toBe('config_error');
     expect(crm.requests().filter((r) => r.status === 401)).toHaveLength(1);

@@ -84,7 +84,7 @@ describe('Salesforce check', () => {
   it('fails on refused client credentials without echoing the secret', async () => {
     const status = await check(UPSERT, { auth: { type: 'client_credentials', client_id: CLIENT.clientId, client_secret: 'wrong-secret-abcdef' } });
     expect(status.status).toBe('FAILED');
-    expect(status.message).toContain('Salesforce refused the client credentials grant');
+    expect(status.message).toContain('Salesforce refused the OAuth client credentials grant');
     expect(status.message).toContain('invalid_client');
     expect(status.output).not.toContain('wrong-secret-abcdef');
   });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { keyComparer, lookupQueries, MAX_QUERY_URI_BYTES, soqlString } from '../../src/crm/salesforce/lookup.ts';
 import { outcomeOf, parseBulkErrors } from '../../src/crm/salesforce/outcomes.ts';
 import type { SalesforceField, SalesforceObject } from '../../src/crm/salesforce/schema.ts';
-import { toCsvCell, toJsonValue, toSalesforceValue } from '../../src/crm/salesforce/values.ts';
+import { sameSalesforceValue, toCsvCell, toJsonValue, toSalesforceValue } from '../../src/crm/salesforce/values.ts';
 import type { SalesforceApi } from '../../src/crm/salesforce/api.ts';
 
 function field(type: string, extra: Partial<SalesforceField> = {}): SalesforceField {
@@ -92,6 +92,37 @@ describe('toSalesforceValue', () => {
   });
 });
 
+describe('sameSalesforceValue (change_detection crm)', () => {
+  it('takes empty text and null as one, and a checkbox as a boolean', () => {
+    expect(sameSalesforceValue(field('string'), null, null)).toBe(true);
+    expect(sameSalesforceValue(field('string'), null, '')).toBe(true);
+    expect(sameSalesforceValue(field('string'), 'x', null)).toBe(false);
+    expect(sameSalesforceValue(field('boolean'), false, null)).toBe(true);
+    expect(sameSalesforceValue(field('boolean'), true, false)).toBe(false);
+  });
+
+  it('compares numbers by value at the field scale, dates and date-times as instants', () => {
+    const currency = field('currency', { precision: 16, scale: 2 });
+    expect(sameSalesforceValue(currency, '12.50', 12.5)).toBe(true);
+    expect(sameSalesforceValue(currency, '12.504', 12.5)).toBe(true);
+    expect(sameSalesforceValue(currency, '12.51', 12.5)).toBe(false);
+    expect(sameSalesforceValue(field('int'), '7', 7)).toBe(true);
+    expect(sameSalesforceValue(field('int'), '7', 8)).toBe(false);
+    expect(sameSalesforceValue(field('date'), '2026-03-01', '2026-03-01')).toBe(true);
+    expect(sameSalesforceValue(field('datetime'), '2026-02-01T08:30:00.000Z', '2026-02-01T08:30:00.000+0000')).toBe(true);
+    expect(sameSalesforceValue(field('datetime'), '2026-02-01T08:30:00.000Z', '2026-02-01T09:30:00.000+0100')).toBe(true);
+    expect(sameSalesforceValue(field('datetime'), '2026-02-01T08:30:01.000Z', '2026-02-01T08:30:00.000+0000')).toBe(false);
+  });
+
+  it('compares multi-select picklists as sets, ids by 15 characters, text and picklists exactly', () => {
+    expect(sameSalesforceValue(field('multipicklist'), 'A;B', 'B;A')).toBe(true);
+    expect(sameSalesforceValue(field('multipicklist'), 'A;B', 'A')).toBe(false);
+    expect(sameSalesforceValue(field('reference'), 'a01000000000001', 'a01000000000001AAA')).toBe(true);
+    expect(sameSalesforceValue(field('picklist'), 'Open', 'open')).toBe(false);
+    expect(sameSalesforceValue(field('string'), 'abc', 'abc')).toBe(true);
+  });
+});
+
 describe('SOQL lookups', () => {
   const object = { name: 'Invoice__c' } as SalesforceObject;
   const api = { dataPath: '/services/data/v62.0' } as SalesforceApi;
@@ -112,7 +143,11 @@ describe('SOQL lookups', () => {
     const keys = Array.from({ length: 3000 }, (_, i) => `kéy'${i}`);
     const queries = lookupQueries(api, object, field('string', { name: 'Key__c' }), [...keys, ...keys]);
     expect(queries.length).toBeGreaterThan(1);
-    for (const soql of queries) expect(`${api.dataPath}/query?q=${encodeURIComponent(soql)}`.length).toBeLessThanOrEqual(MAX_QUERY_URI_BYTES);
+    // As the request's URL sends it: the query's quotes percent-encoded too.
+    for (const soql of queries) {
+      const url = new URL(`https://example.my.salesforce.com${api.dataPath}/query?q=${encodeURIComponent(soql)}`);
+      expect(url.pathname.length + url.search.length).toBeLessThanOrEqual(MAX_QUERY_URI_BYTES);
+    }
     const listed = queries.flatMap((soql) => soql.slice(soql.indexOf('IN (') + 4, -1).split("','"));
     expect(listed).toHaveLength(3000);
   });

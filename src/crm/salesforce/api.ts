@@ -1,23 +1,33 @@
-// The one door to Salesforce. jsforce gets the tokens (OAuth2) and sends every request
-// (Connection.request: session header, JSON and error-body parsing, Sforce-Limit-Info); its own
-// retries are switched off and its session refresh is never armed, because this door decides:
-// requests are capped in number at once, classified into our error categories, retried only when
-// safe, and an expired session (INVALID_SESSION_ID) is renewed once before the run gives up.
-// Answers the caller must interpret (a refused collection, an unknown object) come back as values.
+// The one door to Salesforce. jsforce's OAuth2 gets the tokens (auth.ts); API requests go out with
+// fetch, as HubSpot's batch calls do, because jsforce's Connection.request hides what this door
+// must see and decide: it drops the status and headers of a refusal (Retry-After), bounds only the
+// wait for headers (a stalled answer body hangs), and cannot be told to give up. Here requests are
+// capped in number at once, bounded by crm.request_timeout_ms (answer included), classified into
+// our error categories, retried only when safe and for at most crm.max_retry_ms, and an expired
+// session (INVALID_SESSION_ID) is renewed once before the run gives up. Answers the caller must
+// interpret (a refused collection, an unknown object) come back as values.
 import type { SalesforceConfig } from '../../config/spec.js';
 import type { DestinationEvents } from '../destination.js';
 import { configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
 import { ConcurrencyLimit } from '../http/concurrency.js';
-import { withRetries } from '../http/retry.js';
-import { canRenew, openSession, type Session } from './auth.js';
-import { loadJsforce, type JsforceConnection } from './jsforce.js';
+import { NOT_CONNECTED, networkFailure, SERVER_ERROR } from '../http/network.js';
+import { DEFAULT_DEADLINE_MS, DEFAULT_RETRY, RATE_LIMITED, withRetries, type RetryPolicy } from '../http/retry.js';
+import { canRenew, openSession, TOKEN_UNAVAILABLE, type Session } from './auth.js';
+import { loadJsforce } from './jsforce.js';
 
 export const DEFAULT_API_VERSION = '62.0';
 /** Requests in flight at once: Salesforce allows 25 long-running ones per org, shared with other apps. */
 const MAX_IN_FLIGHT = 8;
-const DEFAULT_TIMEOUT_MS = 120_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+/**
+ * Salesforce refuses a request beyond the org's concurrent long-running requests (REQUEST_LIMIT_EXCEEDED,
+ * ConcurrentRequests) without a hint of when to come back; a slot frees as soon as one of them ends.
+ */
+const CONCURRENT_LIMIT_WAIT_MS = 1000;
 const LIMIT_WARNING_SHARE = 0.9;
+const SESSION_EXPIRED = 'session_expired';
+const DAILY_LIMIT = 'daily_limit';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -32,11 +42,13 @@ export interface SalesforceRequest {
   text?: boolean;
   /** Safe to repeat when the outcome is unknown (reads, updates, upserts; not collection creates). */
   idempotent: boolean;
+  /** Overrides crm.request_timeout_ms (uploads of large files). */
   timeoutMs?: number;
 }
 
 /** Salesforce's error body: [{errorCode, message, fields?}]. */
 export interface ApiFailure {
+  status: number;
   errorCode: string;
   message: string;
   fields: string[];
@@ -44,15 +56,23 @@ export interface ApiFailure {
 
 export type ApiAnswer<T> = { ok: true; body: T } | { ok: false; failure: ApiFailure };
 
+interface RawAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
 export class SalesforceApi {
   readonly version: string;
   requestCount = 0;
   private session?: Session;
-  private conn?: JsforceConnection;
   private connecting?: Promise<void>;
   /** Bumped at each new session, so concurrent requests refused with the old token renew it once. */
   private sessionGeneration = 0;
   private readonly inFlight = new ConcurrencyLimit(MAX_IN_FLIGHT);
+  private readonly timeoutMs: number;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly stopping = new AbortController();
   private limitWarned = false;
 
   /** Our copy: a rotated refresh token replaces the configured one for the rest of the run. */
@@ -65,6 +85,8 @@ export class SalesforceApi {
   ) {
     this.config = structuredClone(config);
     this.version = config.api_version ?? DEFAULT_API_VERSION;
+    this.timeoutMs = config.request_timeout_ms ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.retryPolicy = { ...DEFAULT_RETRY, deadlineMs: config.max_retry_ms ?? DEFAULT_DEADLINE_MS };
   }
 
   /** The org's id once connected (stable across instance moves), else the instance host. */
@@ -72,12 +94,31 @@ export class SalesforceApi {
     return this.session?.orgId ?? new URL(this.session?.instanceUrl ?? 'http://unknown').host;
   }
 
+  /** The signed-in user's 15-character id, when the token answer named it. */
+  get userId(): string | undefined {
+    return this.session?.userId;
+  }
+
   get dataPath(): string {
     return `/services/data/v${this.version}`;
   }
 
+  get requestTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
+  /** Aborted when the run is stopping: long waits of callers (Bulk API polls) end with it. */
+  get stopSignal(): AbortSignal {
+    return this.stopping.signal;
+  }
+
+  /** The run is stopping: requests under way finish, but none waits to be retried. */
+  stopRetrying(): void {
+    this.stopping.abort();
+  }
+
   async connect(): Promise<void> {
-    if (this.conn) return;
+    if (this.session) return;
     this.connecting ??= this.startSession().finally(() => (this.connecting = undefined));
     await this.connecting;
   }
@@ -90,28 +131,28 @@ export class SalesforceApi {
       async () => {
         await this.connect();
         const generation = this.sessionGeneration;
-        try {
-          const body = await this.inFlight.run(() => this.send<T>(request));
-          this.watchDailyLimit();
-          return { ok: true as const, body };
-        } catch (error) {
-          const failure = failureOf(error);
-          if (!failure) throw networkError(what, error);
-          if (failure.errorCode === 'INVALID_SESSION_ID') {
-            if (renewed || !canRenew(this.config.auth)) throw this.sessionRefused(failure, renewed);
-            await this.renewSession(generation);
-            renewed = true;
-            throw transientError('the Salesforce session expired; renewed it', { code: 'session_expired', retryAfterMs: 0 });
-          }
-          const fatal = classifyFailure(what, failure);
-          if (fatal) throw fatal;
-          return { ok: false as const, failure };
+        const answer = await this.inFlight.run(() => this.send(request, what));
+        if (answer.status < 300) {
+          this.watchDailyLimit(answer.headers);
+          return { ok: true as const, body: bodyOf<T>(answer, request) };
         }
+        const failure = failureOf(answer);
+        if (answer.status === 401 || failure.errorCode === 'INVALID_SESSION_ID') {
+          if (renewed || !canRenew(this.config.auth)) throw this.sessionRefused(failure, renewed);
+          await this.renewSession(generation);
+          renewed = true;
+          throw transientError('the Salesforce session expired; renewed it', { code: SESSION_EXPIRED, retryAfterMs: 0 });
+        }
+        const fatal = this.classify(what, failure, answer.headers);
+        if (fatal) throw fatal;
+        return { ok: false as const, failure };
       },
       {
         retryable: (error) => isSafeToRetry(error, request.idempotent),
-        onRetry: (error, attempt, delay) => this.log.debug(`${what}: ${error.message}; retry ${attempt} in ${delay} ms`),
+        onRetry: (error, attempt, delay) => this.logRetry(what, error, attempt, delay),
+        stopping: this.stopping.signal,
       },
+      this.retryPolicy,
     );
   }
 
@@ -122,10 +163,14 @@ export class SalesforceApi {
     return answer.body;
   }
 
-  private send<T>(request: SalesforceRequest): Promise<T> {
+  private async send(request: SalesforceRequest, what: string): Promise<RawAnswer> {
     this.requestCount += 1;
-    const url = request.path.startsWith('/services/') ? request.path : `${this.dataPath}${request.path}`;
-    const headers: Record<string, string> = {};
+    const session = this.session!;
+    const path = request.path.startsWith('/services/') ? request.path : `${this.dataPath}${request.path}`;
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${session.accessToken}`,
+      accept: request.text ? 'text/csv' : 'application/json',
+    };
     let body: string | undefined;
     if (typeof request.body === 'string') {
       body = request.body;
@@ -134,30 +179,67 @@ export class SalesforceApi {
       body = JSON.stringify(request.body);
       headers['content-type'] = 'application/json';
     }
-    const options = {
-      retry: { maxRetries: 0 },
-      timeout: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      ...(request.text ? { responseType: 'text/plain' } : {}),
-    };
-    return this.conn!.request<T>({ method: request.method, url, headers, body }, options) as Promise<T>;
+    try {
+      const response = await fetch(`${session.instanceUrl}${path}`, {
+        method: request.method,
+        headers,
+        body,
+        // Covers the answer's body too: a server that stalls halfway is as hung as a silent one.
+        signal: AbortSignal.timeout(request.timeoutMs ?? this.timeoutMs),
+      });
+      return { status: response.status, headers: response.headers, text: await response.text() };
+    } catch (error) {
+      throw networkFailure(error, what, 'Salesforce');
+    }
+  }
+
+  /** Failures no caller can act on: limits, server errors, refusals of access. */
+  private classify(what: string, failure: ApiFailure, headers: Headers): ConnectorError | undefined {
+    const { status, errorCode, message } = failure;
+    const retryAfterMs = retryAfterOf(headers);
+    if (errorCode === 'REQUEST_LIMIT_EXCEEDED') {
+      if (/TotalRequests/i.test(message)) {
+        return transientError(
+          `Salesforce's daily API request limit is reached (${message}); what was written is committed. Rerun once the org's rolling 24-hour allowance frees requests (Setup → Company Information → API Requests, or /limits DailyApiRequests)`,
+          { code: DAILY_LIMIT },
+        );
+      }
+      // Refused at the door (too many long-running requests at once): nothing was applied, and
+      // waiting is pacing, not failing.
+      const waitMs = retryAfterMs ?? CONCURRENT_LIMIT_WAIT_MS;
+      this.events.rateLimited(Date.now() + waitMs);
+      return transientError(`Salesforce refused ${what}: ${message}`, { code: RATE_LIMITED, retryAfterMs: waitMs });
+    }
+    if (status >= 500) {
+      return transientError(`Salesforce answered ${status} ${errorCode} to ${what}: ${message.slice(0, 300)}`, { code: SERVER_ERROR, retryAfterMs });
+    }
+    if (status === 403 || errorCode === 'API_DISABLED_FOR_ORG' || errorCode === 'API_CURRENTLY_DISABLED') {
+      return configError(`Salesforce refused ${what} (${status}): ${errorCode}: ${message.slice(0, 500)}`, { code: 'forbidden' });
+    }
+    return undefined;
+  }
+
+  /** Failures and long waits are said on stderr (a retried failure must not be silent); short limit pauses are pacing. */
+  private logRetry(what: string, error: ConnectorError, attempt: number, delayMs: number): void {
+    const line = `${what}: ${error.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`;
+    if (error.code === SESSION_EXPIRED) this.log.debug(line);
+    else if (error.code !== RATE_LIMITED) this.log.warn(`${line} (attempt ${attempt + 1} of ${this.retryPolicy.maxAttempts})`);
+    else if (delayMs >= 5000) this.log.info(line);
+    else this.log.debug(line);
   }
 
   private async startSession(): Promise<void> {
     const jsforce = await loadJsforce();
-    const session = await openSession(this.config, jsforce);
-    this.log.redactor.add(session.accessToken);
+    const session = await openSession(this.config, jsforce, this.log.redactor, this.timeoutMs);
     this.keepRotatedRefreshToken(session.refreshToken);
     this.session = session;
     this.sessionGeneration += 1;
-    // No oauth2 client and no refresh function: jsforce never refreshes on its own.
-    this.conn = new jsforce.Connection({ instanceUrl: session.instanceUrl, accessToken: session.accessToken, version: this.version });
   }
 
   /** With refresh token rotation the old token stops working: the new one is kept and handed on. */
   private keepRotatedRefreshToken(refreshToken: string | undefined): void {
     const { auth } = this.config;
     if (auth.type !== 'refresh_token' || !refreshToken || refreshToken === auth.refresh_token) return;
-    this.log.redactor.add(refreshToken);
     auth.refresh_token = refreshToken;
     this.events.credentialsRotated(structuredClone(this.config));
   }
@@ -165,7 +247,7 @@ export class SalesforceApi {
   /** One renewal per expiry, shared by every request that was refused with the old token. */
   private async renewSession(refusedGeneration: number): Promise<void> {
     if (refusedGeneration !== this.sessionGeneration) return;
-    // The old connection stays in place until the new one replaces it: requests keep a valid object.
+    // The old session stays in place until the new one replaces it: requests keep a valid object.
     this.connecting ??= this.startSession().finally(() => (this.connecting = undefined));
     await this.connecting;
     this.log.debug('Salesforce session renewed');
@@ -173,65 +255,53 @@ export class SalesforceApi {
 
   private sessionRefused(failure: ApiFailure, afterRenewal: boolean): ConnectorError {
     const why = afterRenewal
-      ? 'even a newly issued access token was refused'
+      ? 'even after refreshing it: a newly issued access token was refused too; check that the connected app and the user still have API access'
       : 'the configured access token has expired or is invalid; give a fresh one or use an OAuth flow (client_credentials, refresh_token, jwt_bearer)';
-    return configError(`Salesforce refused the session (${failure.errorCode}: ${failure.message}): ${why}`, { code: 'unauthorized' });
+    return configError(`Salesforce refused the session (${failure.errorCode}: ${failure.message.slice(0, 300)}): ${why}`, { code: 'unauthorized' });
   }
 
-  /** Salesforce reports the org's daily allowance on every answer (Sforce-Limit-Info). */
-  private watchDailyLimit(): void {
-    const usage = (this.conn?.limitInfo as { apiUsage?: { used: number; limit: number } } | undefined)?.apiUsage;
-    if (!usage || this.limitWarned || usage.limit <= 0 || usage.used / usage.limit < LIMIT_WARNING_SHARE) return;
+  /** Salesforce reports the org's daily allowance on every answer: Sforce-Limit-Info: api-usage=used/limit. */
+  private watchDailyLimit(headers: Headers): void {
+    if (this.limitWarned) return;
+    const match = /api-usage=(\d+)\/(\d+)/.exec(headers.get('sforce-limit-info') ?? '');
+    if (!match) return;
+    const [used, limit] = [Number(match[1]), Number(match[2])];
+    if (limit <= 0 || used / limit < LIMIT_WARNING_SHARE) return;
     this.limitWarned = true;
-    this.log.warn(`the org has used ${usage.used} of its ${usage.limit} daily API requests`);
+    this.log.warn(`the org has used ${used} of its ${limit} daily API requests`);
   }
 }
 
-/** jsforce's HttpApiError: errorCode, and the error body (or bodies) as data. */
-export function failureOf(error: unknown): ApiFailure | undefined {
-  const e = error as { errorCode?: unknown; message?: string; data?: unknown };
-  if (typeof e?.errorCode !== 'string') return undefined;
-  const data = (Array.isArray(e.data) ? e.data[0] : e.data) as { errorCode?: string; message?: string; fields?: string[] } | string | undefined;
-  // A text answer (result files) carries the JSON error body unparsed.
-  const parsed = typeof data === 'string' ? parseErrorText(data) : undefined;
-  if (parsed) return parsed;
-  if (typeof data === 'object' && data !== null) {
-    return { errorCode: data.errorCode ?? e.errorCode, message: data.message ?? e.message ?? '', fields: data.fields ?? [] };
-  }
-  return { errorCode: e.errorCode, message: e.message ?? '', fields: [] };
-}
-
-function parseErrorText(text: string): ApiFailure | undefined {
+function bodyOf<T>(answer: RawAnswer, request: SalesforceRequest): T {
+  if (request.text) return answer.text as T;
+  if (answer.status === 204 || answer.text === '') return undefined as T;
   try {
-    const body = JSON.parse(text) as unknown;
-    const first = (Array.isArray(body) ? body[0] : body) as { errorCode?: string; message?: string; fields?: string[] } | undefined;
-    return typeof first?.errorCode === 'string' ? { errorCode: first.errorCode, message: first.message ?? '', fields: first.fields ?? [] } : undefined;
+    return JSON.parse(answer.text) as T;
   } catch {
-    return undefined;
+    return answer.text as T;
   }
 }
 
-const SERVER_ERRORS = new Set(['UNKNOWN_EXCEPTION', 'SERVER_UNAVAILABLE', 'REQUEST_RUNNING_TOO_LONG']);
-
-/** Failures no caller can act on: limits and server errors. */
-function classifyFailure(what: string, failure: ApiFailure): ConnectorError | undefined {
-  const { errorCode, message } = failure;
-  if (errorCode === 'REQUEST_LIMIT_EXCEEDED') {
-    if (/TotalRequests/i.test(message)) {
-      return transientError(
-        `Salesforce's daily API request limit is reached (${message}); what was written is committed. Rerun once the org's rolling 24-hour allowance frees requests (Setup → Company Information → API Requests, or /limits DailyApiRequests)`,
-        { code: 'daily_limit' },
-      );
+/** Salesforce's [{errorCode, message, fields}] (or one such object); an edge page or proxy answer as ERROR_HTTP_<status>. */
+export function failureOf(answer: RawAnswer): ApiFailure {
+  try {
+    const body = JSON.parse(answer.text) as unknown;
+    const first = (Array.isArray(body) ? body[0] : body) as { errorCode?: unknown; message?: unknown; fields?: unknown } | undefined;
+    if (typeof first?.errorCode === 'string') {
+      const fields = Array.isArray(first.fields) ? first.fields.map(String) : [];
+      return { status: answer.status, errorCode: first.errorCode, message: String(first.message ?? ''), fields };
     }
-    return transientError(`Salesforce refused ${what}: ${message}`, { code: 'concurrent_limit' });
+  } catch {
+    // Not JSON: an HTML page from Salesforce's edge or a proxy.
   }
-  if (SERVER_ERRORS.has(errorCode) || /^ERROR_HTTP_5\d\d$/.test(errorCode)) {
-    return transientError(`Salesforce answered ${errorCode} to ${what}: ${message.slice(0, 300)}`, { code: 'server_error' });
-  }
-  if (errorCode === 'API_DISABLED_FOR_ORG' || errorCode === 'API_CURRENTLY_DISABLED' || errorCode === 'INSUFFICIENT_ACCESS') {
-    return configError(`Salesforce refused ${what}: ${errorCode}: ${message}`, { code: 'forbidden' });
-  }
-  return undefined;
+  const text = answer.text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return { status: answer.status, errorCode: `ERROR_HTTP_${answer.status}`, message: text.slice(0, 300), fields: [] };
+}
+
+/** Retry-After in seconds (Salesforce's own answers rarely carry one; its edge and proxies may). */
+function retryAfterOf(headers: Headers): number | undefined {
+  const seconds = Number(headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
 export function unexpectedFailure(what: string, failure: ApiFailure): ConnectorError {
@@ -239,20 +309,8 @@ export function unexpectedFailure(what: string, failure: ApiFailure): ConnectorE
 }
 
 function isSafeToRetry(error: ConnectorError, idempotent: boolean): boolean {
-  if (error.code === 'daily_limit') return false;
+  if (error.code === DAILY_LIMIT) return false;
   // Refused before Salesforce applied anything: always safe.
-  if (['session_expired', 'token_unavailable', 'concurrent_limit', 'connection_refused'].includes(error.code ?? '')) return true;
+  if ([SESSION_EXPIRED, TOKEN_UNAVAILABLE, RATE_LIMITED, NOT_CONNECTED].includes(error.code ?? '')) return true;
   return idempotent;
-}
-
-function networkError(what: string, error: unknown): ConnectorError {
-  if (error instanceof Error && error.name === 'AbortError') {
-    return transientError(`no answer from Salesforce to ${what} in time`, { code: 'timeout', cause: error });
-  }
-  const cause = (error as { cause?: { code?: string; cause?: { code?: string } } }).cause;
-  const code = cause?.code ?? cause?.cause?.code;
-  if (!(error instanceof TypeError) && code === undefined) {
-    return transientError(`request ${what} failed: ${(error as Error).message ?? String(error)}`, { code: 'network', cause: error });
-  }
-  return transientError(`network error on ${what}: ${code ?? (error as Error).message}`, { code: code === 'ECONNREFUSED' ? 'connection_refused' : 'network', cause: error });
 }

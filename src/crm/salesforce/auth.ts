@@ -1,22 +1,28 @@
 // Getting an access token per `crm.auth`: client credentials, refresh token and JWT bearer go to the
 // token endpoint through jsforce's OAuth2 (it posts the form and reads Salesforce's error body);
 // the JWT assertion is signed here with node:crypto, which jsforce does not do. A fixed access token
-// is used as given and cannot be renewed.
+// is used as given and cannot be renewed. Tokens fetched at run time join the redactor at once.
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import type { SalesforceConfig } from '../../config/spec.js';
 import { configError, transientError, type ConnectorError } from '../../errors.js';
+import type { Redactor } from '../../protocol/log.js';
+import { networkFailure } from '../http/network.js';
 import type { JsforceModule } from './jsforce.js';
 
 export const DEFAULT_LOGIN_URL = 'https://login.salesforce.com';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** Salesforce accepts a JWT assertion for at most a few minutes after it was signed. */
 const JWT_LIFETIME_SECONDS = 180;
+/** No token was issued (network, 5xx, no answer in time): asking again is always safe. */
+export const TOKEN_UNAVAILABLE = 'token_unavailable';
 
 export interface Session {
   accessToken: string;
   instanceUrl: string;
   /** The org's 15-character id, when the token answer or the token itself names it. */
   orgId?: string;
+  /** The user's 15-character id, when the token answer names it. */
+  userId?: string;
   /** A refresh token the answer carried (orgs with refresh token rotation issue a new one). */
   refreshToken?: string;
 }
@@ -27,7 +33,7 @@ export function canRenew(auth: Auth): boolean {
   return auth.type !== 'access_token';
 }
 
-export async function openSession(config: SalesforceConfig, jsforce: JsforceModule): Promise<Session> {
+export async function openSession(config: SalesforceConfig, jsforce: JsforceModule, redactor: Redactor, timeoutMs: number): Promise<Session> {
   const { auth } = config;
   if (auth.type === 'access_token') {
     return { accessToken: auth.access_token, instanceUrl: trimSlash(auth.instance_url), orgId: orgIdOfToken(auth.access_token) };
@@ -40,17 +46,28 @@ export async function openSession(config: SalesforceConfig, jsforce: JsforceModu
   });
   let answer: Record<string, unknown>;
   try {
-    answer = (await oauth2.requestToken(grantOf(auth, loginUrl))) as unknown as Record<string, unknown>;
+    // jsforce's own bound is 30 minutes: a hung token endpoint must not hold the run that long.
+    answer = (await withTimeout(oauth2.requestToken(grantOf(auth, loginUrl)), timeoutMs)) as unknown as Record<string, unknown>;
   } catch (error) {
     throw tokenRefused(auth.type, loginUrl, error);
   }
   const accessToken = String(answer.access_token ?? '');
   const instanceUrl = String(answer.instance_url ?? '');
+  redactor.add(accessToken);
   if (!accessToken || !/^https?:\/\//.test(instanceUrl)) {
     throw configError(`the token endpoint at ${loginUrl} answered without an access_token and instance_url`, { code: 'oauth_refused' });
   }
   const refreshToken = typeof answer.refresh_token === 'string' && answer.refresh_token !== '' ? answer.refresh_token : undefined;
-  return { accessToken, instanceUrl: trimSlash(instanceUrl), orgId: orgIdOfIdUrl(answer.id) ?? orgIdOfToken(accessToken), refreshToken };
+  redactor.add(refreshToken);
+  return { accessToken, instanceUrl: trimSlash(instanceUrl), orgId: orgIdOfIdUrl(answer.id) ?? orgIdOfToken(accessToken), userId: userIdOfIdUrl(answer.id), refreshToken };
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 function grantOf(auth: Exclude<Auth, { type: 'access_token' }>, loginUrl: string): { grant_type: string; [name: string]: string } {
@@ -94,18 +111,26 @@ function privateKeyOf(pem: string): KeyObject {
 function tokenRefused(grant: string, loginUrl: string, error: unknown): ConnectorError {
   const name = (error as Error).name ?? '';
   const message = (error as Error).message ?? String(error);
-  if (error instanceof TypeError || /^ERROR_HTTP_5\d\d$/.test(name)) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    // No request of ours was sent yet: repeating is always safe.
-    return transientError(`could not reach the Salesforce token endpoint at ${loginUrl}: ${cause ?? message.slice(0, 200)}`, { code: 'token_unavailable', cause: error });
+  if (error instanceof TypeError || name === 'TimeoutError') {
+    // No token was issued and no request of ours was sent yet: asking again is always safe.
+    const failure = networkFailure(error, `the token request to ${loginUrl}`, 'Salesforce');
+    return transientError(failure.message, { code: TOKEN_UNAVAILABLE, cause: error });
+  }
+  if (/^ERROR_HTTP_5\d\d$/.test(name)) {
+    return transientError(`the Salesforce token endpoint at ${loginUrl} answered ${name.slice('ERROR_HTTP_'.length)}`, { code: TOKEN_UNAVAILABLE, cause: error });
   }
   const hint = name === 'invalid_grant' && grant === 'client_credentials' ? ' (client credentials need your My Domain URL as crm.login_url)' : '';
-  return configError(`Salesforce refused the ${grant.replace('_', ' ')} grant at ${loginUrl}: ${name}: ${message.slice(0, 300)}${hint}`, { code: 'oauth_refused' });
+  return configError(`Salesforce refused the OAuth ${grant.replace('_', ' ')} grant at ${loginUrl}: ${name}: ${message.slice(0, 300)}${hint}`, { code: 'oauth_refused' });
 }
 
 /** The identity URL of a token answer: https://login.salesforce.com/id/00D…/005…. */
 function orgIdOfIdUrl(id: unknown): string | undefined {
   const match = typeof id === 'string' ? /\/id\/(00D[A-Za-z0-9]{12,15})\//.exec(id) : null;
+  return match ? match[1].slice(0, 15) : undefined;
+}
+
+function userIdOfIdUrl(id: unknown): string | undefined {
+  const match = typeof id === 'string' ? /\/id\/00D[A-Za-z0-9]{12,15}\/(005[A-Za-z0-9]{12,15})$/.exec(id) : null;
   return match ? match[1].slice(0, 15) : undefined;
 }
 

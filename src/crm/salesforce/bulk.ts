@@ -4,15 +4,22 @@
 // Result files come back in no particular order, so each result row is matched to its input row by
 // the key column (Id, the external id) or, without one, by the whole row Salesforce echoes back.
 // Every input row ends with one outcome; a row in no result file is rejected as not acknowledged.
+//
+// Interruptions: a job stays in Salesforce when the run that made it stops. A stop (SIGTERM)
+// before the upload is complete aborts the job, so nothing of it is written; a closed job is
+// still waited for, for a short grace, since its rows are being written anyway. Inserts without
+// a key column that cannot be followed to the end are reported with an unknown outcome (a rerun
+// could not tell them from lost rows). A run killed outright leaves its job processing: the next
+// run waits for such jobs on the object before it writes (awaitUnfinishedJobs).
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { configError, transientError } from '../../errors.js';
+import { asConnectorError, configError, INTERRUPTED, transientError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
 import type { RowOutcome } from '../destination.js';
 import { sleep } from '../http/rate-limiter.js';
 import type { SalesforceApi } from './api.js';
 import type { RecordWrite } from './collections.js';
-import { NOT_ACKNOWLEDGED, outcomeOf, parseBulkErrors, type WriteKind } from './outcomes.js';
+import { NOT_ACKNOWLEDGED, outcomeOf, parseBulkErrors, UNKNOWN_OUTCOME, type WriteKind } from './outcomes.js';
 import type { SalesforceObject } from './schema.js';
 import { toCsvCell } from './values.js';
 
@@ -21,8 +28,12 @@ const MAX_UPLOAD_BYTES = 90 * 1024 * 1024;
 const FIRST_POLL_MS = 100;
 const MAX_POLL_MS = 5_000;
 const MAX_WAIT_MS = 30 * 60_000;
-const UPLOAD_TIMEOUT_MS = 10 * 60_000;
+/** A stopping run still follows a closed job this long: small jobs end within it. */
+const STOP_GRACE_MS = 10_000;
+/** Uploads and result files may take longer than one request: a second more per 100 KB. */
+const BYTES_PER_EXTRA_SECOND = 100_000;
 const ID = 'Id';
+const STILL_PROCESSING: JobState[] = ['UploadComplete', 'InProgress'];
 
 type Operation = 'insert' | 'update' | 'upsert' | 'delete';
 const OPERATION: Record<WriteKind, Operation> = { create: 'insert', update: 'update', upsert: 'upsert', delete: 'delete' };
@@ -30,10 +41,18 @@ type JobState = 'Open' | 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Fail
 
 interface JobInfo {
   id: string;
+  object?: string;
+  createdById?: string;
   state: JobState;
   numberRecordsProcessed?: number;
   numberRecordsFailed?: number;
   errorMessage?: string;
+}
+
+interface JobList {
+  done: boolean;
+  nextRecordsUrl?: string | null;
+  records: JobInfo[];
 }
 
 export class BulkIngest {
@@ -50,16 +69,49 @@ export class BulkIngest {
   async write(kind: WriteKind, records: RecordWrite[]): Promise<RowOutcome[]> {
     const columns = this.columnsOf(kind, records);
     const csv = toCsv(columns, records, kind);
-    if (Buffer.byteLength(csv) > MAX_UPLOAD_BYTES && records.length > 1) {
+    const bytes = Buffer.byteLength(csv);
+    if (bytes > MAX_UPLOAD_BYTES && records.length > 1) {
       const half = Math.ceil(records.length / 2);
       return [...(await this.write(kind, records.slice(0, half))), ...(await this.write(kind, records.slice(half)))];
     }
+    const timeoutMs = this.api.requestTimeoutMs + Math.ceil(bytes / BYTES_PER_EXTRA_SECOND) * 1000;
     const job = await this.createJob(kind);
-    await this.upload(job, csv);
-    await this.close(job);
-    const info = await this.waitForJob(job);
-    this.log.debug(`Bulk API job ${job} ${info.state}: ${info.numberRecordsProcessed ?? 0} processed, ${info.numberRecordsFailed ?? 0} failed`);
-    return this.readOutcomes(kind, info, columns, records);
+    await this.upload(job, csv, timeoutMs);
+    if (this.api.stopSignal.aborted) {
+      await this.abandon(job);
+      throw transientError(`Bulk API job ${job} was aborted before processing, as the run is stopping; its rows were not written`, { code: INTERRUPTED });
+    }
+    try {
+      await this.close(job);
+      const info = await this.waitForJob(job);
+      this.log.debug(`Bulk API job ${job} ${info.state}: ${info.numberRecordsProcessed ?? 0} processed, ${info.numberRecordsFailed ?? 0} failed`);
+      return await this.readOutcomes(kind, info, columns, records, timeoutMs);
+    } catch (error) {
+      // Nothing can tell which rows of an insert without a key column landed: held back, never resent blindly.
+      if (kind !== 'create' || this.insertKeyField || asConnectorError(error).category !== 'transient') throw error;
+      const reason = asConnectorError(error).message;
+      return records.map(() => ({ status: 'unknown', code: UNKNOWN_OUTCOME, message: `Bulk API job ${job} was closed but could not be followed to its end (${reason})` }));
+    }
+  }
+
+  /**
+   * Waits until the jobs still processing on this object (UploadComplete, InProgress) end: after a
+   * run was killed, its job goes on writing, and a rerun must not race it. Jobs of other users are
+   * left out when the session names its user.
+   */
+  async awaitUnfinishedJobs(): Promise<void> {
+    const unfinished: JobInfo[] = [];
+    let path: string | undefined = '/jobs/ingest';
+    while (path) {
+      const page: JobList = await this.api.expect<JobList>({ method: 'GET', path, idempotent: true }, 'the list of Bulk API jobs');
+      const userId = this.api.userId;
+      unfinished.push(...page.records.filter((job) =>
+        job.object === this.object.name && STILL_PROCESSING.includes(job.state) && (!userId || !job.createdById || job.createdById.slice(0, 15) === userId)));
+      path = page.done ? undefined : page.nextRecordsUrl ?? undefined;
+    }
+    if (unfinished.length === 0) return;
+    this.log.info(`waiting for ${unfinished.length} Bulk API job(s) on ${this.object.name} still processing (left by an interrupted run?) before writing, so no row is written twice`);
+    for (const job of unfinished) await this.waitForJob(job.id);
   }
 
   /** Id first where it names the record; then every field any record sets, in first-seen order. */
@@ -77,8 +129,8 @@ export class BulkIngest {
     return info.id;
   }
 
-  private async upload(job: string, csv: string): Promise<void> {
-    const answer = await this.api.request({ method: 'PUT', path: `/jobs/ingest/${job}/batches`, body: csv, contentType: 'text/csv', idempotent: true, timeoutMs: UPLOAD_TIMEOUT_MS });
+  private async upload(job: string, csv: string, timeoutMs: number): Promise<void> {
+    const answer = await this.api.request({ method: 'PUT', path: `/jobs/ingest/${job}/batches`, body: csv, contentType: 'text/csv', idempotent: true, timeoutMs });
     // A retried upload whose first attempt had landed is refused as a second content: the data is there.
     if (!answer.ok && !(answer.failure.errorCode === 'BULK_API_ERROR' && /multipe|multiple contents/i.test(answer.failure.message))) {
       throw configError(`Salesforce refused the upload of Bulk API job ${job}: ${answer.failure.errorCode}: ${answer.failure.message}`, { code: answer.failure.errorCode });
@@ -93,6 +145,15 @@ export class BulkIngest {
     throw configError(`Salesforce refused to close Bulk API job ${job}: ${answer.failure.errorCode}: ${answer.failure.message}`, { code: answer.failure.errorCode });
   }
 
+  /** An Open job holds data nothing will process; aborting it says so. One try: the run is stopping. */
+  private async abandon(job: string): Promise<void> {
+    try {
+      await this.api.request({ method: 'PATCH', path: `/jobs/ingest/${job}`, body: { state: 'Aborted' }, idempotent: true });
+    } catch (error) {
+      this.log.debug(`could not abort Bulk API job ${job}: ${(error as Error).message}`);
+    }
+  }
+
   private info(job: string): Promise<JobInfo> {
     return this.api.expect<JobInfo>({ method: 'GET', path: `/jobs/ingest/${job}`, idempotent: true }, `the state of Bulk API job ${job}`);
   }
@@ -100,17 +161,22 @@ export class BulkIngest {
   /** Polls with growing pauses: short jobs answer at once, long ones cost a call every few seconds. */
   private async waitForJob(job: string): Promise<JobInfo> {
     const started = Date.now();
+    let stoppedAt: number | undefined;
     for (let pause = FIRST_POLL_MS; ; pause = Math.min(MAX_POLL_MS, Math.round(pause * 1.6))) {
-      await sleep(pause);
+      if (this.api.stopSignal.aborted) stoppedAt ??= Date.now();
+      await sleep(stoppedAt === undefined ? pause : Math.min(pause, FIRST_POLL_MS * 5));
       const info = await this.info(job);
       if (info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted') return info;
+      if (stoppedAt !== undefined && Date.now() - stoppedAt > STOP_GRACE_MS) {
+        throw transientError(`Bulk API job ${job} is still ${info.state}; not waiting for it, as the run is stopping (a rerun waits for it before writing)`, { code: INTERRUPTED });
+      }
       if (Date.now() - started > MAX_WAIT_MS) {
         throw transientError(`Bulk API job ${job} is still ${info.state} after ${MAX_WAIT_MS / 60_000} minutes; its rows were not confirmed and a rerun sends them again`, { code: 'bulk_timeout' });
       }
     }
   }
 
-  private async readOutcomes(kind: WriteKind, info: JobInfo, columns: string[], records: RecordWrite[]): Promise<RowOutcome[]> {
+  private async readOutcomes(kind: WriteKind, info: JobInfo, columns: string[], records: RecordWrite[], timeoutMs: number): Promise<RowOutcome[]> {
     const processed = info.numberRecordsProcessed ?? 0;
     const failed = info.numberRecordsFailed ?? 0;
     if (info.state !== 'JobComplete' && processed === 0) {
@@ -127,14 +193,14 @@ export class BulkIngest {
       }
     };
     if (processed - failed > 0) {
-      place(await this.resultFile(info.id, 'successfulResults'), (row) => outcomeOf(kind, { success: true, id: row.sf__Id, created: row.sf__Created === 'true' }));
+      place(await this.resultFile(info.id, 'successfulResults', timeoutMs), (row) => outcomeOf(kind, { success: true, id: row.sf__Id, created: row.sf__Created === 'true' }));
     }
     if (failed > 0) {
-      place(await this.resultFile(info.id, 'failedResults'), (row) => outcomeOf(kind, { success: false, id: row.sf__Id || undefined, errors: parseBulkErrors(row.sf__Error ?? '') }));
+      place(await this.resultFile(info.id, 'failedResults', timeoutMs), (row) => outcomeOf(kind, { success: false, id: row.sf__Id || undefined, errors: parseBulkErrors(row.sf__Error ?? '') }));
     }
     if (processed < records.length || info.state !== 'JobComplete') {
       const reason = info.errorMessage ? `: ${info.errorMessage}` : '';
-      place(await this.resultFile(info.id, 'unprocessedrecords'), () => ({ status: 'rejected', code: 'UNPROCESSED', message: `Salesforce did not process this row (Bulk API job ${info.id} ${info.state}${reason})` }));
+      place(await this.resultFile(info.id, 'unprocessedrecords', timeoutMs), () => ({ status: 'rejected', code: 'UNPROCESSED', message: `Salesforce did not process this row (Bulk API job ${info.id} ${info.state}${reason})` }));
     }
     return outcomes.map((outcome) => outcome ?? { status: 'rejected', ...NOT_ACKNOWLEDGED });
   }
@@ -145,8 +211,8 @@ export class BulkIngest {
     return this.insertKeyField;
   }
 
-  private async resultFile(job: string, file: string): Promise<string[][]> {
-    const text = await this.api.expect<string>({ method: 'GET', path: `/jobs/ingest/${job}/${file}`, text: true, idempotent: true, timeoutMs: UPLOAD_TIMEOUT_MS }, `the ${file} of Bulk API job ${job}`);
+  private async resultFile(job: string, file: string, timeoutMs: number): Promise<string[][]> {
+    const text = await this.api.expect<string>({ method: 'GET', path: `/jobs/ingest/${job}/${file}`, text: true, idempotent: true, timeoutMs }, `the ${file} of Bulk API job ${job}`);
     if (!text) return [];
     try {
       return parse(text, { bom: true, relax_column_count: false }) as string[][];

@@ -1,11 +1,14 @@
 // sObject Collections: create, update by Id, upsert by external id and delete, 200 records a call,
 // never all-or-none, so each record gets its own result. A refusal of a whole call that is about a
 // record's content (a value Salesforce cannot read) is split in halves until that record is alone.
-import { bugError, configError } from '../../errors.js';
+// A create whose answer was lost (cut off, timed out, 5xx) is not sent again here: its rows come
+// back `unknown`, for the writer to settle by reading them back.
+import { asConnectorError, bugError, configError } from '../../errors.js';
 import type { RowOutcome } from '../destination.js';
 import { mapConcurrently } from '../http/concurrency.js';
-import type { ApiFailure, SalesforceApi, SalesforceRequest } from './api.js';
-import { NOT_ACKNOWLEDGED, outcomeOf, type SaveResult, type WriteKind } from './outcomes.js';
+import { isAmbiguous } from '../http/network.js';
+import type { ApiAnswer, ApiFailure, SalesforceApi, SalesforceRequest } from './api.js';
+import { NOT_ACKNOWLEDGED, outcomeOf, UNKNOWN_OUTCOME, type SaveResult, type WriteKind } from './outcomes.js';
 import { findField, type SalesforceObject } from './schema.js';
 import { toJsonValue, type SalesforceValue } from './values.js';
 
@@ -37,7 +40,14 @@ export class Collections {
   }
 
   private async send(kind: WriteKind, records: RecordWrite[]): Promise<RowOutcome[]> {
-    const answer = await this.api.request<SaveResult[]>(this.requestFor(kind, records));
+    let answer: ApiAnswer<SaveResult[]>;
+    try {
+      answer = await this.api.request<SaveResult[]>(this.requestFor(kind, records));
+    } catch (error) {
+      const failure = asConnectorError(error);
+      if (kind !== 'create' || !isAmbiguous(failure)) throw error;
+      return records.map(() => ({ status: 'unknown', code: UNKNOWN_OUTCOME, message: failure.message }));
+    }
     if (answer.ok) return reconcile(kind, answer.body, records.length);
     this.raiseIfRequestLevel(kind, answer.failure);
     if (records.length === 1) return [{ status: 'rejected', code: answer.failure.errorCode, message: answer.failure.message, ...fieldOf(answer.failure) }];

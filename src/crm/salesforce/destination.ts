@@ -65,6 +65,10 @@ export class SalesforceDestination implements Destination {
     return this.api.requestCount;
   }
 
+  stopRetrying(): void {
+    this.api.stopRetrying();
+  }
+
   async close(): Promise<void> {}
 
   private objectList(): Promise<GlobalEntry[]> {

@@ -1,6 +1,6 @@
-// Finds the records that hold given key values: SELECT Id, Key FROM Obj WHERE Key IN (…), with
-// every value written as a SOQL literal by Salesforce's escaping rules (never spliced in raw), in
-// as many queries as keep each request URI under Salesforce's limit, following queryMore pages.
+// Finds the records that hold given key values: SELECT Id, Key[, fields] FROM Obj WHERE Key IN (…),
+// with every value written as a SOQL literal by Salesforce's escaping rules (never spliced in raw),
+// in as many queries as keep each request URI under Salesforce's limit, following queryMore pages.
 import type { SalesforceApi } from './api.js';
 import type { SalesforceField, SalesforceObject } from './schema.js';
 
@@ -9,6 +9,14 @@ export const MAX_QUERY_URI_BYTES = 14_000;
 
 const NUMERIC_TYPES = new Set(['double', 'currency', 'percent', 'int']);
 const ESCAPES: Record<string, string> = { '\\': '\\\\', "'": "\\'", '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
+
+/**
+ * A query parameter as it goes on the wire: encodeURIComponent leaves ' ! ( ) * as they are, but
+ * the URL of a request percent-encodes ' in the query, so the quotes of every literal count triple.
+ */
+export function queryParam(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+}
 
 /** A quoted SOQL string literal: backslash, quotes and control characters escaped. */
 export function soqlString(value: string): string {
@@ -27,23 +35,28 @@ export function soqlLiteral(field: SalesforceField, value: string): string {
   return NUMERIC_TYPES.has(field.type) ? value : soqlString(value);
 }
 
-/** Keys as Salesforce compares them: numbers by value, text without regard to case unless the field is case-sensitive. */
+/**
+ * Keys as Salesforce compares them: numbers by value, record ids by their 15-character form (the
+ * 18-character one adds a case checksum), text without regard to case unless the field is case-sensitive.
+ */
 export function keyComparer(field: SalesforceField): (value: unknown) => string {
   if (NUMERIC_TYPES.has(field.type)) return (value) => String(Number(value));
+  if (field.type === 'id') return (value) => String(value).slice(0, 15);
   return field.caseSensitive ? (value) => String(value) : (value) => String(value).toLowerCase();
 }
 
-/** The queries that together look up every key, each URI under the limit. */
-export function lookupQueries(api: SalesforceApi, object: SalesforceObject, field: SalesforceField, keys: string[]): string[] {
-  const head = `SELECT Id, ${field.name} FROM ${object.name} WHERE ${field.name} IN (`;
-  const fixedBytes = `${api.dataPath}/query?q=`.length + encodeURIComponent(`${head})`).length;
+/** The queries that together look up every key, each URI under the limit; `fields` are read too. */
+export function lookupQueries(api: SalesforceApi, object: SalesforceObject, field: SalesforceField, keys: string[], fields: string[] = []): string[] {
+  const selected = [...new Set(['Id', field.name, ...fields])];
+  const head = `SELECT ${selected.join(', ')} FROM ${object.name} WHERE ${field.name} IN (`;
+  const fixedBytes = `${api.dataPath}/query?q=`.length + queryParam(`${head})`).length;
   const queries: string[] = [];
   let literals: string[] = [];
   let bytes = fixedBytes;
-  const comma = encodeURIComponent(',').length;
+  const comma = queryParam(',').length;
   for (const key of new Set(keys)) {
     const literal = soqlLiteral(field, key);
-    const cost = encodeURIComponent(literal).length;
+    const cost = queryParam(literal).length;
     if (literals.length > 0 && bytes + comma + cost > MAX_QUERY_URI_BYTES) {
       queries.push(`${head}${literals.join(',')})`);
       literals = [];
@@ -64,17 +77,25 @@ interface QueryPage {
 
 /** Key (as Salesforce compares it) → ids of the records holding it; keys no record holds are absent. */
 export async function lookupIds(api: SalesforceApi, object: SalesforceObject, field: SalesforceField, keys: string[]): Promise<Map<string, string[]>> {
+  const records = await lookupRecords(api, object, field, keys, []);
+  return new Map([...records].map(([key, held]) => [key, held.map((record) => String(record.Id))]));
+}
+
+/** Key (as Salesforce compares it) → the records holding it, with Id, the key and `fields`. */
+export async function lookupRecords(
+  api: SalesforceApi, object: SalesforceObject, field: SalesforceField, keys: string[], fields: string[],
+): Promise<Map<string, Record<string, unknown>[]>> {
   const compare = keyComparer(field);
-  const found = new Map<string, string[]>();
-  for (const soql of lookupQueries(api, object, field, keys)) {
-    let path: string | undefined = `/query?q=${encodeURIComponent(soql)}`;
+  const found = new Map<string, Record<string, unknown>[]>();
+  for (const soql of lookupQueries(api, object, field, keys, fields)) {
+    let path: string | undefined = `/query?q=${queryParam(soql)}`;
     while (path) {
       const page: QueryPage = await api.expect<QueryPage>({ method: 'GET', path, idempotent: true }, `the lookup of ${object.name} by ${field.name}`);
       for (const record of page.records) {
         const value = record[field.name];
         if (value === null || value === undefined) continue;
         const key = compare(value);
-        found.set(key, [...(found.get(key) ?? []), String(record.Id)]);
+        found.set(key, [...(found.get(key) ?? []), record]);
       }
       path = page.done ? undefined : page.nextRecordsUrl;
     }

@@ -163,3 +163,39 @@ function pickValue(field: SalesforceField, item: unknown): string | Converted {
   }
   return text;
 }
+
+/**
+ * Whether a record already holds what the row would write, in Salesforce's terms: empty text and
+ * null are one (Salesforce stores no empty strings), numbers by value at the field's scale (it
+ * rounds on save), dates as days, date-times as instants to the second (its precision), checkboxes
+ * as booleans, multi-select picklists as sets, ids by their 15-character form. Text and picklist
+ * values compare exactly: a value differing in case is a change worth writing.
+ */
+export function sameSalesforceValue(field: SalesforceField, sent: SalesforceValue, held: unknown): boolean {
+  const empty = (value: unknown) => value === null || value === undefined || value === '';
+  if (field.type === 'boolean') return (sent === true) === (held === true || held === 'true');
+  if (empty(sent) || empty(held)) return empty(sent) && empty(held);
+  const text = readText(held);
+  if (DECIMAL_TYPES.has(field.type) || field.type === 'int') {
+    const tolerance = field.type === 'int' ? 0 : 10 ** -(field.scale > 0 ? field.scale : 0) / 2;
+    return Math.abs(Number(sent) - Number(held)) <= tolerance + Number.EPSILON * Math.max(1, Math.abs(Number(sent)));
+  }
+  switch (field.type) {
+    case 'date': return String(sent) === text.slice(0, 10);
+    case 'datetime': {
+      const [a, b] = [readInstant(sent), readInstant(text)];
+      return a !== undefined && b !== undefined && Math.floor(a.getTime() / 1000) === Math.floor(b.getTime() / 1000);
+    }
+    case 'time': return String(sent).slice(0, 8) === text.slice(0, 8);
+    case 'multipicklist': return sameSet(String(sent).split(';'), text.split(';'));
+    case 'reference':
+    case 'id': return String(sent).slice(0, 15) === text.slice(0, 15);
+    default: return String(sent) === text;
+  }
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  const left = new Set(a.map((v) => v.trim()).filter(Boolean));
+  const right = new Set(b.map((v) => v.trim()).filter(Boolean));
+  return left.size === right.size && [...left].every((value) => right.has(value));
+}

@@ -3,16 +3,21 @@
 // (unknown keys are not_found, never created), upsert → upsert by the external id, archive → delete.
 // Each write goes out through sObject Collections (200 a call) or, for large batches, as one
 // Bulk API 2.0 job: `crm.api` rest | bulk | auto (bulk from `bulk_threshold` rows).
+// Creates that may have landed unheard (timeout, connection cut, 5xx) are settled by reading the
+// keys back before anything is sent again, so a retry never duplicates a record; without a key
+// field that identifies records, such rows are reported as unknown_outcome, never sent twice.
 import type { StreamPlan } from '../../config/stream-plan.js';
 import type { Logger } from '../../protocol/log.js';
-import type { MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome } from '../destination.js';
+import type { CrmComparison, MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome } from '../destination.js';
+import { sleep } from '../http/rate-limiter.js';
+import { backoff, DEFAULT_RETRY } from '../http/retry.js';
 import type { SalesforceApi } from './api.js';
 import { BulkIngest } from './bulk.js';
 import { COLLECTION_MAX, Collections, type RecordWrite } from './collections.js';
-import { keyComparer, lookupIds } from './lookup.js';
-import type { WriteKind } from './outcomes.js';
+import { keyComparer, lookupIds, lookupRecords } from './lookup.js';
+import { UNKNOWN_OUTCOME, type WriteKind } from './outcomes.js';
 import { findField, RECORD_ID, unwritableReason, type SalesforceField, type SalesforceObject } from './schema.js';
-import { toSalesforceValue, type SalesforceValue } from './values.js';
+import { sameSalesforceValue, toSalesforceValue, type SalesforceValue } from './values.js';
 
 export type ApiChoice = 'auto' | 'rest' | 'bulk';
 
@@ -24,6 +29,8 @@ export interface WriterSettings {
 /** Rows per write when Bulk API 2.0 may be used: a full batch is one job, a handful of calls. */
 export const BULK_BATCH_ROWS = 10_000;
 const ID_SHAPE = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
+/** Sends of one batch of creates whose outcome stayed unknown, the first included: as many as any request's attempts. */
+const MAX_CREATE_ROUNDS = DEFAULT_RETRY.maxAttempts;
 
 type Values = Record<string, SalesforceValue>;
 
@@ -33,8 +40,12 @@ export class SalesforceObjectWriter implements ObjectWriter {
   /** The field the key is written to and matched by; undefined when matching by Id or by nothing. */
   private readonly keyField?: SalesforceField;
   private readonly byId: boolean;
+  /** Insert matches by a field whose value identifies one record: existing keys are skipped, lost creates read back. */
+  private readonly insertKey?: SalesforceField;
   private readonly collections: Collections;
   private readonly bulk: BulkIngest;
+  /** Set on the first read or write: every batch waits for the same check. */
+  private leftoverJobs?: Promise<void>;
 
   constructor(
     private readonly api: SalesforceApi,
@@ -47,8 +58,9 @@ export class SalesforceObjectWriter implements ObjectWriter {
     this.byId = destination !== undefined && destination.toLowerCase() === RECORD_ID.toLowerCase();
     this.keyField = destination && !this.byId ? findField(object, destination) : undefined;
     this.collections = new Collections(api, object, this.keyField?.name);
-    const insertKey = plan.operation === 'insert' ? this.keyField?.name : undefined;
-    this.bulk = new BulkIngest(api, object, log, this.keyField?.name, insertKey);
+    const identifies = this.keyField !== undefined && (this.keyField.externalId || this.keyField.unique);
+    this.insertKey = plan.operation === 'insert' && identifies ? this.keyField : undefined;
+    this.bulk = new BulkIngest(api, object, log, this.keyField?.name, plan.operation === 'insert' ? this.keyField?.name : undefined);
     if (settings.api === 'rest') {
       this.maxBatchRows = COLLECTION_MAX;
       this.maxConcurrentWrites = 4;
@@ -106,6 +118,7 @@ export class SalesforceObjectWriter implements ObjectWriter {
   }
 
   async write(rows: PendingWrite[]): Promise<RowOutcome[]> {
+    await this.awaitLeftoverJobs();
     switch (this.plan.operation) {
       case 'insert': return this.insert(rows);
       case 'update': return this.update(rows);
@@ -114,15 +127,77 @@ export class SalesforceObjectWriter implements ObjectWriter {
     }
   }
 
+  /**
+   * A run killed mid-job leaves its Bulk API job processing in Salesforce. Before this run reads
+   * or writes the object, those jobs finish: else a lookup could miss rows they are about to
+   * create, and the same rows would be created twice.
+   */
+  private async awaitLeftoverJobs(): Promise<void> {
+    if (this.settings.api === 'rest') return;
+    this.leftoverJobs ??= this.bulk.awaitUnfinishedJobs();
+    await this.leftoverJobs;
+  }
+
   private async insert(rows: PendingWrite[]): Promise<RowOutcome[]> {
-    if (!this.keyField?.externalId) return this.send('create', rows.map((row) => ({ values: this.withKey(row) })));
-    // An external id cannot be inserted twice: existing keys are skipped, never modified.
+    if (!this.insertKey) return this.create(rows);
+    // A key that identifies records cannot be inserted twice: existing keys are skipped, never modified.
     const existing = await this.lookup(rows);
     return this.splitRows(rows, (row) => {
       const ids = existing.get(this.compareKey(row));
-      if (!ids) return undefined;
-      return { status: 'skipped', code: 'exists', message: `a record with ${this.keyField!.name} ${this.keyValue(row)} exists (${ids[0]}); insert mode never modifies it` };
-    }, (fresh) => this.send('create', fresh.map((row) => ({ values: this.withKey(row) }))));
+      return ids ? this.exists(row, ids[0]) : undefined;
+    }, (fresh) => this.create(fresh));
+  }
+
+  /**
+   * Creates are not idempotent. Rows Salesforce may have created without our hearing it are read
+   * back by the key: found means created; not found is sent again (a resent row refused as a
+   * duplicate key is read back too: the first send landed meanwhile). Without a key that
+   * identifies records nothing can tell a landed row from a lost one, so such rows are reported
+   * with an unknown outcome: never sent twice in one run, never counted as written.
+   */
+  private async create(rows: PendingWrite[], round = 1): Promise<RowOutcome[]> {
+    const outcomes = await this.send('create', rows.map((row) => ({ values: this.withKey(row) })));
+    if (!this.insertKey) return outcomes.map((outcome) => (outcome.status === 'unknown' ? this.unknown(outcome.message) : outcome));
+    const unsure = rows.filter((_, i) => outcomes[i].status === 'unknown' || this.isDuplicateKey(outcomes[i]));
+    if (unsure.length === 0) return outcomes;
+    const landed = await this.lookup(unsure);
+    const lost = unsure.filter((row) => !landed.has(this.compareKey(row)) && outcomes[rows.indexOf(row)].status === 'unknown');
+    const resent = lost.length > 0 && (await this.mayResend(round)) ? await this.create(lost, round + 1) : [];
+    return rows.map((row, i) => {
+      const outcome = outcomes[i];
+      const ids = unsure.includes(row) ? landed.get(this.compareKey(row)) : undefined;
+      if (ids) {
+        // Refused as a duplicate on the first send: another writer created it after our lookup.
+        if (round === 1 && outcome.status !== 'unknown') return this.exists(row, ids[0]);
+        return { status: 'created', id: ids[0] };
+      }
+      const at = lost.indexOf(row);
+      if (at >= 0 && at < resent.length) return resent[at];
+      return outcome.status === 'unknown' ? this.unknown(outcome.message) : outcome;
+    });
+  }
+
+  /** Backs off before a resend as before any retry; a stopping run sends nothing more. */
+  private async mayResend(round: number): Promise<boolean> {
+    if (round >= MAX_CREATE_ROUNDS || this.api.stopSignal.aborted) return false;
+    await sleep(backoff(round, DEFAULT_RETRY));
+    return !this.api.stopSignal.aborted;
+  }
+
+  private exists(row: PendingWrite, id: string): RowOutcome {
+    return { status: 'skipped', code: 'exists', message: `a record with ${this.insertKey!.name} ${this.keyValue(row)} exists (${id}); insert mode never modifies it` };
+  }
+
+  /** Salesforce's refusal of a value the key field already holds (unique or external-id field). */
+  private isDuplicateKey(outcome: RowOutcome): boolean {
+    return outcome.status === 'rejected' && outcome.code === 'DUPLICATE_VALUE' && outcome.message.includes(this.insertKey!.name);
+  }
+
+  private unknown(reason: string): RowOutcome {
+    const next = this.insertKey
+      ? `a rerun reads ${this.insertKey.name} before creating, so it cannot be created twice`
+      : 'without an external-id or unique field in match.destination the connector cannot check; a rerun sends it again, so look for it in Salesforce first (matching inserts by an external-id field makes them safe to retry)';
+    return { status: 'unknown', code: UNKNOWN_OUTCOME, message: `Salesforce may or may not have created this record (${reason}); its state is held back; ${next}` };
   }
 
   private async update(rows: PendingWrite[]): Promise<RowOutcome[]> {
@@ -169,6 +244,31 @@ export class SalesforceObjectWriter implements ObjectWriter {
     return ids[0];
   }
 
+  /**
+   * Reads the rows' records (by Id or by the key field, with the SOQL lookup) and names, per row,
+   * the fields whose value Salesforce holds differently. A key held by several records counts as
+   * changed in every field, so the write reports it.
+   */
+  async compareWithCrm(rows: PendingWrite[]): Promise<CrmComparison[]> {
+    await this.awaitLeftoverJobs();
+    const field = this.byId ? findField(this.object, RECORD_ID) : this.keyField;
+    if (!field) return rows.map(() => ({ found: false }));
+    const names = [...new Set(rows.flatMap((row) => Object.keys(row.values)))]
+      .filter((name) => name !== field.name && findField(this.object, name) !== undefined);
+    const keyOf = (row: PendingWrite) => (this.byId ? row.key : this.keyValue(row));
+    const compare = keyComparer(field);
+    const records = await lookupRecords(this.api, this.object, field, rows.map(keyOf), names);
+    return rows.map((row): CrmComparison => {
+      const held = records.get(compare(keyOf(row))) ?? [];
+      if (held.length === 0) return { found: false };
+      const sent = Object.entries(row.values as Values).filter(([name]) => name !== field.name);
+      const changed = sent
+        .filter(([name, value]) => held.length > 1 || !sameSalesforceValue(findField(this.object, name)!, value, held[0][findField(this.object, name)!.name]))
+        .map(([name]) => name);
+      return { found: true, changed };
+    });
+  }
+
   /** Rows `decide` settles at once keep that outcome; the others go to `send`, in order. */
   private async splitRows(
     rows: PendingWrite[],
@@ -188,6 +288,7 @@ export class SalesforceObjectWriter implements ObjectWriter {
     return bulk ? this.bulk.write(kind, records) : this.collections.write(kind, records);
   }
 
+  /** Key (as Salesforce compares it) → ids of the records holding it. */
   private lookup(rows: PendingWrite[]): Promise<Map<string, string[]>> {
     return lookupIds(this.api, this.object, this.keyField!, rows.map((row) => this.keyValue(row)));
   }

@@ -140,6 +140,64 @@ describe('fault injection', () => {
     expect((await get()).status).toBe(401);
   });
 
+  it('fires on every nth matching request, by path pattern, or at a seeded rate; clearFaults disarms', async () => {
+    sf = await startOrg();
+    sf.injectFaults([{ kind: 'status', status: 500, every: 3, times: 2, match: { pathMatches: '/limits$' } }]);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await call(sf, 'GET', `${API}/limits`)).status);
+    expect(statuses).toEqual([200, 200, 500, 200, 200, 500, 200, 200]);
+    const seeded = async () => {
+      const org = await startOrg({ faultSeed: 7 });
+      org.injectFaults([{ kind: 'status', status: 503, probability: 0.3, times: Infinity }]);
+      const got: number[] = [];
+      for (let i = 0; i < 20; i++) got.push((await call(org, 'GET', `${API}/limits`)).status);
+      await org.close();
+      return got;
+    };
+    const first = await seeded();
+    expect(first).toContain(503);
+    expect(first).toContain(200);
+    expect(await seeded()).toEqual(first);
+    sf.injectFaults([{ kind: 'status', status: 500, times: Infinity }]);
+    sf.clearFaults();
+    expect((await call(sf, 'GET', `${API}/limits`)).status).toBe(200);
+  });
+
+  it('answers limits, Retry-After, edge pages and bodies that echo the request as asked', async () => {
+    sf = await startOrg();
+    sf.injectFaults([
+      { kind: 'limit', limit: 'concurrent' },
+      { kind: 'status', status: 503, retryAfterSeconds: 3 },
+      { kind: 'status', status: 504 },
+      { kind: 'status', status: 401, echoRequest: true },
+    ]);
+    const concurrent = await insertOne(1);
+    expect([concurrent.status, concurrent.json[0].errorCode, concurrent.json[0].message]).toEqual([403, 'REQUEST_LIMIT_EXCEEDED', 'ConcurrentRequests (Concurrent API Requests) Limit exceeded.']);
+    const unavailable = await insertOne(1);
+    expect([unavailable.status, unavailable.headers.get('retry-after')]).toEqual([503, '3']);
+    const gateway = await insertOne(1);
+    expect([gateway.status, gateway.headers.get('content-type')]).toEqual([504, 'text/html']);
+    const echoed = await insertOne(1);
+    expect(echoed.json[0].errorCode).toBe('INVALID_SESSION_ID');
+    expect(echoed.json[0].message).toMatch(/with Bearer \S+ and body \{"records"/);
+    sf.injectFaults([{ kind: 'status', status: 400, echoRequest: true, match: { pathIncludes: '/oauth2/token' } }]);
+    const token = await fetch(`${sf.url}/services/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'x', client_secret: 'shh-secret' }) });
+    const refused = await token.json();
+    expect([token.status, refused.error]).toEqual([400, 'invalid_grant']);
+    expect(refused.error_description).toContain('client_secret=shh-secret');
+  });
+
+  it('logs requests in the order they arrive, answered or not', async () => {
+    sf = await startOrg();
+    sf.injectFaults([{ kind: 'latency', ms: 300, match: { pathIncludes: '/limits' } }]);
+    const slow = call(sf, 'GET', `${API}/limits`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await call(sf, 'GET', `${API}/sobjects`);
+    expect(sf.requests.map((r) => [r.path.split('/').at(-1), r.status])).toEqual([['limits', 0], ['sobjects', 200]]);
+    await slow;
+    expect(sf.requests[0].status).toBe(200);
+  });
+
   it('delays a response', async () => {
     sf = await startOrg();
     sf.injectFaults([{ kind: 'latency', ms: 150 }]);
