@@ -1,52 +1,89 @@
 // The README's first command ends here: start the HubSpot emulator with the example invoices
 // object, sync examples/hubspot/invoices.jsonl into it with the real CLI, run it again to show
-// that unchanged rows cost nothing, and print what landed. No CRM account needed.
+// that unchanged rows cost nothing, then do the same into the Salesforce emulator's Invoice__c.
+// No CRM account needed.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHubSpotEmulator } from '../emulators/hubspot/index.js';
+import { startSalesforceEmulator } from '../emulators/salesforce/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const example = (name: string) => join(root, 'examples/hubspot', name);
-const token = 'pat-na1-00000000-demo-token';
+const example = (path: string) => join(root, 'examples', path);
+const work = mkdtempSync(join(tmpdir(), 'crm-activate-demo-'));
 
-const emulator = await startHubSpotEmulator({
-  accessTokens: [token],
-  schemas: [JSON.parse(readFileSync(example('invoices-schema.json'), 'utf8'))],
-});
-try {
-  const work = mkdtempSync(join(tmpdir(), 'crm-activate-demo-'));
-  const config = JSON.parse(readFileSync(example('config.json'), 'utf8'));
-  config.crm.base_url = emulator.url;
-  config.state.path = join(work, 'state.db');
-  const configPath = join(work, 'config.json');
-  writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const rows = readFileSync(example('invoices.jsonl'));
-
-  // The emulator lives in this process, so the CLI runs asynchronously beside it.
-  const sync = async (title: string) => {
-    console.log(`\n=== ${title}`);
-    const before = emulator.requests.length;
-    const child = spawn(process.execPath, [join(root, 'dist/src/main.js'), 'write', '--config', configPath], { stdio: ['pipe', 'inherit', 'inherit'] });
-    child.stdin.end(rows);
-    const status = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-    const calls = emulator.requests.slice(before).filter((r) => /\/batch\/(create|update|upsert|archive)$/.test(r.path)).length;
-    console.log(`(exit ${status}; ${calls} write call(s) to HubSpot)`);
-    return status;
-  };
-
-  console.log(`HubSpot emulator on ${emulator.url} with the custom object "invoices"; syncing ${example('invoices.jsonl')}`);
-  const first = await sync('first run: every row is new');
-  const second = await sync('second run: same rows, nothing changed');
-  const records = emulator.records('invoices');
-  console.log(`\n=== ${records.length} invoices in the emulator, for example:`);
-  for (const record of records.slice(0, 3)) {
-    const { invoice_number, amount, status, tags, due_date, issued_at, is_overdue } = record.properties;
-    console.log(`  ${JSON.stringify({ invoice_number, amount, status, tags, due_date, issued_at, is_overdue })}`);
-  }
-  process.exitCode = first === 0 && second === 0 ? 0 : 1;
-} finally {
-  await emulator.close();
+interface Crm {
+  url: string;
+  requests: { method: string; path: string }[];
 }
+
+/** The example config pointed at a local emulator, its store in a temporary folder. */
+function localConfig(examplePath: string, name: string, point: (config: any) => void): string {
+  const config = JSON.parse(readFileSync(example(examplePath), 'utf8'));
+  point(config);
+  config.state.path = join(work, `${name}-state.db`);
+  const path = join(work, `${name}-config.json`);
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+/** Runs the real CLI beside the in-process emulator (asynchronously: a blocking spawn would starve it). */
+async function sync(title: string, crm: Crm, configPath: string, rowsPath: string, isWrite: (path: string, method: string) => boolean): Promise<number> {
+  console.log(`\n=== ${title}`);
+  const before = crm.requests.length;
+  const child = spawn(process.execPath, [join(root, 'dist/src/main.js'), 'write', '--config', configPath], { stdio: ['pipe', 'inherit', 'inherit'] });
+  child.stdin.end(readFileSync(rowsPath));
+  const status = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+  const calls = crm.requests.slice(before).filter((r) => isWrite(r.path, r.method)).length;
+  console.log(`(exit ${status}; ${calls} write call(s))`);
+  return status;
+}
+
+async function hubspot(): Promise<number[]> {
+  const token = 'pat-na1-00000000-demo-token';
+  const emulator = await startHubSpotEmulator({ accessTokens: [token], schemas: [JSON.parse(readFileSync(example('hubspot/invoices-schema.json'), 'utf8'))] });
+  try {
+    const config = localConfig('hubspot/config.json', 'hubspot', (c) => (c.crm.base_url = emulator.url));
+    const rows = example('hubspot/invoices.jsonl');
+    const isWrite = (path: string) => /\/batch\/(create|update|upsert|archive)$/.test(path);
+    console.log(`HubSpot emulator on ${emulator.url} with the custom object "invoices"; syncing ${rows}`);
+    const first = await sync('HubSpot, first run: every row is new', emulator, config, rows, isWrite);
+    const second = await sync('HubSpot, second run: same rows, nothing changed', emulator, config, rows, isWrite);
+    const records = emulator.records('invoices');
+    console.log(`\n=== ${records.length} invoices in the HubSpot emulator, for example:`);
+    for (const record of records.slice(0, 3)) {
+      const { invoice_number, amount, status, tags, due_date, issued_at, is_overdue } = record.properties;
+      console.log(`  ${JSON.stringify({ invoice_number, amount, status, tags, due_date, issued_at, is_overdue })}`);
+    }
+    return [first, second];
+  } finally {
+    await emulator.close();
+  }
+}
+
+async function salesforce(): Promise<number[]> {
+  const client = { clientId: 'demo-client-id', clientSecret: 'demo-client-secret-0000' };
+  const emulator = await startSalesforceEmulator({ clients: [client], objects: [JSON.parse(readFileSync(example('salesforce/invoice-object.json'), 'utf8'))] });
+  try {
+    const config = localConfig('salesforce/config.json', 'salesforce', (c) => (c.crm.login_url = emulator.url));
+    const rows = example('salesforce/invoices.jsonl');
+    const isWrite = (path: string, method: string) => /\/composite\/sobjects|\/jobs\/ingest/.test(path) && method !== 'GET';
+    console.log(`\nSalesforce emulator on ${emulator.url} with the custom object Invoice__c; syncing ${rows}`);
+    const first = await sync('Salesforce, first run: every row is new', emulator, config, rows, isWrite);
+    const second = await sync('Salesforce, second run: same rows, nothing changed', emulator, config, rows, isWrite);
+    const records = emulator.records('Invoice__c');
+    console.log(`\n=== ${records.length} Invoice__c records in the Salesforce emulator, for example:`);
+    for (const record of records.slice(0, 3)) {
+      const { Invoice_Number__c, Amount__c, Status__c, Tags__c, Due_Date__c, Issued_At__c } = record as Record<string, unknown>;
+      console.log(`  ${JSON.stringify({ Invoice_Number__c, Amount__c, Status__c, Tags__c, Due_Date__c, Issued_At__c })}`);
+    }
+    return [first, second];
+  } finally {
+    await emulator.close();
+  }
+}
+
+const statuses = [...(await hubspot()), ...(await salesforce())];
+process.exitCode = statuses.every((status) => status === 0) ? 0 : 1;

@@ -43,7 +43,8 @@ describe('Salesforce write through sObject Collections', () => {
       attributes: { type: 'Invoice__c' }, Invoice_Number__c: 'INV-00001', Customer_Email__c: 'buyer1@example.com', Amount__c: 1.25, Quantity__c: 1,
       Status__c: 'Paid', Tags__c: 'Priority;Recurring', Due_Date__c: '2026-03-01', Issued_At__c: '2026-02-01T08:30:00.000Z', Is_Overdue__c: false, Region__c: 'AMER',
     });
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 250, created: 250, rejected: 0 });
+    // Two upserts, and the one look for Bulk API jobs of an earlier run still processing (api: auto).
+    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 250, created: 250, rejected: 0, api_calls: 3 });
   });
 
   it('upsert updates the records that exist, creates the others, and sends nothing for unchanged rows', async () => {

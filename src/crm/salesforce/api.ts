@@ -44,6 +44,8 @@ export interface SalesforceRequest {
   idempotent: boolean;
   /** Overrides crm.request_timeout_ms (uploads of large files). */
   timeoutMs?: number;
+  /** Told of each send (retries included): an object's own request count for the run report. */
+  onSent?: () => void;
 }
 
 /** Salesforce's error body: [{errorCode, message, fields?}]. */
@@ -60,6 +62,41 @@ interface RawAnswer {
   status: number;
   headers: Headers;
   text: string;
+}
+
+/** What the writers and their helpers need of the API: SalesforceApi itself or one object's view. */
+export type ApiDoor = Pick<SalesforceApi, 'request' | 'expect' | 'stopSignal' | 'requestTimeoutMs' | 'userId' | 'dataPath'>;
+
+/** One object's view of the API: the same session, pacing and retries, its own request count. */
+export class ObjectApi implements ApiDoor {
+  requests = 0;
+  private readonly count = () => void (this.requests += 1);
+
+  constructor(private readonly api: SalesforceApi) {}
+
+  request<T>(request: SalesforceRequest): Promise<ApiAnswer<T>> {
+    return this.api.request<T>({ ...request, onSent: this.count });
+  }
+
+  expect<T>(request: SalesforceRequest, what: string): Promise<T> {
+    return this.api.expect<T>({ ...request, onSent: this.count }, what);
+  }
+
+  get stopSignal(): AbortSignal {
+    return this.api.stopSignal;
+  }
+
+  get requestTimeoutMs(): number {
+    return this.api.requestTimeoutMs;
+  }
+
+  get userId(): string | undefined {
+    return this.api.userId;
+  }
+
+  get dataPath(): string {
+    return this.api.dataPath;
+  }
 }
 
 export class SalesforceApi {
@@ -165,6 +202,7 @@ export class SalesforceApi {
 
   private async send(request: SalesforceRequest, what: string): Promise<RawAnswer> {
     this.requestCount += 1;
+    request.onSent?.();
     const session = this.session!;
     const path = request.path.startsWith('/services/') ? request.path : `${this.dataPath}${request.path}`;
     const headers: Record<string, string> = {

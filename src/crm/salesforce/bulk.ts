@@ -17,7 +17,7 @@ import { asConnectorError, configError, INTERRUPTED, transientError } from '../.
 import type { Logger } from '../../protocol/log.js';
 import type { RowOutcome } from '../destination.js';
 import { sleep } from '../http/rate-limiter.js';
-import type { SalesforceApi } from './api.js';
+import type { ApiDoor } from './api.js';
 import type { RecordWrite } from './collections.js';
 import { NOT_ACKNOWLEDGED, outcomeOf, parseBulkErrors, UNKNOWN_OUTCOME, type WriteKind } from './outcomes.js';
 import type { SalesforceObject } from './schema.js';
@@ -57,7 +57,7 @@ interface JobList {
 
 export class BulkIngest {
   constructor(
-    private readonly api: SalesforceApi,
+    private readonly api: ApiDoor,
     private readonly object: SalesforceObject,
     private readonly log: Logger,
     /** Upsert only: the external-id field records are matched by. */

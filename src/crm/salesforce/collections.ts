@@ -7,7 +7,7 @@ import { asConnectorError, bugError, configError } from '../../errors.js';
 import type { RowOutcome } from '../destination.js';
 import { mapConcurrently } from '../http/concurrency.js';
 import { isAmbiguous } from '../http/network.js';
-import type { ApiAnswer, ApiFailure, SalesforceApi, SalesforceRequest } from './api.js';
+import type { ApiAnswer, ApiFailure, ApiDoor, SalesforceRequest } from './api.js';
 import { NOT_ACKNOWLEDGED, outcomeOf, UNKNOWN_OUTCOME, type SaveResult, type WriteKind } from './outcomes.js';
 import { findField, type SalesforceObject } from './schema.js';
 import { toJsonValue, type SalesforceValue } from './values.js';
@@ -26,7 +26,7 @@ export interface RecordWrite {
 
 export class Collections {
   constructor(
-    private readonly api: SalesforceApi,
+    private readonly api: ApiDoor,
     private readonly object: SalesforceObject,
     /** Upsert only: the external-id field records are matched by. */
     private readonly externalIdField?: string,

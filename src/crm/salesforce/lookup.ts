@@ -1,7 +1,7 @@
 // Finds the records that hold given key values: SELECT Id, Key[, fields] FROM Obj WHERE Key IN (…),
 // with every value written as a SOQL literal by Salesforce's escaping rules (never spliced in raw),
 // in as many queries as keep each request URI under Salesforce's limit, following queryMore pages.
-import type { SalesforceApi } from './api.js';
+import type { ApiDoor } from './api.js';
 import type { SalesforceField, SalesforceObject } from './schema.js';
 
 /** Salesforce refuses a request URI over 16,384 bytes; the rest is left for the headers. */
@@ -46,7 +46,7 @@ export function keyComparer(field: SalesforceField): (value: unknown) => string 
 }
 
 /** The queries that together look up every key, each URI under the limit; `fields` are read too. */
-export function lookupQueries(api: SalesforceApi, object: SalesforceObject, field: SalesforceField, keys: string[], fields: string[] = []): string[] {
+export function lookupQueries(api: ApiDoor, object: SalesforceObject, field: SalesforceField, keys: string[], fields: string[] = []): string[] {
   const selected = [...new Set(['Id', field.name, ...fields])];
   const head = `SELECT ${selected.join(', ')} FROM ${object.name} WHERE ${field.name} IN (`;
   const fixedBytes = `${api.dataPath}/query?q=`.length + queryParam(`${head})`).length;
@@ -76,14 +76,14 @@ interface QueryPage {
 }
 
 /** Key (as Salesforce compares it) → ids of the records holding it; keys no record holds are absent. */
-export async function lookupIds(api: SalesforceApi, object: SalesforceObject, field: SalesforceField, keys: string[]): Promise<Map<string, string[]>> {
+export async function lookupIds(api: ApiDoor, object: SalesforceObject, field: SalesforceField, keys: string[]): Promise<Map<string, string[]>> {
   const records = await lookupRecords(api, object, field, keys, []);
   return new Map([...records].map(([key, held]) => [key, held.map((record) => String(record.Id))]));
 }
 
 /** Key (as Salesforce compares it) → the records holding it, with Id, the key and `fields`. */
 export async function lookupRecords(
-  api: SalesforceApi, object: SalesforceObject, field: SalesforceField, keys: string[], fields: string[],
+  api: ApiDoor, object: SalesforceObject, field: SalesforceField, keys: string[], fields: string[],
 ): Promise<Map<string, Record<string, unknown>[]>> {
   const compare = keyComparer(field);
   const found = new Map<string, Record<string, unknown>[]>();

@@ -11,7 +11,7 @@ import type { Logger } from '../../protocol/log.js';
 import type { CrmComparison, MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome } from '../destination.js';
 import { sleep } from '../http/rate-limiter.js';
 import { backoff, DEFAULT_RETRY } from '../http/retry.js';
-import type { SalesforceApi } from './api.js';
+import { ObjectApi, type SalesforceApi } from './api.js';
 import { BulkIngest } from './bulk.js';
 import { COLLECTION_MAX, Collections, type RecordWrite } from './collections.js';
 import { keyComparer, lookupIds, lookupRecords } from './lookup.js';
@@ -47,20 +47,24 @@ export class SalesforceObjectWriter implements ObjectWriter {
   /** Set on the first read or write: every batch waits for the same check. */
   private leftoverJobs?: Promise<void>;
 
+  /** This object's view of the API, so the run report can give its own request count. */
+  private readonly api: ObjectApi;
+
   constructor(
-    private readonly api: SalesforceApi,
+    api: SalesforceApi,
     private readonly object: SalesforceObject,
     private readonly plan: StreamPlan,
     private readonly settings: WriterSettings,
     log: Logger,
   ) {
+    this.api = new ObjectApi(api);
     const destination = plan.match.destination;
     this.byId = destination !== undefined && destination.toLowerCase() === RECORD_ID.toLowerCase();
     this.keyField = destination && !this.byId ? findField(object, destination) : undefined;
-    this.collections = new Collections(api, object, this.keyField?.name);
+    this.collections = new Collections(this.api, object, this.keyField?.name);
     const identifies = this.keyField !== undefined && (this.keyField.externalId || this.keyField.unique);
     this.insertKey = plan.operation === 'insert' && identifies ? this.keyField : undefined;
-    this.bulk = new BulkIngest(api, object, log, this.keyField?.name, plan.operation === 'insert' ? this.keyField?.name : undefined);
+    this.bulk = new BulkIngest(this.api, object, log, this.keyField?.name, plan.operation === 'insert' ? this.keyField?.name : undefined);
     if (settings.api === 'rest') {
       this.maxBatchRows = COLLECTION_MAX;
       this.maxConcurrentWrites = 4;
@@ -69,6 +73,10 @@ export class SalesforceObjectWriter implements ObjectWriter {
       this.maxBatchRows = settings.api === 'auto' ? Math.max(BULK_BATCH_ROWS, settings.bulkThreshold) : BULK_BATCH_ROWS;
       this.maxConcurrentWrites = 2;
     }
+  }
+
+  requestCount(): number {
+    return this.api.requests;
   }
 
   isWritableField(name: string): boolean {
