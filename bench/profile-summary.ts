@@ -1,0 +1,45 @@
+// node dist/bench/profile-summary.js FILE.cpuprofile [--top N]
+// Self time per function of a V8 CPU profile (from npm run bench -- --profile DIR), heaviest
+// first, with the idle and garbage-collector shares: where to look before optimising.
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot } from './paths.js';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' } } });
+if (positionals.length !== 1) {
+  process.stderr.write('usage: profile-summary.js FILE.cpuprofile [--top N]\n');
+  process.exit(2);
+}
+const profile = JSON.parse(readFileSync(positionals[0], 'utf8')) as Profile;
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const selfUs = new Map<string, number>();
+profile.samples.forEach((id, i) => {
+  const frame = byId.get(id)!.callFrame;
+  const where = frame.url ? `${shorten(frame.url)}:${frame.lineNumber + 1}` : '';
+  const name = `${frame.functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
+  selfUs.set(name, (selfUs.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
+const totalUs = profile.endTime - profile.startTime;
+const rows = [...selfUs.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top));
+process.stdout.write(`total ${(totalUs / 1000).toFixed(0)} ms\n`);
+for (const [name, us] of rows) process.stdout.write(`${(us / 1000).toFixed(1).padStart(9)} ms ${((us / totalUs) * 100).toFixed(1).padStart(5)} %  ${name}\n`);
+
+function shorten(url: string): string {
+  const path = url.replace(/^file:\/\//, '');
+  return path.startsWith(repoRoot) ? relative(repoRoot, path) : path.replace(/^node:/, 'node:');
+}
