@@ -4,18 +4,22 @@
 // is sent again next run.
 import type { StreamPlan } from '../config/stream-plan.js';
 import type { PendingWrite, RowOutcome, Values } from '../crm/destination.js';
-import type { StateStore, StoredRecord, WrittenRecord } from '../store/state-store.js';
+import type { LookedUp, StateStore, WrittenRecord } from '../store/state-store.js';
 import { hashFields } from './hashing.js';
 
 export interface ChangeMemo {
   hashes: Record<string, string>;
-  previous?: StoredRecord;
+  /** The hashes as JSON: what is stored, and what an unchanged row's stored text equals. */
+  hashesJson: string;
+  previous?: LookedUp;
 }
 
 export type Decision =
   | { duplicate: true }
   | { send: false; memo: ChangeMemo }
   | { send: true; values: Values; memo: ChangeMemo; changedFields: string[] };
+
+const DUPLICATE: Decision = { duplicate: true };
 
 export class ChangeTracker {
   constructor(
@@ -34,12 +38,16 @@ export class ChangeTracker {
     const keys = rows.map((row) => row.key);
     const stored = this.store.lookup(this.objectId, keys);
     const seenNow = new Set<string>();
-    const decisions = rows.map((row): Decision => {
+    const decisions: Decision[] = [];
+    for (const row of rows) {
       const previous = stored.get(row.key);
-      if (seenNow.has(row.key) || previous?.lastSeen === this.store.runId) return { duplicate: true };
+      if (seenNow.has(row.key) || previous?.lastSeen === this.store.runId) {
+        decisions.push(DUPLICATE);
+        continue;
+      }
       seenNow.add(row.key);
-      return this.decide(row, previous?.written ? previous : undefined);
-    });
+      decisions.push(this.decide(row, previous?.written ? previous : undefined));
+    }
     this.store.markSeen(this.objectId, [...seenNow]);
     return decisions;
   }
@@ -52,7 +60,7 @@ export class ChangeTracker {
       const outcome = outcomes[i];
       if (outcome.status === 'created' || outcome.status === 'updated' || outcome.status === 'unchanged') {
         const crmId = outcome.id ?? memo.previous?.crmId ?? null;
-        written.push({ key: write.key, crmId, hashes: { ...memo.previous?.hashes, ...memo.hashes } });
+        written.push({ key: write.key, crmId, hashesJson: mergedHashes(memo) });
       } else if (outcome.status === 'removed') {
         removed.push(write.key);
       }
@@ -61,12 +69,14 @@ export class ChangeTracker {
     if (removed.length > 0) this.store.forget(this.objectId, removed);
   }
 
-  private decide(row: PendingWrite, previous: StoredRecord | undefined): Decision {
+  private decide(row: PendingWrite, previous: LookedUp | undefined): Decision {
     const hashes = hashFields(row.values);
-    const memo = { hashes, previous };
-    const all = Object.keys(row.values);
-    if (!previous || this.fullResync) return { send: true, values: row.values, memo, changedFields: all };
-    const changedFields = all.filter((name) => previous.hashes[name] !== hashes[name]);
+    const memo: ChangeMemo = { hashes, hashesJson: JSON.stringify(hashes), previous };
+    if (!previous || this.fullResync) return { send: true, values: row.values, memo, changedFields: Object.keys(row.values) };
+    // The same fields with the same hashes store as the same text: nothing to parse or compare.
+    if (previous.hashesJson === memo.hashesJson) return { send: false, memo };
+    const changedFields: string[] = [];
+    for (const name in row.values) if (previous.hashes[name] !== hashes[name]) changedFields.push(name);
     if (changedFields.length === 0) return { send: false, memo };
     if (this.plan.operation === 'insert') return { send: true, values: row.values, memo, changedFields };
     // The key field travels with every update: the CRM module matches by it.
@@ -76,4 +86,13 @@ export class ChangeTracker {
     if (keyField && keyField in row.values) values[keyField] = row.values[keyField];
     return { send: true, values, memo, changedFields };
   }
+}
+
+/** The new hashes over the stored ones: fields this row did not carry keep what was written before. */
+function mergedHashes(memo: ChangeMemo): string {
+  const previous = memo.previous;
+  if (!previous || previous.hashesJson === memo.hashesJson) return memo.hashesJson;
+  const stored = previous.hashes;
+  for (const name in stored) if (!(name in memo.hashes)) return JSON.stringify({ ...stored, ...memo.hashes });
+  return memo.hashesJson;
 }
