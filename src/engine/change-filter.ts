@@ -16,10 +16,10 @@ export class ChangeFilter implements RowSink {
     private readonly duplicate: (item: SinkItem) => void,
   ) {}
 
-  async add(item: SinkItem): Promise<void> {
+  add(item: SinkItem): Promise<void> | undefined {
     this.pending.push(item);
     this.lastAddedAt = Date.now();
-    if (this.pending.length >= LOOKUP_CHUNK) await this.flush();
+    return this.pending.length >= LOOKUP_CHUNK ? this.flush() : undefined;
   }
 
   flushIfIdle(idleMs: number): void {
@@ -57,7 +57,8 @@ export class ChangeFilter implements RowSink {
       }
       item.write = { key: item.write.key, values: decision.values };
       item.changedFields = decision.changedFields;
-      await this.next.add(item);
+      const waiting = this.next.add(item);
+      if (waiting) await waiting;
     }
   }
 }

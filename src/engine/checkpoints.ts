@@ -22,11 +22,17 @@ export class Checkpoints<T> {
   private readonly openIntervals = new Map<string, IntervalCounts>();
   private readonly intervalsOfRecord = new Map<number, IntervalCounts[]>();
   private readonly pending: { afterSeq: number; state: ReleasedState<T> }[] = [];
+  /** The open intervals of a scopes array, looked up once per array until a state closes one. */
+  private intervalsOfScopes = new WeakMap<readonly string[], IntervalCounts[]>();
 
   /** Registers a record counted in each scope (the global one and its stream's). */
   receiveRecord(scopes: readonly string[]): number {
     const seq = this.nextSeq++;
-    const intervals = scopes.map((scope) => this.openInterval(scope));
+    let intervals = this.intervalsOfScopes.get(scopes);
+    if (!intervals) {
+      intervals = scopes.map((scope) => this.openInterval(scope));
+      this.intervalsOfScopes.set(scopes, intervals);
+    }
     for (const interval of intervals) interval.records += 1;
     this.intervalsOfRecord.set(seq, intervals);
     return seq;
@@ -48,6 +54,7 @@ export class Checkpoints<T> {
   receiveState(scope: string, body: T): void {
     const counts = this.openInterval(scope);
     this.openIntervals.set(scope, { records: 0, rejected: 0 });
+    this.intervalsOfScopes = new WeakMap();
     this.pending.push({ afterSeq: this.nextSeq, state: { body, counts } });
   }
 

@@ -14,8 +14,8 @@ export interface SinkItem {
 }
 
 export interface RowSink {
-  /** Resolves once the row is queued; may wait for room (backpressure). */
-  add(item: SinkItem): Promise<void>;
+  /** Queues the row; answers a promise only when the caller must wait for room (backpressure). */
+  add(item: SinkItem): Promise<void> | undefined;
   /** Sends what has waited long enough, so a slow source still gets its states back. */
   flushIfIdle(idleMs: number): void;
   /** Sends everything and waits until all of it has settled. */

@@ -78,7 +78,8 @@ export interface SyncResult {
 /** Where records that no plan consumes are counted. */
 export const UNROUTED = '(unrouted)';
 
-export async function runSync(input: AsyncIterable<InputMessage>, options: SyncOptions): Promise<SyncResult> {
+/** Runs over `input` (batches of messages, as readInput yields them). */
+export async function runSync(input: AsyncIterable<InputMessage[]>, options: SyncOptions): Promise<SyncResult> {
   return new SyncRun(options).run(input);
 }
 
@@ -100,6 +101,8 @@ class SyncRun {
   private fatal?: ConnectorError;
   private releasing: Promise<void> = Promise.resolve();
   private readonly startedAt = Date.now();
+  /** Checkpoint scopes per namespace and stream: one array per stream, not one per record. */
+  private readonly scopes = new Map<string | undefined, Map<string, readonly string[]>>();
 
   constructor(private readonly options: SyncOptions) {
     for (const [plan, opened] of options.opened) this.pipelines.set(plan, this.pipeline(plan, opened));
@@ -127,7 +130,7 @@ class SyncRun {
     return pipeline;
   }
 
-  async run(input: AsyncIterable<InputMessage>): Promise<SyncResult> {
+  async run(input: AsyncIterable<InputMessage[]>): Promise<SyncResult> {
     const idleMs = this.options.idleFlushMs ?? 1000;
     const timers = [
       setInterval(() => this.pipelines.forEach((p) => p.sink.flushIfIdle(idleMs)), Math.max(50, idleMs / 2)),
@@ -136,9 +139,13 @@ class SyncRun {
     timers.forEach((timer) => timer.unref());
     const stopSignal = this.options.stopSignal;
     try {
-      for await (const message of stopSignal ? abortable(input, stopSignal) : input) {
-        await this.handle(message);
-        if (this.fatal) break;
+      reading: for await (const batch of stopSignal ? abortable(input, stopSignal) : input) {
+        for (const message of batch) {
+          // Most records are handled synchronously: wait only for room in a sink or for state output.
+          const waiting = this.handle(message);
+          if (waiting) await waiting;
+          if (this.fatal || stopSignal?.aborted) break reading;
+        }
       }
     } catch (error) {
       this.stop(error);
@@ -153,7 +160,7 @@ class SyncRun {
     return { counts: this.counts, fatal: this.fatal, statesPending: this.checkpoints.pendingStateCount, planned };
   }
 
-  private async handle(message: InputMessage): Promise<void> {
+  private handle(message: InputMessage): Promise<void> | undefined {
     switch (message.kind) {
       case 'record':
         return this.handleRecord(message);
@@ -161,7 +168,7 @@ class SyncRun {
         this.checkpoints.receiveState(stateScope(message.body, message.protocol), { protocol: message.protocol, body: message.body });
         return this.releaseStates();
       case 'invalid': {
-        const seq = this.checkpoints.receiveRecord([GLOBAL_SCOPE]);
+        const seq = this.checkpoints.receiveRecord(GLOBAL_ONLY);
         this.counts.received(UNROUTED);
         this.reject(seq, UNROUTED, { line: message.line, stream: message.stream, rejection: { code: message.code, message: message.reason } });
         return this.releaseStates();
@@ -173,32 +180,42 @@ class SyncRun {
     }
   }
 
-  private async handleRecord(message: Extract<InputMessage, { kind: 'record' }>): Promise<void> {
-    const scopes = message.stream === undefined ? [GLOBAL_SCOPE] : [GLOBAL_SCOPE, streamScope(message.stream, message.namespace)];
-    const seq = this.checkpoints.receiveRecord(scopes);
+  private handleRecord(message: Extract<InputMessage, { kind: 'record' }>): Promise<void> | undefined {
+    const seq = this.checkpoints.receiveRecord(this.scopesOf(message.stream, message.namespace));
     const plan = this.options.plans.planFor(message.stream);
     const target = plan?.origin ?? UNROUTED;
     this.counts.received(target);
-    const rejected = (rejection: Rejection, key?: string) => {
-      this.reject(seq, target, { line: message.line, stream: message.stream, key, data: message.data, rejection });
-      return this.releaseStates();
-    };
     const pipeline = plan && this.pipelines.get(plan);
     if (!plan || !pipeline) {
-      return rejected({ code: 'unknown_stream', message: `no sync configuration consumes stream "${message.stream ?? '(bare rows)'}"` });
+      return this.rejectRecord(seq, target, message, { code: 'unknown_stream', message: `no sync configuration consumes stream "${message.stream ?? '(bare rows)'}"` });
     }
     const { writer } = pipeline.opened;
     const mapped = mapRow(message.data, plan, writer, pipeline.ignoredColumns);
-    if (!mapped.ok) return rejected(mapped.rejection);
+    if (!mapped.ok) return this.rejectRecord(seq, target, message, mapped.rejection);
     const { key } = mapped.row;
     const earlierLine = pipeline.unsettledKeys.get(key);
     if (earlierLine !== undefined) {
-      return rejected({ code: 'duplicate_key', field: plan.match.source, message: `key "${key}" already came on line ${earlierLine} of this run` }, key);
+      return this.rejectRecord(seq, target, message, { code: 'duplicate_key', field: plan.match.source, message: `key "${key}" already came on line ${earlierLine} of this run` }, key);
     }
     const prepared = writer.prepare(mapped.row);
-    if (!prepared.ok) return rejected(prepared.rejection, key);
+    if (!prepared.ok) return this.rejectRecord(seq, target, message, prepared.rejection, key);
     pipeline.unsettledKeys.set(key, message.line);
-    await pipeline.sink.add({ seq, line: message.line, data: message.data, write: { key, values: prepared.values } });
+    return pipeline.sink.add({ seq, line: message.line, data: message.data, write: { key, values: prepared.values } });
+  }
+
+  /** A record refused before it reached a sink: settled at once, so states after it may go out. */
+  private rejectRecord(seq: number, target: string, message: Extract<InputMessage, { kind: 'record' }>, rejection: Rejection, key?: string): Promise<void> {
+    this.reject(seq, target, { line: message.line, stream: message.stream, key, data: message.data, rejection });
+    return this.releaseStates();
+  }
+
+  private scopesOf(stream: string | undefined, namespace: string | undefined): readonly string[] {
+    if (stream === undefined) return GLOBAL_ONLY;
+    let byStream = this.scopes.get(namespace);
+    if (!byStream) this.scopes.set(namespace, (byStream = new Map()));
+    let scopes = byStream.get(stream);
+    if (!scopes) byStream.set(stream, (scopes = [GLOBAL_SCOPE, streamScope(stream, namespace)]));
+    return scopes;
   }
 
   private onWritten(pipeline: Pipeline, items: SinkItem[], outcomes: RowOutcome[]): void {
@@ -307,6 +324,8 @@ class SyncRun {
     }
   }
 }
+
+const GLOBAL_ONLY: readonly string[] = [GLOBAL_SCOPE];
 
 function streamScope(stream: string, namespace?: string): string {
   return `stream:${namespace ?? ''}:${stream}`;
