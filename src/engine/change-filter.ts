@@ -56,7 +56,6 @@ export class ChangeFilter implements RowSink {
         continue;
       }
       item.write = { key: item.write.key, values: decision.values };
-      item.changedFields = decision.changedFields;
       const waiting = this.next.add(item);
       if (waiting) await waiting;
     }

@@ -7,9 +7,9 @@ import type { PendingWrite, RowOutcome, Values } from '../crm/destination.js';
 import type { LookedUp, StateStore, WrittenRecord } from '../store/state-store.js';
 import { hashFields } from './hashing.js';
 
+/** Kept with a row until the CRM answers: only text and the stored record, little for the collector. */
 export interface ChangeMemo {
-  hashes: Record<string, string>;
-  /** The hashes as JSON: what is stored, and what an unchanged row's stored text equals. */
+  /** The row's field hashes as JSON: what is stored, and what an unchanged row's stored text equals. */
   hashesJson: string;
   previous?: LookedUp;
 }
@@ -71,7 +71,7 @@ export class ChangeTracker {
 
   private decide(row: PendingWrite, previous: LookedUp | undefined): Decision {
     const hashes = hashFields(row.values);
-    const memo: ChangeMemo = { hashes, hashesJson: JSON.stringify(hashes), previous };
+    const memo: ChangeMemo = { hashesJson: JSON.stringify(hashes), previous };
     if (!previous || this.fullResync) return { send: true, values: row.values, memo, changedFields: Object.keys(row.values) };
     // The same fields with the same hashes store as the same text: nothing to parse or compare.
     if (previous.hashesJson === memo.hashesJson) return { send: false, memo };
@@ -93,6 +93,7 @@ function mergedHashes(memo: ChangeMemo): string {
   const previous = memo.previous;
   if (!previous || previous.hashesJson === memo.hashesJson) return memo.hashesJson;
   const stored = previous.hashes;
-  for (const name in stored) if (!(name in memo.hashes)) return JSON.stringify({ ...stored, ...memo.hashes });
+  const hashes = JSON.parse(memo.hashesJson) as Record<string, string>;
+  for (const name in stored) if (!(name in hashes)) return JSON.stringify({ ...stored, ...hashes });
   return memo.hashesJson;
 }

@@ -10,7 +10,6 @@ export interface SinkItem {
   write: PendingWrite;
   /** Set by the change filter: what the store knew and the new hashes. */
   memo?: ChangeMemo;
-  changedFields?: string[];
 }
 
 export interface RowSink {
