@@ -60,6 +60,7 @@ const opts = options();
 const workDir = mkdtempSync(join(tmpdir(), 'crm-activate-bench-'));
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const started = Date.now();
+const machine = describeMachine();
 if (opts.profile) mkdirSync(opts.profile, { recursive: true });
 try {
   const results = await runBenchmark({
@@ -68,7 +69,7 @@ try {
   });
   const header: BenchHeader = {
     crm: opts.target.crm, rows: opts.rows, format: opts.format, quick: opts.quick,
-    machine: describeMachine(), date: new Date(started), durationMs: Date.now() - started,
+    machine, date: new Date(started), durationMs: Date.now() - started,
   };
   const list = verdicts(results, opts.rows);
   const text = section(header, results, list);
