@@ -23,6 +23,8 @@ export interface ChildResult {
   signal: NodeJS.Signals | null;
   wallMs: number;
   maxRssMb: number;
+  /** Peak RSS over the first and over the second half of the run: the second is no higher if memory is flat. */
+  rssHalvesMb: [number, number];
   cpuMs: number;
   stdout: string;
   stderr: string;
@@ -51,6 +53,27 @@ export async function runChild(options: ChildOptions): Promise<ChildResult> {
   });
   clearTimeout(timer);
   await new Promise((resolve) => (child.stdout!.readableEnded ? resolve(undefined) : child.stdout!.once('close', resolve)));
-  const usage = existsSync(probeFile) ? (JSON.parse(readFileSync(probeFile, 'utf8')) as { maxRssKb: number; cpuUs: number }) : undefined;
-  return { code, signal, wallMs, maxRssMb: usage ? usage.maxRssKb / 1024 : Number.NaN, cpuMs: usage ? usage.cpuUs / 1000 : Number.NaN, stdout, stderr };
+  const usage = existsSync(probeFile) ? (JSON.parse(readFileSync(probeFile, 'utf8')) as ProbeOutput) : undefined;
+  return {
+    code, signal, wallMs, stdout, stderr,
+    maxRssMb: usage ? usage.maxRssKb / 1024 : Number.NaN,
+    rssHalvesMb: usage ? halves(usage.rssKbSamples) : [Number.NaN, Number.NaN],
+    cpuMs: usage ? usage.cpuUs / 1000 : Number.NaN,
+  };
+}
+
+interface ProbeOutput {
+  maxRssKb: number;
+  cpuUs: number;
+  /** [ms since start, RSS in KB] */
+  rssKbSamples: [number, number][];
+}
+
+function halves(samples: [number, number][]): [number, number] {
+  const end = samples.at(-1)?.[0] ?? 0;
+  const peak = (from: number, to: number) => {
+    const inside = samples.filter(([at]) => at >= from && at <= to).map(([, kb]) => kb / 1024);
+    return inside.length > 0 ? Math.max(...inside) : Number.NaN;
+  };
+  return [peak(0, end / 2), peak(end / 2, end)];
 }

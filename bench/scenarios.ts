@@ -40,6 +40,8 @@ export interface CliMeasure {
   wallMs: number;
   cpuMs: number;
   maxRssMb: number;
+  /** Peak RSS in the first and in the second half of the run. */
+  rssHalvesMb: [number, number];
   rowsPerSec: number;
   writeCalls: number;
   minWriteCalls: number;
@@ -85,12 +87,11 @@ export interface BenchResults {
   load?: CliMeasure;
   unchanged?: CliMeasure;
   changed?: CliMeasure;
-  small?: CliMeasure;
   latency?: LatencyMeasure;
   throttled?: ThrottleMeasure;
 }
 
-export const SCENARIO_IDS = ['baseline', 'load', 'unchanged', 'changed', 'small', 'latency', 'throttled'] as const;
+export const SCENARIO_IDS = ['baseline', 'load', 'unchanged', 'changed', 'latency', 'throttled'] as const;
 
 /** Share of rows changed in the rerun. */
 const CHANGED_EVERY = 100;
@@ -119,12 +120,11 @@ export async function runBenchmark(settings: BenchSettings): Promise<BenchResult
   const format = settings.format;
   await writeRowFile(input('rows'), { rows, format });
   const changedFile = await writeRowFile(input('changed'), { rows, format, changedEvery: CHANGED_EVERY });
-  const smallRows = Math.max(1, Math.round(rows / 10));
 
   if (wanted('baseline')) results.baseline = await measureBaseline(settings, input('rows'), rows);
 
   const unlimited: Pace = { kind: 'unlimited' };
-  const needsUnlimited = ['load', 'unchanged', 'changed', 'small', 'latency'].some(wanted);
+  const needsUnlimited = ['load', 'unchanged', 'changed', 'latency'].some(wanted);
   const emulator = needsUnlimited ? await EmulatorProcess.start(target, unlimited) : undefined;
   try {
     if (emulator) {
@@ -138,15 +138,6 @@ export async function runBenchmark(settings: BenchSettings): Promise<BenchResult
       if (wanted('changed')) {
         results.changed = await run('changed', `rerun, ${100 / CHANGED_EVERY} % changed`, input('changed'), rows, changedFile.changed,
           { updated: changedFile.changed, unchanged: rows - changedFile.changed });
-      }
-      if (wanted('small')) {
-        // Disjoint keys and a fresh store: a first load at a tenth of the size, for memory against N.
-        const file = input('small');
-        await writeRowFile(file, { rows: smallRows, format, firstKey: 10 * rows });
-        results.small = await runCliScenario(settings, {
-          id: 'small', title: 'initial load at N/10', emulator, inputPath: file, rows: smallRows, toWrite: smallRows,
-          statePath: join(workDir, 'state-small.db'), pace: unlimited, expect: { created: smallRows },
-        });
       }
       if (wanted('latency')) results.latency = await measureLatency(settings, emulator, size.latency, input('latency'));
     }
@@ -247,7 +238,7 @@ async function runCliScenario(settings: BenchSettings, scenario: CliScenario): P
   for (const problem of problems) settings.log(`  PROBLEM: ${problem}`);
   return {
     id: scenario.id, title: scenario.title, rows: scenario.rows, toWrite: scenario.toWrite,
-    wallMs: child.wallMs, cpuMs: child.cpuMs, maxRssMb: child.maxRssMb, rowsPerSec: scenario.rows / (child.wallMs / 1000),
+    wallMs: child.wallMs, cpuMs: child.cpuMs, maxRssMb: child.maxRssMb, rssHalvesMb: child.rssHalvesMb, rowsPerSec: scenario.rows / (child.wallMs / 1000),
     writeCalls: emulator.writeCalls, minWriteCalls: target.minimumWriteCalls(scenario.toWrite),
     counts, emulator, problems,
   };
