@@ -2,6 +2,11 @@
 // successfully, only the changed fields in update and upsert mode, the whole row in insert mode.
 // After the CRM confirms a write, records the new hashes; a rejected row keeps its old ones and so
 // is sent again next run.
+//
+// Every key is recorded as seen this run (duplicates, rows that left the segment). A key the store
+// already holds is marked when it is classified; a new one when its row settles, by the save of
+// its hashes or, if it was not written, by a mark then: one store write per new row instead of
+// two. Until then the engine's in-flight keys catch a repeat of it.
 import type { StreamPlan } from '../config/stream-plan.js';
 import type { PendingWrite, RowOutcome, Values } from '../crm/destination.js';
 import type { LookedUp, StateStore, WrittenRecord } from '../store/state-store.js';
@@ -12,6 +17,8 @@ export interface ChangeMemo {
   /** The row's field hashes as JSON: what is stored, and what an unchanged row's stored text equals. */
   hashesJson: string;
   previous?: LookedUp;
+  /** False for a new key whose row has not settled: the store does not yet record it as seen. */
+  markedSeen: boolean;
 }
 
 export type Decision =
@@ -28,6 +35,8 @@ export class ChangeTracker {
     readonly objectId: string,
     private readonly plan: StreamPlan,
     private readonly fullResync: boolean,
+    /** Mark new keys when their rows settle; a dry run, which saves nothing, marks them at once. */
+    private readonly markNewKeysOnSettle = true,
   ) {}
 
   /**
@@ -38,6 +47,7 @@ export class ChangeTracker {
     const keys = rows.map((row) => row.key);
     const stored = this.store.lookup(this.objectId, keys);
     const seenNow = new Set<string>();
+    const markNow: string[] = [];
     const decisions: Decision[] = [];
     for (const row of rows) {
       const previous = stored.get(row.key);
@@ -46,9 +56,11 @@ export class ChangeTracker {
         continue;
       }
       seenNow.add(row.key);
-      decisions.push(this.decide(row, previous?.written ? previous : undefined));
+      const marked = previous !== undefined || !this.markNewKeysOnSettle;
+      if (marked) markNow.push(row.key);
+      decisions.push(this.decide(row, previous?.written ? previous : undefined, marked));
     }
-    this.store.markSeen(this.objectId, [...seenNow]);
+    this.store.markSeen(this.objectId, markNow);
     return decisions;
   }
 
@@ -56,22 +68,33 @@ export class ChangeTracker {
   confirm(rows: { write: PendingWrite; memo: ChangeMemo }[], outcomes: RowOutcome[]): void {
     const written: WrittenRecord[] = [];
     const removed: string[] = [];
-    rows.forEach(({ write, memo }, i) => {
+    const unwritten: { write: PendingWrite; memo: ChangeMemo }[] = [];
+    rows.forEach((row, i) => {
+      const { write, memo } = row;
       const outcome = outcomes[i];
       if (outcome.status === 'created' || outcome.status === 'updated' || outcome.status === 'unchanged') {
         const crmId = outcome.id ?? memo.previous?.crmId ?? null;
         written.push({ key: write.key, crmId, hashesJson: mergedHashes(memo) });
       } else if (outcome.status === 'removed') {
         removed.push(write.key);
+      } else {
+        unwritten.push(row);
       }
     });
     this.store.saveWrites(this.objectId, written);
     if (removed.length > 0) this.store.forget(this.objectId, removed);
+    this.settledUnwritten(unwritten);
   }
 
-  private decide(row: PendingWrite, previous: LookedUp | undefined): Decision {
+  /** Rows that settled without a write (refused, not found, skipped): their new keys are marked seen now. */
+  settledUnwritten(rows: { write: PendingWrite; memo: ChangeMemo }[]): void {
+    const unmarked = rows.filter(({ memo }) => !memo.markedSeen).map(({ write }) => write.key);
+    if (unmarked.length > 0) this.store.markSeen(this.objectId, unmarked);
+  }
+
+  private decide(row: PendingWrite, previous: LookedUp | undefined, markedSeen: boolean): Decision {
     const hashes = hashFields(row.values);
-    const memo: ChangeMemo = { hashesJson: JSON.stringify(hashes), previous };
+    const memo: ChangeMemo = { hashesJson: JSON.stringify(hashes), previous, markedSeen };
     if (!previous || this.fullResync) return { send: true, values: row.values, memo, changedFields: Object.keys(row.values) };
     // The same fields with the same hashes store as the same text: nothing to parse or compare.
     if (previous.hashesJson === memo.hashesJson) return { send: false, memo };

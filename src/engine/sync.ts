@@ -110,7 +110,7 @@ class SyncRun {
 
   private pipeline(plan: StreamPlan, opened: OpenedPlan): Pipeline {
     const { store, fullResync, dryRun } = this.options;
-    const tracker = store ? new ChangeTracker(store, opened.objectId, plan, fullResync ?? false) : undefined;
+    const tracker = store ? new ChangeTracker(store, opened.objectId, plan, fullResync ?? false, !dryRun) : undefined;
     const pipeline: Pipeline = { plan, opened, sink: undefined as unknown as RowSink, tracker, unsettledKeys: new Map(), ignoredColumns: new Set() };
     let sink: RowSink;
     if (dryRun) {
@@ -250,6 +250,13 @@ class SyncRun {
       return;
     }
     const rejection = { code: failure.code ?? 'rejected', message: failure.message, field: failure.field };
+    try {
+      // Before the keys leave the in-flight set: a repeat of one later in the run is then a duplicate.
+      pipeline.tracker?.settledUnwritten(items.map((item) => ({ write: item.write, memo: item.memo! })));
+    } catch (error) {
+      this.stop(bugError(`could not record the refused rows in the state store: ${(error as Error).message}`, { cause: error }));
+      return;
+    }
     for (const item of items) this.rejectItem(pipeline, item, rejection);
     void this.releaseStates();
   }
