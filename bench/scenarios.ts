@@ -98,15 +98,22 @@ const CHANGED_EVERY = 100;
 const BASELINE_REPEATS = 3;
 
 interface Sizes {
-  throttle: { limit: RateLimit; rows: number };
+  throttle?: { limit: RateLimit; rows: number };
   latency: { ms: number; rows: number };
 }
 
-/** Full: ~30 s of throttled writing at 100 per 10 s. Quick: the same code over a few seconds. */
+/** Throttled writing for three full intervals after the first (30 s at 100 per 10 s). */
+const THROTTLED_INTERVALS = 3;
+
+/** Full: ~30 s of throttled writing. Quick: the same code over a few seconds (a tenth of the budget, a twentieth of the interval). */
 function sizes(settings: BenchSettings): Sizes {
-  return settings.quick
-    ? { throttle: { limit: { max: 10, intervalMs: 500 }, rows: 2_000 }, latency: { ms: 20, rows: Math.min(settings.rows, 2_000) } }
-    : { throttle: { limit: { max: 100, intervalMs: 10_000 }, rows: 30_000 }, latency: { ms: 100, rows: 20_000 } };
+  const { target, quick } = settings;
+  const base = target.throttleLimit;
+  const limit = base && quick ? { max: Math.max(1, Math.round(base.max / 10)), intervalMs: Math.max(100, base.intervalMs / 20) } : base;
+  return {
+    throttle: limit && { limit, rows: THROTTLED_INTERVALS * limit.max * target.batchMax },
+    latency: quick ? { ms: 20, rows: Math.min(settings.rows, 2_000) } : { ms: 100, rows: 20_000 },
+  };
 }
 
 export async function runBenchmark(settings: BenchSettings): Promise<BenchResults> {
@@ -144,7 +151,7 @@ export async function runBenchmark(settings: BenchSettings): Promise<BenchResult
   } finally {
     await emulator?.close();
   }
-  if (wanted('throttled')) results.throttled = await measureThrottled(settings, size.throttle, input('throttled'));
+  if (wanted('throttled') && size.throttle) results.throttled = await measureThrottled(settings, size.throttle, input('throttled'));
   return results;
 }
 
@@ -179,7 +186,7 @@ async function measureLatency(settings: BenchSettings, emulator: EmulatorProcess
   };
 }
 
-async function measureThrottled(settings: BenchSettings, size: Sizes['throttle'], path: string): Promise<ThrottleMeasure> {
+async function measureThrottled(settings: BenchSettings, size: NonNullable<Sizes['throttle']>, path: string): Promise<ThrottleMeasure> {
   const { target } = settings;
   await writeRowFile(path, { rows: size.rows, format: settings.format });
   const pace: Pace = { kind: 'throttled', limit: size.limit };

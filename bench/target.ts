@@ -1,7 +1,8 @@
 // A benchmark target is one CRM as the harness sees it: how to start its emulator (in the
 // emulator host process), how to tell its write calls from the rest, and the config the CLI runs
-// with. A scenario is then target + emulator options + input, so adding a CRM is one file here
-// plus one line in each registry (targets/index.ts, targets/emulators.ts).
+// with. A scenario is then target + emulator options + input, so adding a CRM (Salesforce) is a
+// BenchTarget in targets/<crm>.ts, an EmulatorAdapter in targets/<crm>-emulator.ts, and one line
+// in each registry (targets/index.ts, targets/emulators.ts); then npm run bench -- --crm <crm>.
 
 /** A request budget: at most `max` requests in any `intervalMs` window. */
 export interface RateLimit {
@@ -20,6 +21,8 @@ export interface BenchTarget {
   readonly batchMax: number;
   /** The highest request budget the CRM sells: what "latency is hidden" is judged against. */
   readonly topRateLimit: RateLimit;
+  /** The rolling-window budget the throttled run writes under; none: the CRM has no such limit, no throttled run. */
+  readonly throttleLimit?: RateLimit;
   /** Fewest write calls that can carry this many changed rows. */
   minimumWriteCalls(changedRows: number): number;
   /** Emulator options (sent over IPC to the host) for this pace. */

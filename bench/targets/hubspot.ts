@@ -29,6 +29,8 @@ export const hubspot: BenchTarget = {
   batchMax: BATCH_MAX,
   // The API limit increase: 250 requests per 10 s.
   topRateLimit: { max: 250, intervalMs: 10_000 },
+  // Most private apps: 100 requests per 10 s.
+  throttleLimit: { max: 100, intervalMs: 10_000 },
   minimumWriteCalls: (changed) => Math.ceil(changed / BATCH_MAX),
   emulatorOptions: (pace: Pace) => ({
     accessTokens: [HUBSPOT_TOKEN],
