@@ -1,7 +1,8 @@
-// node dist/bench/profile-summary.js FILE.cpuprofile [--top N] [--callers TEXT]
+// node dist/bench/profile-summary.js FILE.cpuprofile [--top N] [--callers TEXT] [--by-folder]
 // Self time per function of a V8 CPU profile (from npm run bench -- --profile DIR), heaviest
 // first, with the idle and garbage-collector shares: where to look before optimising. With
-// --callers, the call paths (innermost first) that lead to functions whose name holds TEXT.
+// --callers, the call paths (innermost first) that lead to functions whose name holds TEXT; with
+// --by-folder, self time per source folder (src/engine, node_modules/undici, node internals, …).
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +22,7 @@ interface Profile {
   endTime: number;
 }
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' }, callers: { type: 'string' } } });
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' }, callers: { type: 'string' }, 'by-folder': { type: 'boolean', default: false } } });
 if (positionals.length !== 1) {
   process.stderr.write('usage: profile-summary.js FILE.cpuprofile [--top N]\n');
   process.exit(2);
@@ -32,7 +33,7 @@ const parentOf = new Map<number, number>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
 const selfUs = new Map<string, number>();
 profile.samples.forEach((id, i) => {
-  const name = values.callers ? callPath(id, values.callers) : nameOf(id);
+  const name = values.callers ? callPath(id, values.callers) : values['by-folder'] ? folderOf(id) : nameOf(id);
   if (name !== undefined) selfUs.set(name, (selfUs.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
 });
 const totalUs = profile.endTime - profile.startTime;
@@ -44,6 +45,17 @@ function nameOf(id: number): string {
   const frame = byId.get(id)!.callFrame;
   const where = frame.url ? `${shorten(frame.url)}:${frame.lineNumber + 1}` : '';
   return `${frame.functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
+}
+
+/** Where a frame's code lives: two levels of the repository path, a package, or what V8 calls it. */
+function folderOf(id: number): string {
+  const { url, functionName } = byId.get(id)!.callFrame;
+  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
+  if (url.startsWith('node:')) return 'node internals';
+  const path = shorten(url).split('/');
+  const packageAt = path.lastIndexOf('node_modules');
+  if (packageAt >= 0) return path.slice(packageAt, packageAt + (path[packageAt + 1]?.startsWith('@') ? 3 : 2)).join('/');
+  return path.slice(0, path[0] === 'dist' ? 3 : 2).join('/');
 }
 
 /** The sample's path from the first frame naming `text` up five callers, or undefined. */
