@@ -23,8 +23,8 @@ export interface ChildResult {
   signal: NodeJS.Signals | null;
   wallMs: number;
   maxRssMb: number;
-  /** Peak RSS over the first and over the second half of the run: the second is no higher if memory is flat. */
-  rssHalvesMb: [number, number];
+  /** Peak RSS in each quarter of the run: the later quarters are no higher if memory is flat. */
+  rssQuartersMb: number[];
   cpuMs: number;
   stdout: string;
   stderr: string;
@@ -57,7 +57,7 @@ export async function runChild(options: ChildOptions): Promise<ChildResult> {
   return {
     code, signal, wallMs, stdout, stderr,
     maxRssMb: usage ? usage.maxRssKb / 1024 : Number.NaN,
-    rssHalvesMb: usage ? halves(usage.rssKbSamples) : [Number.NaN, Number.NaN],
+    rssQuartersMb: usage ? quarters(usage.rssKbSamples) : [],
     cpuMs: usage ? usage.cpuUs / 1000 : Number.NaN,
   };
 }
@@ -69,11 +69,10 @@ interface ProbeOutput {
   rssKbSamples: [number, number][];
 }
 
-function halves(samples: [number, number][]): [number, number] {
+function quarters(samples: [number, number][]): number[] {
   const end = samples.at(-1)?.[0] ?? 0;
-  const peak = (from: number, to: number) => {
-    const inside = samples.filter(([at]) => at >= from && at <= to).map(([, kb]) => kb / 1024);
+  return [0, 1, 2, 3].map((q) => {
+    const inside = samples.filter(([at]) => at >= (end * q) / 4 && at <= (end * (q + 1)) / 4).map(([, kb]) => kb / 1024);
     return inside.length > 0 ? Math.max(...inside) : Number.NaN;
-  };
-  return [peak(0, end / 2), peak(end / 2, end)];
+  });
 }

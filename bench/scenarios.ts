@@ -40,8 +40,8 @@ export interface CliMeasure {
   wallMs: number;
   cpuMs: number;
   maxRssMb: number;
-  /** Peak RSS in the first and in the second half of the run. */
-  rssHalvesMb: [number, number];
+  /** Peak RSS in each quarter of the run. */
+  rssQuartersMb: number[];
   rowsPerSec: number;
   writeCalls: number;
   minWriteCalls: number;
@@ -245,7 +245,7 @@ async function runCliScenario(settings: BenchSettings, scenario: CliScenario): P
   for (const problem of problems) settings.log(`  PROBLEM: ${problem}`);
   return {
     id: scenario.id, title: scenario.title, rows: scenario.rows, toWrite: scenario.toWrite,
-    wallMs: child.wallMs, cpuMs: child.cpuMs, maxRssMb: child.maxRssMb, rssHalvesMb: child.rssHalvesMb, rowsPerSec: scenario.rows / (child.wallMs / 1000),
+    wallMs: child.wallMs, cpuMs: child.cpuMs, maxRssMb: child.maxRssMb, rssQuartersMb: child.rssQuartersMb, rowsPerSec: scenario.rows / (child.wallMs / 1000),
     writeCalls: emulator.writeCalls, minWriteCalls: target.minimumWriteCalls(scenario.toWrite),
     counts, emulator, problems,
   };
