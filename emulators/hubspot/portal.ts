@@ -23,6 +23,12 @@ const SYSTEM_PROPERTIES: PropertyDef[] = [
 export class Portal {
   private readonly schemas = new Map<string, StoredSchema>();
   private readonly records = new Map<string, Map<string, StoredRecord>>();
+  /**
+   * Per object type and unique property: value → the record that took the value last. Kept for
+   * speed only (a scan per lookup makes large batches quadratic); findByUnique checks the record
+   * still holds the value and is live, so archiving or changing a value needs no upkeep here.
+   */
+  private readonly uniqueIndex = new Map<string, Map<string, Map<string, StoredRecord>>>();
   private nextTypeNumber = 1_000_001;
   private nextRecordId = 18_000_000_001;
 
@@ -58,6 +64,8 @@ export class Portal {
     };
     this.schemas.set(schema.objectTypeId, schema);
     this.records.set(schema.objectTypeId, new Map());
+    const unique = [...properties.values()].filter((p) => p.hasUniqueValue).map((p): [string, Map<string, StoredRecord>] => [p.name, new Map()]);
+    this.uniqueIndex.set(schema.objectTypeId, new Map(unique));
     return schema;
   }
 
@@ -117,6 +125,12 @@ export class Portal {
 
   /** The live record holding this value of a unique property, if any. */
   findByUnique(schema: StoredSchema, property: string, value: string): StoredRecord | undefined {
+    const index = this.uniqueIndex.get(schema.objectTypeId)?.get(property);
+    if (index && value !== '') {
+      // Only one live record can hold a unique value, and it is the last one that took it.
+      const record = index.get(value);
+      return record && !record.archived && record.properties[property] === value ? record : undefined;
+    }
     for (const record of this.recordsOf(schema).values()) {
       if (!record.archived && record.properties[property] === value) return record;
     }
@@ -132,6 +146,7 @@ export class Portal {
       properties: { ...properties, hs_object_id: id, hs_createdate: now, hs_lastmodifieddate: now },
     };
     this.recordsOf(schema).set(id, record);
+    this.indexUniqueValues(schema.objectTypeId, record, properties);
     return record;
   }
 
@@ -139,5 +154,15 @@ export class Portal {
     const now = new Date().toISOString();
     Object.assign(record.properties, properties, { hs_lastmodifieddate: now });
     record.updatedAt = now;
+    for (const [objectTypeId, records] of this.records) {
+      if (records.get(record.id) === record) this.indexUniqueValues(objectTypeId, record, properties);
+    }
+  }
+
+  private indexUniqueValues(objectTypeId: string, record: StoredRecord, written: Record<string, string>): void {
+    for (const [property, index] of this.uniqueIndex.get(objectTypeId) ?? []) {
+      const value = written[property];
+      if (value !== undefined && value !== '') index.set(value, record);
+    }
   }
 }

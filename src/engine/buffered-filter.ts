@@ -15,10 +15,10 @@ export abstract class BufferedFilter implements RowSink {
   /** Decides the chunk's rows: settles them here or forwards them with next.add(). */
   protected abstract process(chunk: SinkItem[]): Promise<void>;
 
-  async add(item: SinkItem): Promise<void> {
+  add(item: SinkItem): Promise<void> | undefined {
     this.pending.push(item);
     this.lastAddedAt = Date.now();
-    if (this.pending.length >= this.chunkSize) await this.flush();
+    return this.pending.length >= this.chunkSize ? this.flush() : undefined;
   }
 
   flushIfIdle(idleMs: number): void {

@@ -32,8 +32,8 @@ export class ChangeFilter extends BufferedFilter {
         continue;
       }
       item.write = { key: item.write.key, values: decision.values };
-      item.changedFields = decision.changedFields;
-      await this.next.add(item);
+      const waiting = this.next.add(item);
+      if (waiting) await waiting;
     }
   }
 }

@@ -2,20 +2,31 @@
 // successfully, only the changed fields in update and upsert mode, the whole row in insert mode.
 // After the CRM confirms a write, records the new hashes; a rejected row keeps its old ones and so
 // is sent again next run.
+//
+// Every key is recorded as seen this run (duplicates, rows that left the segment). A key the store
+// already holds is marked when it is classified; a new one when its row settles, by the save of
+// its hashes or, if it was not written, by a mark then: one store write per new row instead of
+// two. Until then the engine's in-flight keys catch a repeat of it.
 import type { StreamPlan } from '../config/stream-plan.js';
 import type { PendingWrite, RowOutcome, Values } from '../crm/destination.js';
-import type { StateStore, StoredRecord, WrittenRecord } from '../store/state-store.js';
+import type { LookedUp, StateStore, WrittenRecord } from '../store/state-store.js';
 import { hashFields } from './hashing.js';
 
+/** Kept with a row until the CRM answers: only text and the stored record, little for the collector. */
 export interface ChangeMemo {
-  hashes: Record<string, string>;
-  previous?: StoredRecord;
+  /** The row's field hashes as JSON: what is stored, and what an unchanged row's stored text equals. */
+  hashesJson: string;
+  previous?: LookedUp;
+  /** False for a new key whose row has not settled: the store does not yet record it as seen. */
+  markedSeen: boolean;
 }
 
 export type Decision =
   | { duplicate: true }
   | { send: false; memo: ChangeMemo }
   | { send: true; values: Values; memo: ChangeMemo; changedFields: string[] };
+
+const DUPLICATE: Decision = { duplicate: true };
 
 export class ChangeTracker {
   constructor(
@@ -24,6 +35,8 @@ export class ChangeTracker {
     readonly objectId: string,
     private readonly plan: StreamPlan,
     private readonly fullResync: boolean,
+    /** Mark new keys when their rows settle; a dry run, which saves nothing, marks them at once. */
+    private readonly markNewKeysOnSettle = true,
   ) {}
 
   /**
@@ -34,13 +47,20 @@ export class ChangeTracker {
     const keys = rows.map((row) => row.key);
     const stored = this.store.lookup(this.objectId, keys);
     const seenNow = new Set<string>();
-    const decisions = rows.map((row): Decision => {
+    const markNow: string[] = [];
+    const decisions: Decision[] = [];
+    for (const row of rows) {
       const previous = stored.get(row.key);
-      if (seenNow.has(row.key) || previous?.lastSeen === this.store.runId) return { duplicate: true };
+      if (seenNow.has(row.key) || previous?.lastSeen === this.store.runId) {
+        decisions.push(DUPLICATE);
+        continue;
+      }
       seenNow.add(row.key);
-      return this.decide(row, previous?.written ? previous : undefined);
-    });
-    this.store.markSeen(this.objectId, [...seenNow]);
+      const marked = previous !== undefined || !this.markNewKeysOnSettle;
+      if (marked) markNow.push(row.key);
+      decisions.push(this.decide(row, previous?.written ? previous : undefined, marked));
+    }
+    this.store.markSeen(this.objectId, markNow);
     return decisions;
   }
 
@@ -48,25 +68,38 @@ export class ChangeTracker {
   confirm(rows: { write: PendingWrite; memo: ChangeMemo }[], outcomes: RowOutcome[]): void {
     const written: WrittenRecord[] = [];
     const removed: string[] = [];
-    rows.forEach(({ write, memo }, i) => {
+    const unwritten: { write: PendingWrite; memo: ChangeMemo }[] = [];
+    rows.forEach((row, i) => {
+      const { write, memo } = row;
       const outcome = outcomes[i];
       if (outcome.status === 'created' || outcome.status === 'updated' || outcome.status === 'unchanged') {
         const crmId = outcome.id ?? memo.previous?.crmId ?? null;
-        written.push({ key: write.key, crmId, hashes: { ...memo.previous?.hashes, ...memo.hashes } });
+        written.push({ key: write.key, crmId, hashesJson: mergedHashes(memo) });
       } else if (outcome.status === 'removed') {
         removed.push(write.key);
+      } else {
+        unwritten.push(row);
       }
     });
     this.store.saveWrites(this.objectId, written);
     if (removed.length > 0) this.store.forget(this.objectId, removed);
+    this.settledUnwritten(unwritten);
   }
 
-  private decide(row: PendingWrite, previous: StoredRecord | undefined): Decision {
+  /** Rows that settled without a write (refused, not found, skipped): their new keys are marked seen now. */
+  settledUnwritten(rows: { write: PendingWrite; memo: ChangeMemo }[]): void {
+    const unmarked = rows.filter(({ memo }) => !memo.markedSeen).map(({ write }) => write.key);
+    if (unmarked.length > 0) this.store.markSeen(this.objectId, unmarked);
+  }
+
+  private decide(row: PendingWrite, previous: LookedUp | undefined, markedSeen: boolean): Decision {
     const hashes = hashFields(row.values);
-    const memo = { hashes, previous };
-    const all = Object.keys(row.values);
-    if (!previous || this.fullResync) return { send: true, values: row.values, memo, changedFields: all };
-    const changedFields = all.filter((name) => previous.hashes[name] !== hashes[name]);
+    const memo: ChangeMemo = { hashesJson: JSON.stringify(hashes), previous, markedSeen };
+    if (!previous || this.fullResync) return { send: true, values: row.values, memo, changedFields: Object.keys(row.values) };
+    // The same fields with the same hashes store as the same text: nothing to parse or compare.
+    if (previous.hashesJson === memo.hashesJson) return { send: false, memo };
+    const changedFields: string[] = [];
+    for (const name in row.values) if (previous.hashes[name] !== hashes[name]) changedFields.push(name);
     if (changedFields.length === 0) return { send: false, memo };
     if (this.plan.operation === 'insert') return { send: true, values: row.values, memo, changedFields };
     return { send: true, values: changedValues(row.values, changedFields, this.plan), memo, changedFields };
@@ -80,4 +113,14 @@ export function changedValues(values: Values, changedFields: string[], plan: Str
   for (const name of changedFields) changed[name] = values[name];
   if (keyField && keyField in values) changed[keyField] = values[keyField];
   return changed;
+}
+
+/** The new hashes over the stored ones: fields this row did not carry keep what was written before. */
+function mergedHashes(memo: ChangeMemo): string {
+  const previous = memo.previous;
+  if (!previous || previous.hashesJson === memo.hashesJson) return memo.hashesJson;
+  const stored = previous.hashes;
+  const hashes = JSON.parse(memo.hashesJson) as Record<string, string>;
+  for (const name in stored) if (!(name in hashes)) return JSON.stringify({ ...stored, ...hashes });
+  return memo.hashesJson;
 }

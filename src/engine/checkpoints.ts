@@ -26,11 +26,17 @@ export class Checkpoints<T> {
   /** The first record held for good, if any: states after it are dropped as they come. */
   private heldAt = Infinity;
   private statesHeldBack = 0;
+  /** The open intervals of a scopes array, looked up once per array until a state closes one. */
+  private intervalsOfScopes = new WeakMap<readonly string[], IntervalCounts[]>();
 
   /** Registers a record counted in each scope (the global one and its stream's). */
   receiveRecord(scopes: readonly string[]): number {
     const seq = this.nextSeq++;
-    const intervals = scopes.map((scope) => this.openInterval(scope));
+    let intervals = this.intervalsOfScopes.get(scopes);
+    if (!intervals) {
+      intervals = scopes.map((scope) => this.openInterval(scope));
+      this.intervalsOfScopes.set(scopes, intervals);
+    }
     for (const interval of intervals) interval.records += 1;
     this.intervalsOfRecord.set(seq, intervals);
     return seq;
@@ -67,6 +73,8 @@ export class Checkpoints<T> {
   receiveState(scope: string, body: T): void {
     const counts = this.openInterval(scope);
     this.openIntervals.set(scope, { records: 0, rejected: 0 });
+    // A new interval is open: cached lookups of the closed one must not be reused.
+    this.intervalsOfScopes = new WeakMap();
     if (this.nextSeq > this.heldAt) {
       this.statesHeldBack += 1;
       return;

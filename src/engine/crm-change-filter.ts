@@ -36,9 +36,9 @@ export class CrmChangeFilter extends BufferedFilter {
       }
       if (comparison.found && this.plan.operation !== 'insert') {
         item.write = { key: item.write.key, values: changedValues(item.write.values, comparison.changed, this.plan) };
-        item.changedFields = comparison.changed;
       }
-      await this.next.add(item);
+      const waiting = this.next.add(item);
+      if (waiting) await waiting;
     }
   }
 }

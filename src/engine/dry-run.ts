@@ -21,7 +21,7 @@ export class DryRunPlanner implements RowSink {
     private readonly settle: (item: SinkItem, status: FinalStatus) => void,
   ) {}
 
-  async add(item: SinkItem): Promise<void> {
+  add(item: SinkItem): undefined {
     // Without a stored or read-back record, update mode cannot know whether the CRM has one.
     const known = item.known === true;
     const action = this.plan.operation === 'insert' || (!known && this.plan.operation !== 'update') ? 'create' : 'update';
@@ -29,6 +29,7 @@ export class DryRunPlanner implements RowSink {
       this.samples.push({ key: item.write.key, action, fields: item.write.values });
     }
     this.settle(item, action === 'create' ? 'created' : 'updated');
+    return undefined;
   }
 
   flushIfIdle(): void {}

@@ -10,14 +10,13 @@ export interface SinkItem {
   write: PendingWrite;
   /** Set by the change filter: what the store knew and the new hashes. */
   memo?: ChangeMemo;
-  changedFields?: string[];
   /** Whether the CRM already has a record for the key, when a change filter could tell. */
   known?: boolean;
 }
 
 export interface RowSink {
-  /** Resolves once the row is queued; may wait for room (backpressure). */
-  add(item: SinkItem): Promise<void>;
+  /** Queues the row; answers a promise only when the caller must wait for room (backpressure). */
+  add(item: SinkItem): Promise<void> | undefined;
   /** Sends what has waited long enough, so a slow source still gets its states back. */
   flushIfIdle(idleMs: number): void;
   /** Sends everything and waits until all of it has settled. */

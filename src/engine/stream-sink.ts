@@ -22,10 +22,10 @@ export class StreamSink implements RowSink {
     this.slots = new Slots(writer.maxConcurrentWrites);
   }
 
-  async add(item: SinkItem): Promise<void> {
+  add(item: SinkItem): Promise<void> | undefined {
     this.pending.push(item);
     this.lastAddedAt = Date.now();
-    if (this.pending.length >= this.writer.maxBatchRows) await this.dispatch();
+    return this.pending.length >= this.writer.maxBatchRows ? this.dispatch() : undefined;
   }
 
   flushIfIdle(idleMs: number): void {

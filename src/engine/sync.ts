@@ -87,7 +87,8 @@ export interface SyncResult {
 /** Where records that no plan consumes are counted. */
 export const UNROUTED = '(unrouted)';
 
-export async function runSync(input: AsyncIterable<InputMessage>, options: SyncOptions): Promise<SyncResult> {
+/** Runs over `input` (batches of messages, as readInput yields them). */
+export async function runSync(input: AsyncIterable<InputMessage[]>, options: SyncOptions): Promise<SyncResult> {
   return new SyncRun(options).run(input);
 }
 
@@ -110,9 +111,11 @@ class SyncRun {
   /** Rows whose write may or may not have landed: reported, and their states held back. */
   private unknownOutcomes = 0;
   /** The state scopes of the last record that named its stream. */
-  private lastScopes = [GLOBAL_SCOPE];
+  private lastScopes: readonly string[] = GLOBAL_ONLY;
   private releasing: Promise<void> = Promise.resolve();
   private readonly startedAt = Date.now();
+  /** Checkpoint scopes per namespace and stream: one array per stream, not one per record. */
+  private readonly scopes = new Map<string | undefined, Map<string, readonly string[]>>();
 
   constructor(private readonly options: SyncOptions) {
     for (const [plan, opened] of options.opened) this.pipelines.set(plan, this.pipeline(plan, opened));
@@ -121,7 +124,7 @@ class SyncRun {
   private pipeline(plan: StreamPlan, opened: OpenedPlan): Pipeline {
     const { store, fullResync, dryRun, compareWithCrm } = this.options;
     // Comparing with the CRM, the store still catches repeated keys but decides nothing else.
-    const tracker = store ? new ChangeTracker(store, opened.objectId, plan, (fullResync ?? false) || (compareWithCrm ?? false)) : undefined;
+    const tracker = store ? new ChangeTracker(store, opened.objectId, plan, (fullResync ?? false) || (compareWithCrm ?? false), !dryRun) : undefined;
     const pipeline: Pipeline = { plan, opened, sink: undefined as unknown as RowSink, tracker, unsettledKeys: new Map(), ignoredColumns: new Set() };
     let sink: RowSink;
     if (dryRun) {
@@ -145,10 +148,14 @@ class SyncRun {
   private crmChangeFilter(pipeline: Pipeline, next: RowSink): RowSink {
     const { writer } = pipeline.opened;
     if (!canCompareWithCrm(writer)) throw bugError(`${pipeline.plan.origin}: this CRM cannot compare rows with its records`);
-    return new CrmChangeFilter(writer, pipeline.plan, next, (item) => this.settle(pipeline, item, 'unchanged'));
+    return new CrmChangeFilter(writer, pipeline.plan, next, (item) => {
+      // Settled without a write: the store must still learn the key was seen (a repeat is a duplicate).
+      pipeline.tracker?.settledUnwritten([{ write: item.write, memo: item.memo! }]);
+      this.settle(pipeline, item, 'unchanged');
+    });
   }
 
-  async run(input: AsyncIterable<InputMessage>): Promise<SyncResult> {
+  async run(input: AsyncIterable<InputMessage[]>): Promise<SyncResult> {
     const idleMs = this.options.idleFlushMs ?? 1000;
     const timers = [
       setInterval(this.idleFlusher(idleMs), Math.max(50, idleMs / 2)),
@@ -157,9 +164,13 @@ class SyncRun {
     timers.forEach((timer) => timer.unref());
     const stopSignal = this.options.stopSignal;
     try {
-      for await (const message of stopSignal ? abortable(input, stopSignal) : input) {
-        await this.handle(message);
-        if (this.fatal) break;
+      reading: for await (const batch of stopSignal ? abortable(input, stopSignal) : input) {
+        for (const message of batch) {
+          // Most records are handled synchronously: wait only for room in a sink or for state output.
+          const waiting = this.handle(message);
+          if (waiting) await waiting;
+          if (this.fatal || stopSignal?.aborted) break reading;
+        }
       }
     } catch (error) {
       this.stop(error);
@@ -200,7 +211,7 @@ class SyncRun {
     };
   }
 
-  private async handle(message: InputMessage): Promise<void> {
+  private handle(message: InputMessage): Promise<void> | undefined {
     switch (message.kind) {
       case 'record':
         return this.handleRecord(message);
@@ -210,7 +221,7 @@ class SyncRun {
       case 'invalid': {
         // A line too broken to name its stream most likely belongs to its neighbours' stream: so
         // it is counted in that stream's next state, as the source counted it.
-        const seq = this.checkpoints.receiveRecord(message.stream === undefined ? this.lastScopes : scopesOf(message.stream));
+        const seq = this.checkpoints.receiveRecord(message.stream === undefined ? this.lastScopes : this.scopesOf(message.stream, undefined));
         this.counts.received(UNROUTED);
         this.reject(seq, UNROUTED, { line: message.line, stream: message.stream, rejection: { code: message.code, message: message.reason } });
         return this.releaseStates();
@@ -222,36 +233,47 @@ class SyncRun {
     }
   }
 
-  private async handleRecord(message: Extract<InputMessage, { kind: 'record' }>): Promise<void> {
+  private handleRecord(message: Extract<InputMessage, { kind: 'record' }>): Promise<void> | undefined {
     this.options.onRecord?.(message.stream, message.namespace);
-    const scopes = scopesOf(message.stream, message.namespace);
+    const scopes = this.scopesOf(message.stream, message.namespace);
     if (message.stream !== undefined) this.lastScopes = scopes;
     const seq = this.checkpoints.receiveRecord(scopes);
     const plan = this.options.plans.planFor(message.stream);
     const target = plan?.origin ?? UNROUTED;
     this.counts.received(target);
-    const rejected = (rejection: Rejection, key?: string) => {
-      this.reject(seq, target, { line: message.line, stream: message.stream, key, data: message.data, rejection });
-      return this.releaseStates();
-    };
     const pipeline = plan && this.pipelines.get(plan);
     if (!plan || !pipeline) {
       const unconfigured = message.stream === undefined ? undefined : this.options.plans.unconfigured.get(message.stream);
-      if (unconfigured) return rejected({ code: 'stream_not_configured', message: unconfigured });
-      return rejected({ code: 'unknown_stream', message: `no sync configuration consumes stream "${message.stream ?? '(bare rows)'}"` });
+      if (unconfigured) return this.rejectRecord(seq, target, message, { code: 'stream_not_configured', message: unconfigured });
+      return this.rejectRecord(seq, target, message, { code: 'unknown_stream', message: `no sync configuration consumes stream "${message.stream ?? '(bare rows)'}"` });
     }
     const { writer } = pipeline.opened;
     const mapped = mapRow(message.data, plan, writer, pipeline.ignoredColumns);
-    if (!mapped.ok) return rejected(mapped.rejection);
+    if (!mapped.ok) return this.rejectRecord(seq, target, message, mapped.rejection);
     const { key } = mapped.row;
     const earlierLine = pipeline.unsettledKeys.get(key);
     if (earlierLine !== undefined) {
-      return rejected({ code: 'duplicate_key', field: plan.match.source, message: `key "${key}" already came on line ${earlierLine} of this run` }, key);
+      return this.rejectRecord(seq, target, message, { code: 'duplicate_key', field: plan.match.source, message: `key "${key}" already came on line ${earlierLine} of this run` }, key);
     }
     const prepared = writer.prepare(mapped.row);
-    if (!prepared.ok) return rejected(prepared.rejection, key);
+    if (!prepared.ok) return this.rejectRecord(seq, target, message, prepared.rejection, key);
     pipeline.unsettledKeys.set(key, message.line);
-    await pipeline.sink.add({ seq, line: message.line, data: message.data, write: { key, values: prepared.values } });
+    return pipeline.sink.add({ seq, line: message.line, data: message.data, write: { key, values: prepared.values } });
+  }
+
+  /** A record refused before it reached a sink: settled at once, so states after it may go out. */
+  private rejectRecord(seq: number, target: string, message: Extract<InputMessage, { kind: 'record' }>, rejection: Rejection, key?: string): Promise<void> {
+    this.reject(seq, target, { line: message.line, stream: message.stream, key, data: message.data, rejection });
+    return this.releaseStates();
+  }
+
+  private scopesOf(stream: string | undefined, namespace: string | undefined): readonly string[] {
+    if (stream === undefined) return GLOBAL_ONLY;
+    let byStream = this.scopes.get(namespace);
+    if (!byStream) this.scopes.set(namespace, (byStream = new Map()));
+    let scopes = byStream.get(stream);
+    if (!scopes) byStream.set(stream, (scopes = [GLOBAL_SCOPE, streamScope(stream, namespace)]));
+    return scopes;
   }
 
   private onWritten(pipeline: Pipeline, items: SinkItem[], outcomes: RowOutcome[]): void {
@@ -288,6 +310,13 @@ class SyncRun {
       return;
     }
     const rejection = { code: failure.code ?? 'rejected', message: failure.message, field: failure.field };
+    try {
+      // Before the keys leave the in-flight set: a repeat of one later in the run is then a duplicate.
+      pipeline.tracker?.settledUnwritten(items.map((item) => ({ write: item.write, memo: item.memo! })));
+    } catch (error) {
+      this.stop(bugError(`could not record the refused rows in the state store: ${(error as Error).message}`, { cause: error }));
+      return;
+    }
     for (const item of items) this.rejectItem(pipeline, item, rejection);
     void this.releaseStates();
   }
@@ -374,9 +403,7 @@ class SyncRun {
   }
 }
 
-function scopesOf(stream: string | undefined, namespace?: string): string[] {
-  return stream === undefined ? [GLOBAL_SCOPE] : [GLOBAL_SCOPE, streamScope(stream, namespace)];
-}
+const GLOBAL_ONLY: readonly string[] = [GLOBAL_SCOPE];
 
 function streamScope(stream: string, namespace?: string): string {
   return `stream:${namespace ?? ''}:${stream}`;

@@ -23,17 +23,21 @@ export type InputMessage =
  */
 export const MAX_LINE_BYTES = 8 * 1024 * 1024;
 
-export async function* readInput(input: Readable, format: InputFormat, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<InputMessage> {
-  for await (const read of readLines(input, maxLineBytes)) {
-    const line = read.number;
-    if ('problem' in read) {
-      yield read.problem === 'too_long'
-        ? { kind: 'invalid', line, code: 'line_too_long', reason: `the line holds ${read.bytes} bytes, more than ${maxLineBytes}` }
-        : { kind: 'invalid', line, code: 'invalid_utf8', reason: 'the line is not valid UTF-8' };
-      continue;
+/** The messages on `input`, in order, a batch per chunk read: the engine awaits once per batch. */
+export async function* readInput(input: Readable, format: InputFormat, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<InputMessage[]> {
+  for await (const lines of readLines(input, maxLineBytes)) {
+    const batch: InputMessage[] = [];
+    for (const read of lines) {
+      const line = read.number;
+      if ('problem' in read) {
+        batch.push(read.problem === 'too_long'
+          ? { kind: 'invalid', line, code: 'line_too_long', reason: `the line holds ${read.bytes} bytes, more than ${maxLineBytes}` }
+          : { kind: 'invalid', line, code: 'invalid_utf8', reason: 'the line is not valid UTF-8' });
+      } else if (read.text.trim() !== '') {
+        batch.push(classifyLine(read.text, line, format));
+      }
     }
-    if (read.text.trim() === '') continue;
-    yield classifyLine(read.text, line, format);
+    if (batch.length > 0) yield batch;
   }
 }
 

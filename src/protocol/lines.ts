@@ -1,4 +1,5 @@
-// Splits a byte stream into numbered lines without ever holding more than one line's bytes. A
+// Splits a byte stream into numbered lines, a batch per chunk read (one await per chunk, not per
+// line: reading stays near the cost of JSON.parse), without ever holding more than one line's bytes. A
 // line past the byte limit is skipped as it streams in (its line number is kept, so the reject
 // says where it was), and each line is decoded strictly so bytes that are not UTF-8 are named as
 // such. Written by hand because split2 drops an overlong line silently (shifting every later
@@ -12,7 +13,8 @@ export type Line =
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
-export async function* readLines(input: AsyncIterable<Buffer | string>, maxBytes: number): AsyncGenerator<Line> {
+/** The lines each chunk of `input` completes, in order; a chunk that completes none yields nothing. */
+export async function* readLines(input: AsyncIterable<Buffer | string>, maxBytes: number): AsyncGenerator<Line[]> {
   // fatal: invalid bytes throw instead of becoming U+FFFD; the BOM of a line is dropped.
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let parts: Buffer[] = [];
@@ -39,6 +41,7 @@ export async function* readLines(input: AsyncIterable<Buffer | string>, maxBytes
 
   for await (const chunk of input) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const lines: Line[] = [];
     let start = 0;
     for (;;) {
       const newline = buffer.indexOf(NEWLINE, start);
@@ -50,9 +53,10 @@ export async function* readLines(input: AsyncIterable<Buffer | string>, maxBytes
       if (!overflow && end > start) parts.push(buffer.subarray(start, end));
       size += end - start;
       if (newline < 0) break;
-      yield take();
+      lines.push(take());
       start = newline + 1;
     }
+    if (lines.length > 0) yield lines;
   }
-  if (size > 0 || overflow) yield take();
+  if (size > 0 || overflow) yield [take()];
 }

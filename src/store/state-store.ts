@@ -19,12 +19,32 @@ export interface LookedUp extends StoredRecord {
   lastSeen: number;
   /** False for keys seen but never written successfully (rejected, not found). */
   written: boolean;
+  /** The hashes as stored, JSON: the same text means the same hashes, without parsing it. */
+  hashesJson: string;
 }
 
 export interface WrittenRecord {
   key: string;
   crmId: string | null;
-  hashes: Record<string, string>;
+  /** Field name → hash, as the JSON text to store. */
+  hashesJson: string;
+}
+
+/** A looked-up record whose hashes are parsed only when asked for: most rows match by their text. */
+class StoredHashes implements LookedUp {
+  private parsed?: Record<string, string>;
+
+  constructor(
+    readonly key: string,
+    readonly crmId: string | null,
+    readonly hashesJson: string,
+    readonly lastSeen: number,
+    readonly written: boolean,
+  ) {}
+
+  get hashes(): Record<string, string> {
+    return (this.parsed ??= JSON.parse(this.hashesJson) as Record<string, string>);
+  }
 }
 
 const SCHEMA = `
@@ -48,13 +68,26 @@ const SCHEMA = `
 
 /** SQLite's default limit on bound parameters is far above this; it keeps statements few and cached. */
 export const LOOKUP_CHUNK = 500;
+/** Rows per multi-row insert when saving writes (6 parameters each). */
+const SAVE_CHUNK = 100;
+
+const SAVE_ROW = '(?, ?, ?, ?, ?, ?, NULL)';
+const SAVE_CONFLICT = `ON CONFLICT (object, key) DO UPDATE SET crm_id = COALESCE(excluded.crm_id, crm_id), hashes = excluded.hashes,
+  last_seen = excluded.last_seen, last_written = excluded.last_written, left_at = NULL`;
+const SEEN_ROW = '(?, ?, ?)';
+const SEEN_CONFLICT = 'ON CONFLICT (object, key) DO UPDATE SET last_seen = excluded.last_seen, left_at = NULL';
 
 export class StateStore {
   private readonly db: DatabaseSync;
+  // One statement per row count, each binding a whole chunk: a statement run per row cost more
+  // than the B-tree work it did. Counts are bounded by the chunk sizes, so the caches stay small.
   private readonly lookupStatements = new Map<number, StatementSync>();
-  private readonly saveWritten: StatementSync;
+  private readonly saveStatements = new Map<number, StatementSync>();
+  private readonly markSeenStatements = new Map<number, StatementSync>();
   private readonly departedStatement: StatementSync;
-  private readonly markSeenStatement: StatementSync;
+  private readonly begin: StatementSync;
+  private readonly commit: StatementSync;
+  private readonly rollback: StatementSync;
   readonly runId: number;
 
   constructor(path: string) {
@@ -66,32 +99,36 @@ export class StateStore {
     }
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
     this.db.exec(SCHEMA);
-    this.saveWritten = this.db.prepare(`
-      INSERT INTO records (object, key, crm_id, hashes, last_seen, last_written, left_at) VALUES (?, ?, ?, ?, ?, ?, NULL)
-      ON CONFLICT (object, key) DO UPDATE SET crm_id = COALESCE(excluded.crm_id, crm_id), hashes = excluded.hashes,
-        last_seen = excluded.last_seen, last_written = excluded.last_written, left_at = NULL`);
-    this.markSeenStatement = this.db.prepare(`INSERT INTO records (object, key, last_seen) VALUES (?, ?, ?)
-      ON CONFLICT (object, key) DO UPDATE SET last_seen = excluded.last_seen, left_at = NULL`);
     this.departedStatement = this.db.prepare(`SELECT key, crm_id, hashes FROM records
       WHERE object = ? AND last_seen < ? AND left_at IS NULL AND last_written IS NOT NULL AND key > ? ORDER BY key LIMIT ?`);
+    this.begin = this.db.prepare('BEGIN');
+    this.commit = this.db.prepare('COMMIT');
+    this.rollback = this.db.prepare('ROLLBACK');
     const run = this.db.prepare('INSERT INTO runs (started_at) VALUES (?)').run(new Date().toISOString());
     this.runId = Number(run.lastInsertRowid);
   }
 
   /** The stored records for these keys (at most LOOKUP_CHUNK keys). */
   lookup(object: string, keys: string[]): Map<string, LookedUp> {
-    const rows = this.statementFor(this.lookupStatements, keys.length, (marks) =>
-      `SELECT key, crm_id, hashes, last_seen, last_written FROM records WHERE object = ? AND key IN (${marks})`)
+    const rows = this.statementFor(this.lookupStatements, keys.length, (count) =>
+      `SELECT key, crm_id, hashes, last_seen, last_written FROM records WHERE object = ? AND key IN (${repeat('?', count)})`)
       .all(object, ...keys) as { key: string; crm_id: string | null; hashes: string; last_seen: number; last_written: number | null }[];
-    return new Map(rows.map((row) => [row.key, {
-      key: row.key, crmId: row.crm_id, hashes: JSON.parse(row.hashes), lastSeen: row.last_seen, written: row.last_written !== null,
-    }]));
+    const found = new Map<string, LookedUp>();
+    for (const row of rows) found.set(row.key, new StoredHashes(row.key, row.crm_id, row.hashes, row.last_seen, row.last_written !== null));
+    return found;
   }
 
   /** Records that these keys are in this run's input: they have not left the segment, and a repeat is a duplicate. */
   markSeen(object: string, keys: string[]): void {
+    if (keys.length === 0) return;
     this.transaction(() => {
-      for (const key of keys) this.markSeenStatement.run(object, key, this.runId);
+      for (let from = 0; from < keys.length; from += LOOKUP_CHUNK) {
+        const chunk = keys.slice(from, from + LOOKUP_CHUNK);
+        const values: (string | number)[] = [];
+        for (const key of chunk) values.push(object, key, this.runId);
+        this.statementFor(this.markSeenStatements, chunk.length, (count) =>
+          `INSERT INTO records (object, key, last_seen) VALUES ${repeat(SEEN_ROW, count)} ${SEEN_CONFLICT}`).run(...values);
+      }
     });
   }
 
@@ -99,8 +136,12 @@ export class StateStore {
   saveWrites(object: string, written: WrittenRecord[]): void {
     if (written.length === 0) return;
     this.transaction(() => {
-      for (const record of written) {
-        this.saveWritten.run(object, record.key, record.crmId, JSON.stringify(record.hashes), this.runId, this.runId);
+      for (let from = 0; from < written.length; from += SAVE_CHUNK) {
+        const chunk = written.slice(from, from + SAVE_CHUNK);
+        const values: (string | number | null)[] = [];
+        for (const record of chunk) values.push(object, record.key, record.crmId, record.hashesJson, this.runId, this.runId);
+        this.statementFor(this.saveStatements, chunk.length, (count) =>
+          `INSERT INTO records (object, key, crm_id, hashes, last_seen, last_written, left_at) VALUES ${repeat(SAVE_ROW, count)} ${SAVE_CONFLICT}`).run(...values);
       }
     });
   }
@@ -132,22 +173,26 @@ export class StateStore {
   }
 
   private transaction(work: () => void): void {
-    this.db.exec('BEGIN');
+    this.begin.run();
     try {
       work();
-      this.db.exec('COMMIT');
+      this.commit.run();
     } catch (error) {
-      this.db.exec('ROLLBACK');
+      this.rollback.run();
       throw error;
     }
   }
 
-  private statementFor(cache: Map<number, StatementSync>, count: number, sql: (marks: string) => string): StatementSync {
+  private statementFor(cache: Map<number, StatementSync>, count: number, sql: (count: number) => string): StatementSync {
     let statement = cache.get(count);
     if (!statement) {
-      statement = this.db.prepare(sql(new Array(count).fill('?').join(', ')));
+      statement = this.db.prepare(sql(count));
       cache.set(count, statement);
     }
     return statement;
   }
+}
+
+function repeat(part: string, count: number): string {
+  return new Array(count).fill(part).join(', ');
 }

@@ -172,4 +172,18 @@ describe('a key twice in one run', () => {
     expect(ws.crm().records.invoices['INV-3'].amount).toBe(3);
     expect(ws.crm().records.invoices.NEW.amount).toBe(1);
   });
+
+  it('rejects a repeat of a new key the CRM refused earlier in the run, without sending it', async () => {
+    const ws = workspace();
+    const input = rows(1500);
+    input[2].status = 'INVALID';
+    input.push({ ...rows(3)[2], note: 'repeat' });
+    const run = await ws.run(input);
+    expect(run.code, run.stderr).toBe(0);
+    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 1501, created: 1499, rejected: 2 });
+    expect(run.stderr).toContain('rejected line 1501 (key INV-2): duplicate_key [invoice_id]');
+    expect(ws.crm().records.invoices['INV-2']).toBeUndefined();
+    const again = await ws.run(rows(1500));
+    expect(summaryOf(again.stderr)['objects[0]']).toMatchObject({ created: 1, unchanged: 1499 });
+  });
 });

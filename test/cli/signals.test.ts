@@ -23,9 +23,17 @@ describe('SIGTERM', () => {
       child.stdin.write(`${JSON.stringify({ type: 'RECORD', record: { stream: 's', data: { id: `k${i}` }, emitted_at: 0 } })}\n`);
       if (i % 10 === 9) child.stdin.write(`${JSON.stringify({ type: 'STATE', state: { type: 'GLOBAL', global: { stream_states: [] }, n: i } })}\n`);
     }
-    // Once the first batch's state is out the run is under way; the stream stays open, as a slow
-    // source's would. (Waiting on output, not on a clock: a loaded machine starts slowly.)
-    await new Promise<void>((resolve) => child.stdout.on('data', () => stdout.includes('"STATE"') && resolve()));
+    // Three full batches are in flight or done; the stream stays open, as a slow source's would.
+    // Signalled once the first state is out (the CLI is running), not after a fixed delay: a
+    // loaded machine can take longer than that to start it, and SIGTERM would then kill it.
+    await new Promise<void>((resolve) => {
+      const ready = () => {
+        if (!stdout.includes('"STATE"')) return;
+        child.stdout.off('data', ready);
+        resolve();
+      };
+      child.stdout.on('data', ready);
+    });
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     const messages = stdout.trim().split('\n').map((line) => JSON.parse(line));

@@ -4,7 +4,7 @@ import { readLines, type Line } from '../../src/protocol/lines.ts';
 
 async function lines(chunks: (string | Buffer)[], maxBytes = 1000): Promise<Line[]> {
   const out: Line[] = [];
-  for await (const line of readLines((async function* () { yield* chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)); })(), maxBytes)) out.push(line);
+  for await (const batch of readLines((async function* () { yield* chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)); })(), maxBytes)) out.push(...batch);
   return out;
 }
 

@@ -1,0 +1,20 @@
+// Where things are, whether the harness runs compiled from dist/bench/ or from bench/.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!(existsSync(join(dir, 'spec.json')) && existsSync(join(dir, 'tsconfig.json')))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the repository root above the benchmark');
+    dir = parent;
+  }
+  return dir;
+}
+
+export const repoRoot = findRoot();
+/** The product binary, as users run it. */
+export const cliEntry = join(repoRoot, 'dist/src/main.js');
+/** Compiled harness files live beside this one. */
+export const benchFile = (name: string) => join(dirname(fileURLToPath(import.meta.url)), name);

@@ -1,0 +1,180 @@
+// Turns the measurements into the two tables the benchmark prints and keeps in BENCHMARKS.md:
+// every run with its numbers, then every target of issue 7 with the measured value and a verdict.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { machineLine, type Machine } from './machine.js';
+import type { BenchResults, CliMeasure } from './scenarios.js';
+
+export type Status = 'met' | 'gap' | 'failed' | 'not run' | 'not measured';
+
+export interface Verdict {
+  target: string;
+  measured: string;
+  status: Status;
+}
+
+export interface BenchHeader {
+  crm: string;
+  rows: number;
+  format: string;
+  quick: boolean;
+  machine: Machine;
+  date: Date;
+  durationMs: number;
+}
+
+const PIPELINE_SHARE = 0.5;
+const THROTTLE_SHARE = 0.95;
+const RSS_LIMIT_MB = 200;
+const RSS_TARGET_ROWS = 1_000_000;
+/** "Not growing with N": the load's last quarter may peak at most this much above its second (the first is start-up). */
+const RSS_GROWTH_ALLOWED = 1.1;
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const sec = (ms: number) => (ms / 1000).toFixed(2);
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+const mb = (x: number) => (Number.isFinite(x) ? `${Math.round(x)}` : '?');
+
+export function runsTable(results: BenchResults): string {
+  const header = '| run | rows | wall s | rows/s | CLI CPU s | emulator CPU s | write calls | minimum | peak RSS MB |';
+  const lines = [header, '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  const { baseline } = results;
+  if (baseline) {
+    lines.push(`| parse-only baseline (split2 + JSON.parse, best of 3) | ${int(baseline.rows)} | ${sec(baseline.wallMs)} | ${int(baseline.rowsPerSec)} | ${sec(baseline.cpuMs)} | – | – | – | – |`);
+  }
+  const runs = [results.load, results.unchanged, results.changed, results.latency?.run, results.throttled?.run];
+  for (const run of runs) {
+    if (!run) continue;
+    const flag = run.problems.length > 0 ? ' **(FAILED)**' : '';
+    lines.push(`| ${run.title}${flag} | ${int(run.rows)} | ${sec(run.wallMs)} | ${int(run.rowsPerSec)} | ${sec(run.cpuMs)} | ${sec(run.emulator.cpuMs)} | ${int(run.writeCalls)} | ${int(run.minWriteCalls)} | ${mb(run.maxRssMb)} |`);
+  }
+  return lines.join('\n');
+}
+
+export function verdicts(results: BenchResults, rows: number): Verdict[] {
+  const list: Verdict[] = [];
+  const { baseline, load, unchanged, changed, latency, throttled } = results;
+
+  if (baseline && load) {
+    const share = load.rowsPerSec / baseline.rowsPerSec;
+    const cpuShare = (baseline.cpuMs / baseline.rows) / (load.cpuMs / load.rows);
+    list.push({
+      target: `pipeline ≥ ${pct(PIPELINE_SHARE)} of parse-only rows/s, no latency`,
+      measured: `${int(load.rowsPerSec)} vs ${int(baseline.rowsPerSec)} rows/s = ${pct(share)} (CPU per row: ${pct(cpuShare)})`,
+      status: share >= PIPELINE_SHARE ? 'met' : 'gap',
+    });
+  } else list.push(notRun(`pipeline ≥ ${pct(PIPELINE_SHARE)} of parse-only rows/s, no latency`));
+
+  if (throttled) {
+    const { run } = throttled;
+    const failed = run.rows - (run.counts.created + run.counts.updated + run.counts.unchanged);
+    const ok = throttled.fraction >= THROTTLE_SHARE && failed === 0 && run.problems.length === 0;
+    list.push({
+      target: `≥ ${pct(THROTTLE_SHARE)} of the rate-limit ceiling, zero failed rows`,
+      measured: `${pct(throttled.fraction)} of ${int(throttled.ceilingRowsPerSec)} rows/s (${throttled.limit.max} per ${throttled.limit.intervalMs / 1000} s: `
+        + `${run.emulator.accepted} requests in ${sec(throttled.actualSpanMs)} s, shortest possible ${sec(throttled.idealSpanMs)} s); `
+        + `${failed} failed rows; ${run.emulator.rateLimited} answered 429`,
+      status: ok ? 'met' : 'gap',
+    });
+  } else list.push(notRun(`≥ ${pct(THROTTLE_SHARE)} of the rate-limit ceiling, zero failed rows`));
+
+  const writers = [load, unchanged, changed, latency?.run, throttled?.run].filter((r): r is CliMeasure => r !== undefined);
+  if (writers.length > 0) {
+    const over = writers.filter((r) => r.writeCalls > r.minWriteCalls);
+    list.push({
+      target: 'write calls at the minimum, ceil(changed / batch max)',
+      measured: writers.map((r) => `${r.id} ${int(r.writeCalls)} (min ${int(r.minWriteCalls)})`).join('; '),
+      status: over.length === 0 ? 'met' : 'gap',
+    });
+  } else list.push(notRun('write calls at the minimum, ceil(changed / batch max)'));
+
+  if (unchanged || changed) {
+    const parts: string[] = [];
+    let ok = true;
+    if (unchanged) {
+      parts.push(`rerun: ${int(unchanged.writeCalls)} write calls for ${int(unchanged.counts.unchanged)} unchanged rows`);
+      ok &&= unchanged.writeCalls === 0;
+    }
+    if (changed) {
+      parts.push(`1 % rerun: ${int(changed.writeCalls)} calls for ${int(changed.counts.updated)} changed + ${int(changed.counts.unchanged)} unchanged rows`);
+      ok &&= changed.writeCalls === changed.minWriteCalls;
+    }
+    list.push({ target: 'zero calls for unchanged rows', measured: parts.join('; '), status: ok ? 'met' : 'gap' });
+  } else list.push(notRun('zero calls for unchanged rows'));
+
+  if (load) {
+    // Below the target's size only a miss is conclusive: memory that is flat in N misses at any N.
+    const atTarget = rows >= RSS_TARGET_ROWS;
+    const under = load.maxRssMb < RSS_LIMIT_MB;
+    list.push({
+      target: `peak RSS < ${RSS_LIMIT_MB} MB at ${int(RSS_TARGET_ROWS)} rows`,
+      measured: `${mb(load.maxRssMb)} MB at ${int(load.rows)} rows${atTarget ? '' : ` (npm run bench -- --rows ${RSS_TARGET_ROWS} measures the target's size)`}`,
+      status: !under ? 'gap' : atTarget ? 'met' : 'not measured',
+    });
+  } else list.push(notRun(`peak RSS < ${RSS_LIMIT_MB} MB at ${int(RSS_TARGET_ROWS)} rows`));
+
+  if (load) {
+    const [, second, , last] = load.rssQuartersMb;
+    const growth = last / second;
+    list.push({
+      target: 'peak RSS not growing with N',
+      measured: `initial load of ${int(load.rows)} rows, peak per quarter of the run: ${load.rssQuartersMb.map(mb).join(', ')} MB (last ÷ second: × ${growth.toFixed(2)})`,
+      status: growth <= RSS_GROWTH_ALLOWED ? 'met' : 'gap',
+    });
+  } else list.push(notRun('peak RSS not growing with N'));
+
+  if (latency) {
+    list.push({
+      target: `${latency.latencyMs} ms per request hidden by concurrency`,
+      measured: `${int(latency.writeRowsPerSec)} rows/s while writing; one call at a time would give ${int(latency.serialRowsPerSec)}; `
+        + `the highest rate tier allows ${int(latency.topCeilingRowsPerSec)}`,
+      status: latency.writeRowsPerSec >= latency.topCeilingRowsPerSec ? 'met' : 'gap',
+    });
+  } else list.push(notRun('latency hidden by concurrency'));
+
+  const failures = [load, unchanged, changed, latency?.run, throttled?.run].filter((r) => r && r.problems.length > 0) as CliMeasure[];
+  list.push({
+    target: 'every run correct (exit 0, counts as expected, every row in the CRM)',
+    measured: failures.length === 0 ? 'yes' : failures.map((r) => `${r.id}: ${r.problems.join('; ')}`).join(' / '),
+    status: failures.length === 0 ? 'met' : 'failed',
+  });
+  return list;
+}
+
+function notRun(target: string): Verdict {
+  return { target, measured: '–', status: 'not run' };
+}
+
+export function verdictTable(list: Verdict[]): string {
+  const lines = ['| target | measured | verdict |', '| --- | --- | --- |'];
+  for (const v of list) lines.push(`| ${v.target} | ${v.measured} | ${v.status === 'met' ? 'met' : `**${v.status}**`} |`);
+  return lines.join('\n');
+}
+
+export function sectionKey(header: BenchHeader): string {
+  return `${header.crm} ${header.format} ${header.rows}${header.quick ? ' quick' : ''}`;
+}
+
+export function section(header: BenchHeader, results: BenchResults, list: Verdict[]): string {
+  const title = `${header.crm}, ${int(header.rows)} rows (${header.format}${header.quick ? ', quick' : ''})`;
+  return [
+    `### ${title}`,
+    '',
+    `Measured ${header.date.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machineLine(header.machine)}; the benchmark took ${sec(header.durationMs)} s.`,
+    '',
+    runsTable(results),
+    '',
+    verdictTable(list),
+  ].join('\n');
+}
+
+/** Replaces this configuration's section of the results file (or appends it), keeping the rest. */
+export function saveSection(path: string, key: string, body: string): void {
+  const begin = `<!-- bench: ${key} -->`;
+  const end = `<!-- /bench: ${key} -->`;
+  const block = `${begin}\n${body}\n${end}`;
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  const next = from >= 0 && to > from ? text.slice(0, from) + block + text.slice(to + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(path, next);
+}

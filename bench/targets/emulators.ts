@@ -1,0 +1,6 @@
+// Emulator adapters by crm.type, loaded lazily inside the emulator host only.
+import type { EmulatorAdapter } from '../target.js';
+
+export const EMULATORS: Record<string, () => Promise<EmulatorAdapter>> = {
+  hubspot: async () => (await import('./hubspot-emulator.js')).hubspotEmulator,
+};

@@ -1,0 +1,50 @@
+// Keeps the benchmark harness from rotting: `npm run bench -- --quick` runs every scenario over a
+// few thousand rows through the same code as the full benchmark (real CLI, emulator in its own
+// process). Asserts what the tables report and that every run was correct, never a timing.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../support/airbyte-protocol.ts';
+import { tempDir } from '../support/run-cli.ts';
+
+interface Run {
+  id: string;
+  rows: number;
+  writeCalls: number;
+  minWriteCalls: number;
+  counts: Record<string, number>;
+  problems: string[];
+}
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/bench/run.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run bench -- --quick', () => {
+  it('runs every scenario correctly, at the minimum write calls, and prints both tables', async () => {
+    const json = join(tempDir(), 'bench.json');
+    const bench = await runBench(['--quick', '--rows', '2000', '--json', json]);
+    expect(bench.code, bench.stderr).toBe(0);
+    expect(bench.stdout).toContain('| run | rows | wall s | rows/s |');
+    expect(bench.stdout).toContain('| target | measured | verdict |');
+
+    const { results, verdicts } = JSON.parse(readFileSync(json, 'utf8'));
+    const runs: Run[] = [results.load, results.unchanged, results.changed, results.latency.run, results.throttled.run];
+    for (const run of runs) expect(run.problems, run.id).toEqual([]);
+    expect(results.load).toMatchObject({ rows: 2000, writeCalls: 20, minWriteCalls: 20, counts: { created: 2000 } });
+    expect(results.unchanged).toMatchObject({ writeCalls: 0, counts: { unchanged: 2000 } });
+    expect(results.changed).toMatchObject({ writeCalls: 1, minWriteCalls: 1, counts: { updated: 20, unchanged: 1980 } });
+    for (const run of runs) expect(run.writeCalls, run.id).toBe(run.minWriteCalls);
+    expect(results.baseline.rows).toBe(2000);
+    expect(verdicts.find((v: { target: string }) => v.target.startsWith('every run correct')).status).toBe('met');
+  }, 240_000);
+});
