@@ -129,7 +129,7 @@ export class HubSpotApi {
     return withRetries(
       async () => {
         await this.ensureToken();
-        await this.limiter.take();
+        const answered = await this.limiter.take();
         this.requestCount += 1;
         const token = this.accessToken;
         try {
@@ -141,6 +141,8 @@ export class HubSpotApi {
           refreshedForThisRequest = true;
           if (token === this.accessToken) this.tokenExpiresAt = 0;
           throw transientError('HubSpot refused the access token (401); refreshing it', { code: TOKEN_EXPIRED, retryAfterMs: 0 });
+        } finally {
+          answered();
         }
       },
       {
