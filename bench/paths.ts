@@ -1,5 +1,5 @@
 // Where things are, whether the harness runs compiled from dist/bench/ or from bench/.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,3 +18,9 @@ export const repoRoot = findRoot();
 export const cliEntry = join(repoRoot, 'dist/src/main.js');
 /** Compiled harness files live beside this one. */
 export const benchFile = (name: string) => join(dirname(fileURLToPath(import.meta.url)), name);
+
+/** The Node options the image runs the product with (package.json config.nodeOptions, the Dockerfile's NODE_OPTIONS). */
+export function productNodeOptions(): string[] {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { config?: { nodeOptions?: string } };
+  return (pkg.config?.nodeOptions ?? '').split(/\s+/).filter(Boolean);
+}

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runChild, type ChildResult } from './child.js';
 import { EmulatorProcess } from './emulator-process.js';
-import { benchFile, cliEntry } from './paths.js';
+import { benchFile, cliEntry, productNodeOptions } from './paths.js';
 import { STATE_EVERY, writeRowFile, type InputFormat } from './rows.js';
 import type { BenchTarget, EmulatorStats, Pace, RateLimit } from './target.js';
 
@@ -235,7 +235,7 @@ async function runCliScenario(settings: BenchSettings, scenario: CliScenario): P
   settings.log(`${scenario.id}: ${scenario.title}, ${scenario.rows.toLocaleString('en-US')} rows`);
   const profile = settings.profileDir ? ['--cpu-prof', '--cpu-prof-dir', settings.profileDir, '--cpu-prof-name', `${scenario.id}.cpuprofile`] : [];
   const child = await runChild({
-    nodeFlags: profile, script: cliEntry, args: ['write', '--config', configPath, '--report', reportPath],
+    nodeFlags: [...productNodeOptions(), ...profile], script: cliEntry, args: ['write', '--config', configPath, '--report', reportPath],
     stdinPath: scenario.inputPath, workDir, name: scenario.id,
   });
   const emulator = await scenario.emulator.stats();

@@ -21,7 +21,8 @@ if [ -d "$work/app/node_modules/typescript" ] || [ -d "$work/app/node_modules/vi
 fi
 chmod -R a+rX "$work" && chmod 755 "$work" && chown 1000:1000 "$work/airbyte"
 run_as_1000() { if [ "$(id -u)" = 0 ]; then setpriv --reuid=1000 --regid=1000 --clear-groups "$@"; else "$@"; fi; }
-out="$(cd "$work/airbyte" && run_as_1000 "$(command -v node)" "$work/app/dist/src/main.js" spec)"
+node_options="$(sed -n 's/^ENV NODE_OPTIONS="\(.*\)"$/\1/p' Dockerfile)"
+out="$(cd "$work/airbyte" && NODE_OPTIONS="$node_options" run_as_1000 "$(command -v node)" "$work/app/dist/src/main.js" spec)"
 echo "$out" | node -e '
   const m = JSON.parse(require("node:fs").readFileSync(0, "utf8"));
   if (m.type !== "SPEC" || m.spec.protocol_version !== "0.2.0") { console.error("bad SPEC"); process.exit(1); }

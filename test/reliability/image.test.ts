@@ -17,6 +17,13 @@ describe('Dockerfile', () => {
     expect(finalStage.findIndex((l) => /^USER\s/i.test(l))).toBeLessThan(finalStage.findIndex((l) => /^ENTRYPOINT\s/i.test(l)));
   });
 
+  it('runs node with the options the benchmark measured (package.json config.nodeOptions)', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+    const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+    expect(pkg.config.nodeOptions).toMatch(/--max-semi-space-size=\d+/);
+    expect(dockerfile).toContain(`ENV NODE_OPTIONS="${pkg.config.nodeOptions}"`);
+  });
+
   // No Docker engine here: the script replays the build stage, the production stage (runtime
   // dependencies only) and runs the entrypoint as uid 1000, which must print a valid SPEC.
   it('builds and runs by its own steps, replayed without a Docker engine', () => {
