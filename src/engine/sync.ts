@@ -12,7 +12,8 @@ import type { StateStore } from '../store/state-store.js';
 import { ChangeFilter } from './change-filter.js';
 import { ChangeTracker } from './change-tracker.js';
 import { canCompareWithCrm, CrmChangeFilter } from './crm-change-filter.js';
-import { Checkpoints, GLOBAL_SCOPE, type ReleasedState } from './checkpoints.js';
+import { Checkpoints, type ReleasedState } from './checkpoints.js';
+import { StateScopes, stateScope } from './state-scopes.js';
 import { RunCounts, type FinalStatus } from './counts.js';
 import { handleDepartures } from './departures.js';
 import { DryRunPlanner, type PlannedChange } from './dry-run.js';
@@ -110,12 +111,9 @@ class SyncRun {
   private fatal?: ConnectorError;
   /** Rows whose write may or may not have landed: reported, and their states held back. */
   private unknownOutcomes = 0;
-  /** The state scopes of the last record that named its stream. */
-  private lastScopes: readonly string[] = GLOBAL_ONLY;
   private releasing: Promise<void> = Promise.resolve();
   private readonly startedAt = Date.now();
-  /** Checkpoint scopes per namespace and stream: one array per stream, not one per record. */
-  private readonly scopes = new Map<string | undefined, Map<string, readonly string[]>>();
+  private readonly scopes = new StateScopes();
 
   constructor(private readonly options: SyncOptions) {
     for (const [plan, opened] of options.opened) this.pipelines.set(plan, this.pipeline(plan, opened));
@@ -219,9 +217,7 @@ class SyncRun {
         this.checkpoints.receiveState(stateScope(message.body, message.protocol), { protocol: message.protocol, body: message.body });
         return this.releaseStates();
       case 'invalid': {
-        // A line too broken to name its stream most likely belongs to its neighbours' stream: so
-        // it is counted in that stream's next state, as the source counted it.
-        const seq = this.checkpoints.receiveRecord(message.stream === undefined ? this.lastScopes : this.scopesOf(message.stream, undefined));
+        const seq = this.checkpoints.receiveRecord(this.scopes.ofBrokenLine(message.stream));
         this.counts.received(UNROUTED);
         this.reject(seq, UNROUTED, { line: message.line, stream: message.stream, rejection: { code: message.code, message: message.reason } });
         return this.releaseStates();
@@ -235,9 +231,7 @@ class SyncRun {
 
   private handleRecord(message: Extract<InputMessage, { kind: 'record' }>): Promise<void> | undefined {
     this.options.onRecord?.(message.stream, message.namespace);
-    const scopes = this.scopesOf(message.stream, message.namespace);
-    if (message.stream !== undefined) this.lastScopes = scopes;
-    const seq = this.checkpoints.receiveRecord(scopes);
+    const seq = this.checkpoints.receiveRecord(this.scopes.ofRecord(message.stream, message.namespace));
     const plan = this.options.plans.planFor(message.stream);
     const target = plan?.origin ?? UNROUTED;
     this.counts.received(target);
@@ -265,15 +259,6 @@ class SyncRun {
   private rejectRecord(seq: number, target: string, message: Extract<InputMessage, { kind: 'record' }>, rejection: Rejection, key?: string): Promise<void> {
     this.reject(seq, target, { line: message.line, stream: message.stream, key, data: message.data, rejection });
     return this.releaseStates();
-  }
-
-  private scopesOf(stream: string | undefined, namespace: string | undefined): readonly string[] {
-    if (stream === undefined) return GLOBAL_ONLY;
-    let byStream = this.scopes.get(namespace);
-    if (!byStream) this.scopes.set(namespace, (byStream = new Map()));
-    let scopes = byStream.get(stream);
-    if (!scopes) byStream.set(stream, (scopes = [GLOBAL_SCOPE, streamScope(stream, namespace)]));
-    return scopes;
   }
 
   private onWritten(pipeline: Pipeline, items: SinkItem[], outcomes: RowOutcome[]): void {
@@ -401,18 +386,4 @@ class SyncRun {
       }
     }
   }
-}
-
-const GLOBAL_ONLY: readonly string[] = [GLOBAL_SCOPE];
-
-function streamScope(stream: string, namespace?: string): string {
-  return `stream:${namespace ?? ''}:${stream}`;
-}
-
-/** Airbyte per-stream states count their stream's records; every other kind counts all records. */
-function stateScope(body: Record<string, unknown>, protocol: Protocol): string {
-  if (protocol !== 'airbyte' || body.type !== 'STREAM') return GLOBAL_SCOPE;
-  const descriptor = (body.stream as { stream_descriptor?: { name?: unknown; namespace?: unknown } } | undefined)?.stream_descriptor;
-  if (typeof descriptor?.name !== 'string') return GLOBAL_SCOPE;
-  return streamScope(descriptor.name, typeof descriptor.namespace === 'string' ? descriptor.namespace : undefined);
 }
