@@ -20,10 +20,11 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<void> {
     .option('dry-run', { type: 'boolean', default: false, describe: 'plan and report; write nothing to the CRM or the state store' })
     .option('full-resync', { type: 'boolean', default: false, describe: 'send every row as if the state store were empty' })
     .option('complete', { type: 'boolean', default: false, describe: 'the input is the whole segment: keys absent from it have left (see on_removal)' })
-    .option('report', { type: 'string', describe: 'write the run report as JSON to this file' });
+    .option('report', { type: 'string', describe: 'write the run report as JSON to this file' })
+    .option('progress-every', { type: 'number', default: 5, describe: 'seconds between progress reports (a LOG message, or a line on stderr)' });
   const runOptions = (a: Record<string, unknown>) => ({
     inputFormat: a['input-format'] as InputFormat, dryRun: a['dry-run'] as boolean, fullResync: a['full-resync'] as boolean,
-    complete: a.complete as boolean, report: a.report as string | undefined,
+    complete: a.complete as boolean, report: a.report as string | undefined, progressEveryMs: Math.max(100, (a['progress-every'] as number) * 1000),
   });
 
   await yargs(argv)

@@ -30,6 +30,8 @@ export interface WriteArgs {
   fullResync?: boolean;
   complete?: boolean;
   report?: string;
+  /** How often progress is reported while the run goes on. */
+  progressEveryMs?: number;
 }
 
 export const EXIT_FAILED = 1;
@@ -82,6 +84,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  const progress = progressReporter(context, args.output);
   let result: SyncResult;
   try {
     result = await runSync(readInput(context.deps.stdin, args.inputFormat), {
@@ -101,11 +104,13 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
       completeSegment: args.complete || config.complete_segment === true,
       stopSignal: stop.signal,
       onStopping: () => destination.stopRetrying?.(),
-      onProgress: progressReporter(context, args.output),
+      onProgress: (update) => progress.report(update),
+      progressIntervalMs: args.progressEveryMs,
       onRecord: (stream, namespace) => statuses.recordOf(stream, namespace),
     });
     store?.finishRun(result.fatal ? 'failed' : 'succeeded');
   } finally {
+    progress.clear();
     process.removeListener('SIGTERM', onSignal);
     process.removeListener('SIGINT', onSignal);
     // Done reading, whatever the source still sends: an open stdin must not keep the process alive.
@@ -200,14 +205,26 @@ function asDouble(count: number): unknown {
 }
 
 /** A live line on a terminal; otherwise a LOG message (Airbyte) or a stderr line every few seconds. */
-function progressReporter(context: CommandContext, output: OutputProtocol): (progress: Progress) => void {
+function progressReporter(context: CommandContext, output: OutputProtocol): { report(progress: Progress): void; clear(): void } {
   const terminal = (context.deps.stderr as { isTTY?: boolean }).isTTY === true;
-  return ({ read, settled, elapsedMs }) => {
-    const rate = elapsedMs > 0 ? Math.round((settled / elapsedMs) * 1000) : 0;
-    const text = `${read} rows read, ${settled} done, ${rate} rows/s`;
-    if (terminal) context.deps.stderr.write(`\r${text}   `);
-    else if (output === 'airbyte') void context.airbyte.emit({ type: 'LOG', log: { level: 'INFO', message: `crm-activate: ${text}` } });
-    else context.log.info(text);
+  let lineShown = false;
+  return {
+    report({ read, settled, elapsedMs }) {
+      const rate = elapsedMs > 0 ? Math.round((settled / elapsedMs) * 1000) : 0;
+      const text = `${read} rows read, ${settled} done, ${rate} rows/s`;
+      if (terminal) {
+        context.deps.stderr.write(`\r${text}\u001b[K`);
+        lineShown = true;
+      } else if (output === 'airbyte') {
+        void context.airbyte.emit({ type: 'LOG', log: { level: 'INFO', message: `crm-activate: ${text}` } });
+      } else {
+        context.log.info(text);
+      }
+    },
+    /** The live line gives way to the summary. */
+    clear() {
+      if (lineShown) context.deps.stderr.write('\r\u001b[K');
+    },
   };
 }
 

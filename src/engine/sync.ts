@@ -155,11 +155,10 @@ class SyncRun {
 
   async run(input: AsyncIterable<InputMessage[]>): Promise<SyncResult> {
     const idleMs = this.options.idleFlushMs ?? 1000;
-    const timers = [
-      setInterval(this.idleFlusher(idleMs), Math.max(50, idleMs / 2)),
-      setInterval(() => this.reportProgress(), this.options.progressIntervalMs ?? 5000),
-    ];
-    timers.forEach((timer) => timer.unref());
+    const idleFlushing = setInterval(this.idleFlusher(idleMs), Math.max(50, idleMs / 2));
+    // Progress goes on while the last batches drain: at the end of a large run that takes a while.
+    const reporting = setInterval(() => this.reportProgress(), this.options.progressIntervalMs ?? 5000);
+    [idleFlushing, reporting].forEach((timer) => timer.unref());
     const stopSignal = this.options.stopSignal;
     try {
       reading: for await (const batch of stopSignal ? abortable(input, stopSignal) : input) {
@@ -173,9 +172,9 @@ class SyncRun {
     } catch (error) {
       this.stop(error);
     } finally {
-      timers.forEach((timer) => clearInterval(timer));
+      clearInterval(idleFlushing);
     }
-    await this.finish();
+    await this.finish().finally(() => clearInterval(reporting));
     if (this.unknownOutcomes > 0) {
       this.stop(transientError(`${this.unknownOutcomes} row(s) may or may not have been written (the connection failed after they were sent, and the CRM could not be asked); they are listed with reason unknown_outcome and the states after them were held back; rerun to continue`, { code: 'unknown_outcome' }));
     }

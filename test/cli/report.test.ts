@@ -1,9 +1,11 @@
 // The run report, the rejected-rows file and the warning threshold, as a user sees them.
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../support/airbyte-protocol.ts';
 import { byType, errorTraces, runCli, tempDir, writeJson } from '../support/run-cli.ts';
 
 const FIELDS = { id: 'string', amount: 'number', status: 'string' };
@@ -87,5 +89,36 @@ describe('run report', () => {
     const { config, env } = setup({ warnings: { max_rejected_percent: 60 } });
     const run = await runCli(['write', '--config', config], { entry: 'memory', env, stdin: input });
     expect(run.code).toBe(0);
+  });
+});
+
+describe('progress while running', () => {
+  // 400 rows in 40 writes of up to 40 ms each, one at a time: a run of about a second.
+  const slowCrm = (dumpPath: string) => ({ MEMORY_CRM: JSON.stringify({ objects: { items: FIELDS }, batchSize: 10, concurrency: 1, maxLatencyMs: 40, dumpPath }) });
+  const rows = Array.from({ length: 400 }, (_, i) => JSON.stringify({ id: `k${i}`, amount: i, status: 'ok' }));
+  const progressLine = /(\d+) rows read, (\d+) done, \d+ rows\/s/;
+
+  it('sends Airbyte a LOG message every --progress-every seconds, counting rows read and done', async () => {
+    const { dir, config } = setup();
+    const run = await runCli(['write', '--config', config, '--progress-every', '0.2'], { entry: 'memory', env: slowCrm(join(dir, 'crm.json')), stdin: rows });
+    expect(run.code, run.stderr).toBe(0);
+    const logs = byType(run.messages, 'LOG').map((m) => m.log.message as string).filter((message) => progressLine.test(message));
+    expect(logs.length).toBeGreaterThan(1);
+    const [, read, done] = progressLine.exec(logs.at(-1)!)!;
+    expect(Number(done)).toBeLessThanOrEqual(Number(read));
+    expect(Number(read)).toBeLessThanOrEqual(400);
+  });
+
+  it('keeps one live line on a terminal, cleared before the summary', async () => {
+    const { dir, config } = setup();
+    const input = join(dir, 'rows.jsonl');
+    writeFileSync(input, `${rows.join('\n')}\n`);
+    const cli = join(repoRoot, 'test/support/memory-cli.ts');
+    const command = `${process.execPath} --no-warnings ${cli} write --config ${config} --progress-every 0.2 < ${input} > ${join(dir, 'stdout')}`;
+    // script(1) gives the CLI a terminal for stderr; stdin and stdout stay files.
+    const terminal = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, ...slowCrm(join(dir, 'crm.json')) }, timeout: 60_000 });
+    expect(terminal.status, terminal.stdout).toBe(0);
+    expect(terminal.stdout).toMatch(/\r\d+ rows read, \d+ done, \d+ rows\/s\u001b\[K/);
+    expect(terminal.stdout).toMatch(/\r\u001b\[Kcrm-activate: run finished/);
   });
 });
