@@ -110,13 +110,17 @@ export function verdicts(target: BenchTarget, results: BenchResults, rows: numbe
     list.push({ target: 'zero calls for unchanged rows', measured: parts.join('; '), status: ok ? 'met' : 'gap' });
   } else list.push(notRun('zero calls for unchanged rows'));
 
-  if (load) {
+  // Every run over the whole input counts: the load, and the reruns, where changed rows wait for
+  // a full batch while the rest of the input streams past.
+  const fullRuns = [load, unchanged, changed].filter((r): r is CliMeasure => r !== undefined);
+  if (fullRuns.length > 0) {
     // Below the target's size only a miss is conclusive: memory that is flat in N misses at any N.
     const atTarget = rows >= RSS_TARGET_ROWS;
-    const under = load.maxRssMb < RSS_LIMIT_MB;
+    const under = fullRuns.every((run) => run.maxRssMb < RSS_LIMIT_MB);
     list.push({
       target: `peak RSS < ${RSS_LIMIT_MB} MB at ${int(RSS_TARGET_ROWS)} rows`,
-      measured: `${mb(load.maxRssMb)} MB at ${int(load.rows)} rows${atTarget ? '' : ` (npm run bench -- --rows ${RSS_TARGET_ROWS} measures the target's size)`}`,
+      measured: `${fullRuns.map((run) => `${run.id} ${mb(run.maxRssMb)} MB`).join(', ')} at ${int(rows)} rows`
+        + (atTarget ? '' : ` (npm run bench -- --rows ${RSS_TARGET_ROWS} measures the target's size)`),
       status: !under ? 'gap' : atTarget ? 'met' : 'not measured',
     });
   } else list.push(notRun(`peak RSS < ${RSS_LIMIT_MB} MB at ${int(RSS_TARGET_ROWS)} rows`));
