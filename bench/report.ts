@@ -100,11 +100,11 @@ export function verdicts(target: BenchTarget, results: BenchResults, rows: numbe
     const parts: string[] = [];
     let ok = true;
     if (unchanged) {
-      parts.push(`rerun: ${int(unchanged.writeCalls)} write calls for ${int(unchanged.counts.unchanged)} unchanged rows`);
+      parts.push(`rerun: ${plural(unchanged.writeCalls, 'write call')} for ${int(unchanged.counts.unchanged)} unchanged rows`);
       ok &&= unchanged.writeCalls === 0;
     }
     if (changed) {
-      parts.push(`1 % rerun: ${int(changed.writeCalls)} write calls for ${int(changed.counts.updated)} changed + ${int(changed.counts.unchanged)} unchanged rows`);
+      parts.push(`1 % rerun: ${plural(changed.writeCalls, 'write call')} for ${int(changed.counts.updated)} changed + ${int(changed.counts.unchanged)} unchanged rows`);
       ok &&= changed.writeCalls === changed.minWriteCalls;
     }
     list.push({ target: 'zero calls for unchanged rows', measured: parts.join('; '), status: ok ? 'met' : 'gap' });
