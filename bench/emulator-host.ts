@@ -9,6 +9,7 @@ export type HostCommand =
   | { op: 'start'; crm: string; options: unknown }
   | { op: 'reset' }
   | { op: 'stats' }
+  /** 0: no more latency. */
   | { op: 'latency'; ms: number }
   | { op: 'close' };
 
@@ -25,7 +26,7 @@ let stats = emptyStats();
 let cpuAtReset = process.cpuUsage();
 
 function emptyStats(): EmulatorStats {
-  return { requests: 0, writeCalls: 0, rateLimited: 0, errors: 0, accepted: 0, firstAcceptedAt: 0, lastAcceptedAt: 0, firstWriteAt: 0, lastWriteAt: 0, records: 0, cpuMs: 0 };
+  return { requests: 0, writeCalls: 0, rateLimited: 0, errors: 0, accepted: 0, firstAcceptedAt: 0, lastAcceptedAt: 0, firstWriteAt: 0, lastWriteAt: 0, jobs: 0, jobRequests: 0, records: 0, cpuMs: 0 };
 }
 
 function account(request: LoggedRequest): void {
@@ -43,6 +44,8 @@ function account(request: LoggedRequest): void {
     if (stats.firstWriteAt === 0 || request.at < stats.firstWriteAt) stats.firstWriteAt = request.at;
     stats.lastWriteAt = Math.max(stats.lastWriteAt, request.at);
   }
+  if (adapter!.isJobStart?.(request)) stats.jobs += 1;
+  if (adapter!.isJobRequest?.(request)) stats.jobRequests += 1;
 }
 
 /** Accounts for answered requests and drops them from the emulator's log, in place. */
@@ -74,11 +77,13 @@ async function perform(command: HostCommand): Promise<Omit<HostReply, 'id'>> {
       return {};
     case 'stats': {
       drain();
+      // Before counting the records, which may copy them all: that is the harness's work, not the run's.
       const cpu = process.cpuUsage(cpuAtReset);
-      return { stats: { ...stats, records: emulator?.recordCount() ?? 0, cpuMs: (cpu.user + cpu.system) / 1000 } };
+      return { stats: { ...stats, cpuMs: (cpu.user + cpu.system) / 1000, records: emulator?.recordCount() ?? 0 } };
     }
     case 'latency':
-      emulator?.addLatency(command.ms);
+      if (command.ms > 0) emulator?.addLatency(command.ms);
+      else emulator?.clearLatency();
       return {};
     case 'close':
       await emulator?.close();

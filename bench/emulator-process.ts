@@ -35,6 +35,10 @@ export class EmulatorProcess {
     await this.call({ op: 'latency', ms });
   }
 
+  async clearLatency(): Promise<void> {
+    await this.call({ op: 'latency', ms: 0 });
+  }
+
   async close(): Promise<void> {
     if (this.child.exitCode !== null || !this.child.connected) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));

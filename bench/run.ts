@@ -1,4 +1,4 @@
-// npm run bench [-- --rows N] [--quick] [--format jsonl|airbyte] [--only load,changed,…]
+// npm run bench [-- --rows N] [--quick] [--crm hubspot|salesforce] [--format jsonl|airbyte] [--only load,changed,…]
 //   [--results FILE|-] [--json FILE] [--profile DIR] [--keep]
 // Generates the input, runs the real CLI against the emulator (each in its own process), prints
 // the runs and the targets of issue 7 as tables, and keeps them in BENCHMARKS.md. Exit 1 when a
@@ -71,7 +71,7 @@ try {
     crm: opts.target.crm, rows: opts.rows, format: opts.format, quick: opts.quick,
     machine, date: new Date(started), durationMs: Date.now() - started,
   };
-  const list = verdicts(results, opts.rows);
+  const list = verdicts(opts.target, results, opts.rows);
   const text = section(header, results, list);
   process.stdout.write(`\n${text}\n`);
   if (opts.results !== '-') {

@@ -7,7 +7,7 @@ import { runChild, type ChildResult } from './child.js';
 import { EmulatorProcess } from './emulator-process.js';
 import { benchFile, cliEntry, productNodeOptions } from './paths.js';
 import { STATE_EVERY, writeRowFile, type InputFormat } from './rows.js';
-import type { BenchTarget, EmulatorStats, Pace, RateLimit } from './target.js';
+import type { BenchTarget, EmulatorStats, Pace, RateLimit, WriteVariant } from './target.js';
 
 export interface BenchSettings {
   target: BenchTarget;
@@ -43,8 +43,13 @@ export interface CliMeasure {
   /** Peak RSS in each quarter of the run. */
   rssQuartersMb: number[];
   rowsPerSec: number;
+  /** Requests the emulator received during the run (auth, metadata, writes, job polls…). */
+  requests: number;
   writeCalls: number;
   minWriteCalls: number;
+  /** Bulk API jobs created, and requests per job (creation, upload, close, polls, result files). */
+  jobs: number;
+  requestsPerJob: number;
   counts: Counts;
   emulator: EmulatorStats;
   /** What went wrong (exit code, counts, rows missing in the CRM); empty when the run was right. */
@@ -73,13 +78,25 @@ export interface ThrottleMeasure {
 
 export interface LatencyMeasure {
   run: CliMeasure;
+  /** The same number of rows (other keys), written the same way without latency, just before. */
+  reference: CliMeasure;
+  /** Written as this variant; the target's default way when undefined. */
+  variant?: WriteVariant;
   latencyMs: number;
-  /** Rows per second from the first write call's arrival to the last one's answer. */
+  /** Rows per second from the first write call's arrival to the last request's arrival plus the latency (about its answer). */
   writeRowsPerSec: number;
-  /** One call at a time: batch rows ÷ latency. */
+  referenceWriteRowsPerSec: number;
+  /** One request at a time: rows ÷ (write calls × requests per write × latency). */
   serialRowsPerSec: number;
-  /** The highest rate ceiling the CRM sells, in rows per second. */
-  topCeilingRowsPerSec: number;
+  /** The highest rate ceiling the CRM sells, in rows per second; none when it sells no rate. */
+  topCeilingRowsPerSec?: number;
+}
+
+/** A variant's own initial load (into keys no other run uses) and latency run. */
+export interface VariantMeasure {
+  variant: WriteVariant;
+  load?: CliMeasure;
+  latency?: LatencyMeasure;
 }
 
 export interface BenchResults {
@@ -89,9 +106,17 @@ export interface BenchResults {
   changed?: CliMeasure;
   latency?: LatencyMeasure;
   throttled?: ThrottleMeasure;
+  variants?: VariantMeasure[];
 }
 
-export const SCENARIO_IDS = ['baseline', 'load', 'unchanged', 'changed', 'latency', 'throttled'] as const;
+export const SCENARIO_IDS = ['baseline', 'load', 'unchanged', 'changed', 'latency', 'throttled', 'variants'] as const;
+
+/** Every run of the CLI in the results, in the order they appear in the tables. */
+export function cliRuns(results: BenchResults): CliMeasure[] {
+  const runs = [results.load, results.unchanged, results.changed, results.latency?.reference, results.latency?.run, results.throttled?.run];
+  for (const v of results.variants ?? []) runs.push(v.load, v.latency?.reference, v.latency?.run);
+  return runs.filter((run): run is CliMeasure => run !== undefined);
+}
 
 /** Share of rows changed in the rerun. */
 const CHANGED_EVERY = 100;
@@ -112,7 +137,7 @@ function sizes(settings: BenchSettings): Sizes {
   const limit = base && quick ? { max: Math.max(1, Math.round(base.max / 10)), intervalMs: Math.max(100, base.intervalMs / 20) } : base;
   return {
     throttle: limit && { limit, rows: THROTTLED_INTERVALS * limit.max * target.batchMax },
-    latency: quick ? { ms: 20, rows: Math.min(settings.rows, 2_000) } : { ms: 100, rows: 20_000 },
+    latency: quick ? { ms: 20, rows: Math.min(settings.rows, 2_000) } : { ms: 100, rows: target.latencyRows ?? 20_000 },
   };
 }
 
@@ -131,7 +156,7 @@ export async function runBenchmark(settings: BenchSettings): Promise<BenchResult
   if (wanted('baseline')) results.baseline = await measureBaseline(settings, input('rows'), rows);
 
   const unlimited: Pace = { kind: 'unlimited' };
-  const needsUnlimited = ['load', 'unchanged', 'changed', 'latency'].some(wanted);
+  const needsUnlimited = ['load', 'unchanged', 'changed', 'latency', 'variants'].some(wanted);
   const emulator = needsUnlimited ? await EmulatorProcess.start(target, unlimited) : undefined;
   try {
     if (emulator) {
@@ -140,13 +165,30 @@ export async function runBenchmark(settings: BenchSettings): Promise<BenchResult
         runCliScenario(settings, { id, title, emulator, inputPath: file, rows: count, toWrite, statePath: state, pace: unlimited, expect });
       // The rerun scenarios need the load's store and records.
       const needsLoad = wanted('load') || wanted('unchanged') || wanted('changed');
-      if (needsLoad) results.load = await run('load', `initial load (upsert)`, input('rows'), rows, rows, { created: rows });
+      const how = target.defaultTitle ? `, ${target.defaultTitle}` : '';
+      if (needsLoad) results.load = await run('load', `initial load (upsert)${how}`, input('rows'), rows, rows, { created: rows });
       if (wanted('unchanged')) results.unchanged = await run('unchanged', 'rerun, nothing changed', input('rows'), rows, 0, { unchanged: rows });
       if (wanted('changed')) {
         results.changed = await run('changed', `rerun, ${100 / CHANGED_EVERY} % changed`, input('changed'), rows, changedFile.changed,
           { updated: changedFile.changed, unchanged: rows - changedFile.changed });
       }
-      if (wanted('latency')) results.latency = await measureLatency(settings, emulator, size.latency, input('latency'));
+      // Each run below writes keys of its own (a slot of them past the input's), so none updates another's records.
+      if (wanted('latency')) results.latency = await measureLatency(settings, emulator, size.latency, { keySlot: 1 });
+      if (wanted('variants') && target.variants) {
+        results.variants = [];
+        for (const [i, variant] of target.variants.entries()) {
+          const keySlot = 3 + 3 * i;
+          const file = join(workDir, `${variant.id}-load.jsonl`);
+          await writeRowFile(file, { rows, format, firstKey: keyOffset(settings, keySlot) });
+          const load = await runCliScenario(settings, {
+            id: `load-${variant.id}`, title: `initial load (upsert), ${variant.title}`, emulator, inputPath: file, rows, toWrite: rows,
+            statePath: join(workDir, `state-${variant.id}.db`), pace: unlimited, expect: { created: rows }, variant: variant.id,
+          });
+          const latencySize = variant.latencyRows && !settings.quick ? { ...size.latency, rows: variant.latencyRows } : size.latency;
+          const latency = await measureLatency(settings, emulator, latencySize, { keySlot: keySlot + 1, variant });
+          results.variants.push({ variant, load, latency });
+        }
+      }
     }
   } finally {
     await emulator?.close();
@@ -168,22 +210,54 @@ async function measureBaseline(settings: BenchSettings, path: string, rows: numb
   return { rows, wallMs: best!.wallMs, cpuMs: best!.cpuMs, rowsPerSec: rows / (best!.wallMs / 1000) };
 }
 
-async function measureLatency(settings: BenchSettings, emulator: EmulatorProcess, size: Sizes['latency'], path: string): Promise<LatencyMeasure> {
-  const { target, rows } = settings;
-  await writeRowFile(path, { rows: size.rows, format: settings.format, firstKey: 20 * rows });
-  await emulator.addLatency(size.ms);
-  const run = await runCliScenario(settings, {
-    id: 'latency', title: `initial load, ${size.ms} ms per request`, emulator, inputPath: path, rows: size.rows, toWrite: size.rows,
-    statePath: join(settings.workDir, 'state-latency.db'), pace: { kind: 'unlimited' }, expect: { created: size.rows },
-  });
-  const spanMs = run.emulator.lastWriteAt - run.emulator.firstWriteAt + size.ms;
-  const top = target.topRateLimit;
-  return {
-    run, latencyMs: size.ms,
-    writeRowsPerSec: size.rows / (spanMs / 1000),
-    serialRowsPerSec: target.batchMax / (size.ms / 1000),
-    topCeilingRowsPerSec: (top.max * target.batchMax) / (top.intervalMs / 1000),
+/** First key of the `slot`-th set of extra keys: past the input's, and past every smaller slot's. */
+function keyOffset(settings: BenchSettings, slot: number): number {
+  return slot * 10 * Math.max(settings.rows, 100_000);
+}
+
+/**
+ * The same number of new rows twice, written the same way: without latency, then with every
+ * request held `size.ms`. Write rate: rows ÷ the time from the first write call's arrival to the
+ * arrival of the run's last request plus the latency (a Bulk API job's last request reads its result file).
+ */
+async function measureLatency(settings: BenchSettings, emulator: EmulatorProcess, size: Sizes['latency'], where: { keySlot: number; variant?: WriteVariant }): Promise<LatencyMeasure> {
+  const { target } = settings;
+  const { variant } = where;
+  const suffix = variant ? `-${variant.id}` : '';
+  const named = variant ? `, ${variant.title}` : target.defaultTitle ? `, ${target.defaultTitle}` : '';
+  const run = async (id: string, title: string, firstKey: number, latencyMs: number) => {
+    const path = join(settings.workDir, `${id}.jsonl`);
+    await writeRowFile(path, { rows: size.rows, format: settings.format, firstKey });
+    if (latencyMs > 0) await emulator.addLatency(latencyMs);
+    try {
+      const measure = await runCliScenario(settings, {
+        id, title, emulator, inputPath: path, rows: size.rows, toWrite: size.rows,
+        statePath: join(settings.workDir, `state-${id}.db`), pace: { kind: 'unlimited' }, expect: { created: size.rows }, variant: variant?.id,
+      });
+      const spanMs = measure.emulator.lastAcceptedAt - measure.emulator.firstWriteAt + latencyMs;
+      return { measure, writeRowsPerSec: size.rows / (spanMs / 1000) };
+    } finally {
+      if (latencyMs > 0) await emulator.clearLatency();
+    }
   };
+  const base = keyOffset(settings, where.keySlot);
+  const reference = await run(`latency-reference${suffix}`, `initial load, no latency${named}`, base, 0);
+  const delayed = await run(`latency${suffix}`, `initial load, ${size.ms} ms per request${named}`, base + size.rows, size.ms);
+  const top = target.topRateLimit;
+  const writes = target.minimumWriteCalls(size.rows, variant?.id);
+  return {
+    run: delayed.measure, reference: reference.measure, variant, latencyMs: size.ms,
+    writeRowsPerSec: delayed.writeRowsPerSec,
+    referenceWriteRowsPerSec: reference.writeRowsPerSec,
+    // One write at a time, each paying the latency once per request it makes.
+    serialRowsPerSec: size.rows / ((Math.max(1, writes) * Math.max(1, requestsPerWrite(delayed.measure)) * size.ms) / 1000),
+    topCeilingRowsPerSec: top && (top.max * target.batchMax) / (top.intervalMs / 1000),
+  };
+}
+
+/** Requests one write costs: one per batch call, or a job's creation, upload, close, polls and result files. */
+function requestsPerWrite(run: CliMeasure): number {
+  return run.jobs > 0 ? run.requestsPerJob : 1;
 }
 
 async function measureThrottled(settings: BenchSettings, size: NonNullable<Sizes['throttle']>, path: string): Promise<ThrottleMeasure> {
@@ -223,13 +297,14 @@ interface CliScenario {
   statePath: string;
   pace: Pace;
   expect: Partial<Counts>;
+  variant?: string;
 }
 
 async function runCliScenario(settings: BenchSettings, scenario: CliScenario): Promise<CliMeasure> {
   const { target, workDir } = settings;
   const configPath = join(workDir, `${scenario.id}.config.json`);
   const reportPath = join(workDir, `${scenario.id}.report.json`);
-  writeFileSync(configPath, JSON.stringify(target.config(scenario.emulator.url, scenario.statePath, scenario.pace), null, 2));
+  writeFileSync(configPath, JSON.stringify(target.config(scenario.emulator.url, scenario.statePath, scenario.pace, scenario.variant), null, 2));
   const recordsBefore = (await scenario.emulator.stats()).records;
   await scenario.emulator.reset();
   settings.log(`${scenario.id}: ${scenario.title}, ${scenario.rows.toLocaleString('en-US')} rows`);
@@ -246,7 +321,8 @@ async function runCliScenario(settings: BenchSettings, scenario: CliScenario): P
   return {
     id: scenario.id, title: scenario.title, rows: scenario.rows, toWrite: scenario.toWrite,
     wallMs: child.wallMs, cpuMs: child.cpuMs, maxRssMb: child.maxRssMb, rssQuartersMb: child.rssQuartersMb, rowsPerSec: scenario.rows / (child.wallMs / 1000),
-    writeCalls: emulator.writeCalls, minWriteCalls: target.minimumWriteCalls(scenario.toWrite),
+    requests: emulator.requests, writeCalls: emulator.writeCalls, minWriteCalls: target.minimumWriteCalls(scenario.toWrite, scenario.variant),
+    jobs: emulator.jobs, requestsPerJob: emulator.jobs > 0 ? emulator.jobRequests / emulator.jobs : 0,
     counts, emulator, problems,
   };
 }

@@ -13,29 +13,55 @@ export interface RateLimit {
 /** How fast the emulator lets the CLI go: as fast as it can, or at a CRM rate limit. */
 export type Pace = { kind: 'unlimited' } | { kind: 'throttled'; limit: RateLimit };
 
+/**
+ * Another way the CRM can be written (Salesforce: sObject Collections beside Bulk API 2.0): the
+ * benchmark gives it an initial load and a latency run of its own.
+ */
+export interface WriteVariant {
+  /** Passed back to config() and minimumWriteCalls(); also part of the runs' ids. */
+  id: string;
+  /** How the runs' titles name it, e.g. "sObject Collections". */
+  title: string;
+  /** Rows of its latency run when not the target's. */
+  latencyRows?: number;
+}
+
 /** What the harness needs to know about a CRM on its own side (the CLI's parent process). */
 export interface BenchTarget {
   /** As in the config's crm.type; also the emulator host's key. */
   readonly crm: string;
   /** Rows one write call takes at most: the API's own batch maximum. */
   readonly batchMax: number;
-  /** The highest request budget the CRM sells: what "latency is hidden" is judged against. */
-  readonly topRateLimit: RateLimit;
+  /** What a write call is and what its minimum counts, for the verdict (e.g. "ceil(changed / 100)"). */
+  readonly minimumRule: string;
+  /**
+   * The highest request budget the CRM sells: what "latency is hidden" is judged against. None
+   * (Salesforce): no rate ceiling, so latency is judged against the same rows written without it.
+   */
+  readonly topRateLimit?: RateLimit;
   /** The rolling-window budget the throttled run writes under; none: the CRM has no such limit, no throttled run. */
   readonly throttleLimit?: RateLimit;
-  /** Fewest write calls that can carry this many changed rows. */
-  minimumWriteCalls(changedRows: number): number;
+  /** How the default way of writing is named in the runs' titles, when there are variants. */
+  readonly defaultTitle?: string;
+  /** Rows of the latency run (20,000 unless said): enough writes that latency could be hidden behind the next batch's preparation. */
+  readonly latencyRows?: number;
+  readonly variants?: readonly WriteVariant[];
+  /** Fewest write calls that can carry this many changed rows (written the default way, or as `variant`). */
+  minimumWriteCalls(changedRows: number, variant?: string): number;
   /** Emulator options (sent over IPC to the host) for this pace. */
   emulatorOptions(pace: Pace): unknown;
   /** The CLI's config against the emulator at `url`, keeping its change-detection store at `statePath`. */
-  config(url: string, statePath: string, pace: Pace): Record<string, unknown>;
+  config(url: string, statePath: string, pace: Pace, variant?: string): Record<string, unknown>;
 }
 
 /** The emulator side of a target, loaded only inside the emulator host. */
 export interface EmulatorAdapter {
   start(options: unknown): Promise<RunningEmulator>;
-  /** Which requests carry rows (the calls the write-call target counts). */
+  /** Which requests carry rows or start a job that will (the calls the write-call target counts). */
   isWriteCall(request: LoggedRequest): boolean;
+  /** Bulk APIs: the request that creates a job, and every request that belongs to one (creation included). */
+  isJobStart?(request: LoggedRequest): boolean;
+  isJobRequest?(request: LoggedRequest): boolean;
 }
 
 export interface LoggedRequest {
@@ -53,6 +79,8 @@ export interface RunningEmulator {
   requests: LoggedRequest[];
   /** Delays every following request by `ms` before it is handled. */
   addLatency(ms: number): void;
+  /** Answers at once again. */
+  clearLatency(): void;
   /** Live records of the benchmark object, to check that every row landed. */
   recordCount(): number;
   close(): Promise<void>;
@@ -71,6 +99,9 @@ export interface EmulatorStats {
   accepted: number;
   firstWriteAt: number;
   lastWriteAt: number;
+  /** Bulk API jobs created, and the requests made about them (creation, upload, close, polls, result files). */
+  jobs: number;
+  jobRequests: number;
   records: number;
   /** CPU the emulator process spent (user + system), to see whether it was the bottleneck. */
   cpuMs: number;

@@ -12,6 +12,7 @@ export const hubspotEmulator: EmulatorAdapter = {
       url: emulator.url,
       requests: emulator.requests,
       addLatency: (ms) => emulator.injectFaults([{ kind: 'latency', ms, times: Number.MAX_SAFE_INTEGER }]),
+      clearLatency: () => emulator.clearFaults(),
       recordCount: () => emulator.records(HUBSPOT_OBJECT).length,
       close: () => emulator.close(),
     };

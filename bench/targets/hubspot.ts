@@ -27,6 +27,7 @@ export function benchSchema(): Record<string, unknown> {
 export const hubspot: BenchTarget = {
   crm: 'hubspot',
   batchMax: BATCH_MAX,
+  minimumRule: `ceil(changed / ${BATCH_MAX})`,
   // The API limit increase: 250 requests per 10 s.
   topRateLimit: { max: 250, intervalMs: 10_000 },
   // Most private apps: 100 requests per 10 s.

@@ -10,7 +10,7 @@ import {
   unwritableFields,
 } from './field-validation.js';
 import { normalizeId } from './ids.js';
-import { type FieldMeta, findField, type ObjectMeta, type Org, sfTimestamp } from './org.js';
+import { comparable, type FieldMeta, findField, type ObjectMeta, type Org, sfTimestamp } from './org.js';
 import type { SalesforceRecord } from './types.js';
 
 export type WriteKind = 'insert' | 'update' | 'upsert' | 'delete';
@@ -50,14 +50,8 @@ const ROLLED_BACK = recordError(
   'Record rolled back because not all records were valid and the request was using AllOrNone header',
 );
 
-function comparable(field: FieldMeta, value: FieldValue): FieldValue {
-  // Text keys and unique text values compare without regard to case, as Salesforce's default does.
-  return typeof value === 'string' && field.type !== 'reference' && field.type !== 'id' ? value.toLowerCase() : value;
-}
-
 class BatchWriter {
-  private readonly table: Map<string, SalesforceRecord>;
-  private readonly indexes = new Map<FieldMeta, Map<FieldValue, SalesforceRecord[]>>();
+  private readonly table: ReadonlyMap<string, SalesforceRecord>;
 
   constructor(
     private readonly org: Org,
@@ -143,20 +137,9 @@ class BatchWriter {
     return { row, values: row.values, operation: 'update', existingId, reportedId: existingId };
   }
 
-  /** Stored records holding a value, found through an index built once per batch (nothing is written while checking). */
+  /** Stored records holding a value (nothing is written while checking: the batch sees the table as it was). */
   private recordsWith(field: FieldMeta, value: FieldValue): SalesforceRecord[] {
-    let index = this.indexes.get(field);
-    if (!index) {
-      index = new Map();
-      for (const record of this.table.values()) {
-        const key = comparable(field, record[field.name] as FieldValue);
-        const holders = index.get(key);
-        if (holders) holders.push(record);
-        else index.set(key, [record]);
-      }
-      this.indexes.set(field, index);
-    }
-    return index.get(comparable(field, value)) ?? [];
+    return this.org.recordsWith(this.meta, field, value);
   }
 
   /** Two rows of one upsert naming the same key: Salesforce refuses both. */
@@ -232,13 +215,13 @@ class BatchWriter {
 
   private insertRecord(values: Map<FieldMeta, FieldValue>, now: string): string {
     const id = this.org.ids.next(this.meta.keyPrefix);
-    this.table.set(id, newRecord(this.meta, { id, userId: this.org.userId, now }, values));
+    this.org.insertRecord(this.meta, newRecord(this.meta, { id, userId: this.org.userId, now }, values));
     return id;
   }
 
   private updateRecord(id: string, values: Map<FieldMeta, FieldValue>, now: string): void {
     const record = this.table.get(id)!;
-    for (const [field, value] of values) record[field.name] = value;
+    this.org.updateRecord(this.meta, record, values);
     Object.assign(record, { LastModifiedDate: now, SystemModstamp: now, LastModifiedById: this.org.userId });
   }
 }

@@ -1,6 +1,7 @@
 // One org's state: object metadata (custom objects plus a few standard ones) and the stored records.
 // Names are matched without regard to case, as Salesforce does for objects and fields.
 import { customKeyPrefix, IdFactory, keyPrefixOf } from './ids.js';
+import type { FieldValue } from './field-validation.js';
 import type { CustomObjectDef, FieldDef, FieldType, SalesforceRecord } from './types.js';
 
 export interface FieldMeta {
@@ -197,6 +198,12 @@ export class Org {
   private readonly store = new Map<string, Map<string, SalesforceRecord>>();
   /** Ids of deleted records, with the object they belonged to: updates to them say ENTITY_IS_DELETED. */
   private readonly deleted = new Map<string, string>();
+  /**
+   * Stored records by the value one field holds, per object: built on a field's first lookup and
+   * kept up to date by every write after it, so an upsert or a uniqueness check does not scan the
+   * whole table (a scan per batch made loading N records quadratic in N).
+   */
+  private readonly indexes = new Map<ObjectMeta, Map<FieldMeta, Map<FieldValue, SalesforceRecord[]>>>();
 
   constructor(customObjects: CustomObjectDef[]) {
     for (const std of STANDARD_OBJECTS) this.register(buildObject(std, std.keyPrefix, false, std.readOnly));
@@ -226,8 +233,39 @@ export class Org {
     return this.byKeyPrefix.get(keyPrefixOf(id));
   }
 
-  table(meta: ObjectMeta): Map<string, SalesforceRecord> {
+  /** Read-only: records come and go and their fields change through insertRecord, updateRecord and markDeleted, which keep the indexes (system fields no lookup reads may be stamped directly). */
+  table(meta: ObjectMeta): ReadonlyMap<string, SalesforceRecord> {
     return this.store.get(meta.name.toLowerCase())!;
+  }
+
+  insertRecord(meta: ObjectMeta, record: SalesforceRecord): void {
+    this.store.get(meta.name.toLowerCase())!.set(String(record.Id), record);
+    for (const [field, index] of this.indexes.get(meta) ?? []) addTo(index, comparable(field, record[field.name] as FieldValue), record);
+  }
+
+  updateRecord(meta: ObjectMeta, record: SalesforceRecord, values: Iterable<[FieldMeta, FieldValue]>): void {
+    const indexed = this.indexes.get(meta);
+    for (const [field, value] of values) {
+      const index = indexed?.get(field);
+      if (index) {
+        removeFrom(index, comparable(field, record[field.name] as FieldValue), record);
+        addTo(index, comparable(field, value), record);
+      }
+      record[field.name] = value;
+    }
+  }
+
+  /** Stored records whose `field` holds `value` (text without regard to case). */
+  recordsWith(meta: ObjectMeta, field: FieldMeta, value: FieldValue): SalesforceRecord[] {
+    let indexed = this.indexes.get(meta);
+    if (!indexed) this.indexes.set(meta, (indexed = new Map()));
+    let index = indexed.get(field);
+    if (!index) {
+      index = new Map();
+      for (const record of this.table(meta).values()) addTo(index, comparable(field, record[field.name] as FieldValue), record);
+      indexed.set(field, index);
+    }
+    return index.get(comparable(field, value)) ?? [];
   }
 
   wasDeleted(id: string): boolean {
@@ -235,9 +273,31 @@ export class Org {
   }
 
   markDeleted(meta: ObjectMeta, id: string): void {
-    this.table(meta).delete(id);
+    const table = this.store.get(meta.name.toLowerCase())!;
+    const record = table.get(id);
+    if (record) for (const [field, index] of this.indexes.get(meta) ?? []) removeFrom(index, comparable(field, record[field.name] as FieldValue), record);
+    table.delete(id);
     this.deleted.set(id, meta.name);
   }
+}
+
+/** What a value is matched by: text keys and unique text values without regard to case, as Salesforce's default does. */
+export function comparable(field: FieldMeta, value: FieldValue): FieldValue {
+  return typeof value === 'string' && field.type !== 'reference' && field.type !== 'id' ? value.toLowerCase() : value;
+}
+
+function addTo(index: Map<FieldValue, SalesforceRecord[]>, key: FieldValue, record: SalesforceRecord): void {
+  const holders = index.get(key);
+  if (holders) holders.push(record);
+  else index.set(key, [record]);
+}
+
+function removeFrom(index: Map<FieldValue, SalesforceRecord[]>, key: FieldValue, record: SalesforceRecord): void {
+  const holders = index.get(key);
+  if (!holders) return;
+  const rest = holders.filter((r) => r !== record);
+  if (rest.length > 0) index.set(key, rest);
+  else index.delete(key);
 }
 
 /** Whether records can be matched by this field in an upsert: an external id on custom objects, any idLookup field on standard ones. */

@@ -40,7 +40,7 @@ export function seedRecords(org: Org, objectName: string, rows: SalesforceRecord
     const idKey = Object.keys(row).find((k) => k.toLowerCase() === 'id');
     const id = seedId(org, meta, idKey ? row[idKey] : undefined);
     const record = newRecord(meta, { id, userId: org.userId, now }, seedValues(meta, row));
-    org.table(meta).set(id, record);
+    org.insertRecord(meta, record);
     return { ...record };
   });
 }

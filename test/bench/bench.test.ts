@@ -13,9 +13,18 @@ interface Run {
   rows: number;
   writeCalls: number;
   minWriteCalls: number;
+  jobs: number;
+  requestsPerJob: number;
   counts: Record<string, number>;
   problems: string[];
 }
+
+interface Verdict {
+  target: string;
+  status: string;
+}
+
+const verdictOf = (verdicts: Verdict[], start: string) => verdicts.find((v) => v.target.startsWith(start))?.status;
 
 function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [join(repoRoot, 'dist/bench/run.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -38,13 +47,37 @@ describe('npm run bench -- --quick', () => {
     expect(bench.stdout).toContain('| target | measured | verdict |');
 
     const { results, verdicts } = JSON.parse(readFileSync(json, 'utf8'));
-    const runs: Run[] = [results.load, results.unchanged, results.changed, results.latency.run, results.throttled.run];
+    const runs: Run[] = [results.load, results.unchanged, results.changed, results.latency.reference, results.latency.run, results.throttled.run];
     for (const run of runs) expect(run.problems, run.id).toEqual([]);
     expect(results.load).toMatchObject({ rows: 2000, writeCalls: 20, minWriteCalls: 20, counts: { created: 2000 } });
     expect(results.unchanged).toMatchObject({ writeCalls: 0, counts: { unchanged: 2000 } });
     expect(results.changed).toMatchObject({ writeCalls: 1, minWriteCalls: 1, counts: { updated: 20, unchanged: 1980 } });
     for (const run of runs) expect(run.writeCalls, run.id).toBe(run.minWriteCalls);
     expect(results.baseline.rows).toBe(2000);
-    expect(verdicts.find((v: { target: string }) => v.target.startsWith('every run correct')).status).toBe('met');
+    expect(verdictOf(verdicts, 'every run correct')).toBe('met');
+  }, 240_000);
+
+  it('runs Salesforce: Bulk API jobs by default, sObject Collections as a variant, no throttled run', async () => {
+    const json = join(tempDir(), 'bench.json');
+    const bench = await runBench(['--quick', '--crm', 'salesforce', '--json', json]);
+    expect(bench.code, bench.stderr).toBe(0);
+    expect(bench.stdout).toContain('### salesforce, 2,000 rows (jsonl, quick)');
+
+    const { results, verdicts } = JSON.parse(readFileSync(json, 'utf8'));
+    const [rest] = results.variants;
+    const runs: Run[] = [results.load, results.unchanged, results.changed, results.latency.reference, results.latency.run, rest.load, rest.latency.reference, rest.latency.run];
+    for (const run of runs) expect(run.problems, run.id).toEqual([]);
+    for (const run of runs) expect(run.writeCalls, run.id).toBe(run.minWriteCalls);
+    // 2,000 rows reach the bulk threshold: one job (create, upload, close, status, results), no collection call.
+    expect(results.load).toMatchObject({ rows: 2000, writeCalls: 1, jobs: 1, counts: { created: 2000 } });
+    expect(results.load.requestsPerJob).toBeGreaterThanOrEqual(5);
+    expect(results.unchanged).toMatchObject({ writeCalls: 0, jobs: 0, counts: { unchanged: 2000 } });
+    // 20 changed rows are below the threshold: one collection call.
+    expect(results.changed).toMatchObject({ writeCalls: 1, jobs: 0, counts: { updated: 20, unchanged: 1980 } });
+    expect(rest.variant.id).toBe('rest');
+    expect(rest.load).toMatchObject({ writeCalls: 10, minWriteCalls: 10, jobs: 0, counts: { created: 2000 } });
+    expect(results.throttled).toBeUndefined();
+    expect(verdictOf(verdicts, '≥ 95.0 % of the rate-limit ceiling')).toBe('not applicable');
+    expect(verdictOf(verdicts, 'every run correct')).toBe('met');
   }, 240_000);
 });

@@ -180,6 +180,23 @@ describe('sObject Collections', () => {
     expect(twice.json[0]).toEqual({ id: ids[0], success: false, errors: [{ statusCode: 'ENTITY_IS_DELETED', message: 'entity is deleted', fields: [] }] });
   });
 
+
+  it('a unique value follows its record through updates and deletes: freed when changed or deleted, taken by its new holder', async () => {
+    const [a, b] = [next(), next()];
+    await create([a, b]);
+    const [idA, idB] = [a, b].map((row) => String(stored(row.Invoice_Number__c)!.Id));
+    const upsertBy = (rows: Record<string, unknown>[]) => call(sf, 'PATCH', `${COLLECTION}/Invoice__c/Invoice_Number__c`, { allOrNone: false, records: records(...rows) });
+    // Looked up once (an upsert), then renamed: the old value is free, the new one is taken.
+    expect((await upsertBy([{ ...a, Notes__c: 'seen' }])).json[0]).toMatchObject({ success: true, created: false });
+    const renamed = `${String(a.Invoice_Number__c)}-R`;
+    expect((await update([{ id: idA, Invoice_Number__c: renamed }])).json[0].success).toBe(true);
+    expect((await update([{ id: idB, Invoice_Number__c: renamed.toLowerCase() }])).json[0].errors[0].statusCode).toBe('DUPLICATE_VALUE');
+    expect((await upsertBy([{ ...a, Notes__c: 'new record' }])).json[0]).toMatchObject({ success: true, created: true });
+    expect((await upsertBy([{ ...a, Invoice_Number__c: renamed, Notes__c: 'renamed' }])).json[0]).toEqual({ id: idA, success: true, created: false, errors: [] });
+    // Deleted: its value can be created again.
+    await call(sf, 'DELETE', `${COLLECTION}?ids=${idA}`);
+    expect((await create([{ ...a, Invoice_Number__c: renamed }])).json[0].success).toBe(true);
+  });
   it('fills in Name with the record id when it is left out', async () => {
     const row = next();
     await create([row]);
