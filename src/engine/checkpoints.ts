@@ -18,8 +18,8 @@ export const GLOBAL_SCOPE = 'global';
 
 export class Checkpoints<T> {
   private nextSeq = 0;
+  /** The oldest record not settled yet (nextSeq when none is): states up to it can go out. */
   private lowestUnsettled = 0;
-  private readonly settledAhead = new Set<number>();
   private readonly openIntervals = new Map<string, IntervalCounts>();
   private readonly intervalsOfRecord = new Map<number, IntervalCounts[]>();
   private readonly pending: { afterSeq: number; state: ReleasedState<T> }[] = [];
@@ -61,13 +61,16 @@ export class Checkpoints<T> {
     this.advance(seq);
   }
 
+  /**
+   * intervalsOfRecord holds exactly the unsettled records, in the order they came (a Map keeps
+   * insertion order), so the oldest is its first key. Nothing is kept per record settled ahead of
+   * it: when a batch holds the oldest record for long (a Bulk API job filling up with the few
+   * changed rows of a large rerun), every other row may settle meanwhile.
+   */
   private advance(seq: number): void {
-    if (seq !== this.lowestUnsettled) {
-      this.settledAhead.add(seq);
-      return;
-    }
-    this.lowestUnsettled += 1;
-    while (this.settledAhead.delete(this.lowestUnsettled)) this.lowestUnsettled += 1;
+    if (seq !== this.lowestUnsettled) return;
+    const oldest = this.intervalsOfRecord.keys().next();
+    this.lowestUnsettled = oldest.done ? this.nextSeq : oldest.value;
   }
 
   receiveState(scope: string, body: T): void {
