@@ -11,6 +11,7 @@ import { archiveRecord, createRecord, listRecords, readRecord, updateRecord } fr
 import { propertiesRoute, schemasRoute } from './schemas.js';
 import { search } from './search.js';
 import type { Fault, ObjectSchemaEgg, Reply, RequestLogEntry, StoredRecord, StoredSchema } from './types.js';
+import { seededRandom } from '../shared/seeded-random.js';
 
 export type { Fault, ObjectSchemaEgg, RequestLogEntry, StoredRecord, StoredSchema } from './types.js';
 
@@ -234,18 +235,6 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
 type ArmedFault = Fault & { left: number; seen: number };
 
 const FAULT_CATEGORIES: Record<number, string> = { 400: 'VALIDATION_ERROR', 401: 'INVALID_AUTHENTICATION', 403: 'MISSING_SCOPES' };
-
-/** mulberry32: a tiny deterministic generator, enough to replay a run's random faults. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -3,6 +3,7 @@
 // (default 1, Infinity for ever) bounds how often it fires. Every armed fault that matches counts
 // the request, and the first one due fires, so several every-N faults interleave predictably.
 import type { Fault } from './types.js';
+import { seededRandom } from '../shared/seeded-random.js';
 
 interface ArmedFault {
   fault: Fault;
@@ -50,14 +51,3 @@ export class FaultQueue {
   }
 }
 
-/** mulberry32: a tiny deterministic generator, enough to replay a run's random faults. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
