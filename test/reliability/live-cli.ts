@@ -30,7 +30,8 @@ export function startCli(args: string[], lines: Iterable<string>, env: Record<st
   void (async () => {
     for (const line of lines) {
       if (child.stdin.destroyed || child.exitCode !== null || child.signalCode !== null) return;
-      if (!child.stdin.write(`${line}\n`)) await Promise.race([once(child.stdin, 'drain'), exited]);
+      // once() rejects when the pipe breaks (EPIPE: the child was killed): that ends the feeding.
+      if (!child.stdin.write(`${line}\n`)) await Promise.race([once(child.stdin, 'drain'), exited]).catch(() => undefined);
       accepted += 1;
     }
     child.stdin.end();
