@@ -17,6 +17,7 @@ describe('SIGTERM', () => {
     const child = spawn(process.execPath, ['--no-warnings', join(repoRoot, 'test/support/memory-cli.ts'), 'write', '--config', config], {
       env: { ...process.env, MEMORY_CRM: JSON.stringify({ objects: { items: { id: 'string' } }, batchSize: 10, maxLatencyMs: 50 }) },
     });
+    child.stdin.on('error', () => undefined); // the CLI stops reading when it stops
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
     for (let i = 0; i < 30; i++) {
