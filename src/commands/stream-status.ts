@@ -24,7 +24,8 @@ export class StreamStatuses {
 
   /** A record of this stream arrived; the first one marks it running. */
   recordOf(name: string | undefined, namespace: string | undefined): void {
-    if (name === undefined) return;
+    // Called for every record: once every stream runs there is nothing left to look up.
+    if (name === undefined || this.running.size === this.streams.length) return;
     const id = `${namespace ?? ''}\u0000${name}`;
     if (this.running.has(id)) return;
     const stream = this.streams.find((s) => s.name === name && (s.namespace ?? undefined) === namespace);

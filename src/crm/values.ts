@@ -75,3 +75,10 @@ export function readText(value: unknown): string {
   if (typeof value === 'object' && value !== null) return JSON.stringify(value);
   return String(value);
 }
+
+/** Whether two multi-select values (options joined with ";") hold the same options, in any order. */
+export function sameOptionSet(a: string[], b: string[]): boolean {
+  const left = new Set(a.filter(Boolean));
+  const right = new Set(b.filter(Boolean));
+  return left.size === right.size && [...left].every((value) => right.has(value));
+}

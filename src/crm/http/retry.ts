@@ -7,6 +7,7 @@
 // against `deadlineMs`, so a CRM that cannot make progress ends the run with a transient error
 // instead of stalling the pipeline for hours (Airbyte fails a destination that blocks for 2 h).
 import { asConnectorError, INTERRUPTED, transientError, type ConnectorError } from '../../errors.js';
+import { NOT_CONNECTED } from './network.js';
 import { sleep } from './rate-limiter.js';
 
 export interface RetryPolicy {
@@ -22,6 +23,25 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 500, ma
 
 /** The error code of a refusal that says "wait", not "failed": it does not use up an attempt. */
 export const RATE_LIMITED = 'rate_limited';
+/** The CRM's daily allowance is used up: no retry within this run can succeed. */
+export const DAILY_LIMIT = 'daily_limit';
+
+/**
+ * Whether a failed request may be sent again: never past the daily limit; always when the CRM
+ * refused it before applying anything (throttled, never connected, or a CRM's own such codes,
+ * `notApplied`); otherwise only when repeating it is harmless (`idempotent`).
+ */
+export function isSafeToRetry(error: ConnectorError, idempotent: boolean, notApplied: readonly string[] = []): boolean {
+  if (error.code === DAILY_LIMIT) return false;
+  if (error.code === RATE_LIMITED || error.code === NOT_CONNECTED || notApplied.includes(error.code ?? '')) return true;
+  return idempotent;
+}
+
+/** A Retry-After header's wait in milliseconds (seconds form), when it gives a positive one. */
+export function retryAfterMs(headers: Headers): number | undefined {
+  const seconds = Number(headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
 
 export interface RetryHooks {
   /** Whether this failure may be retried (idempotent request, or refused before it was applied). */

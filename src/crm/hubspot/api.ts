@@ -9,9 +9,9 @@ import type { HubSpotConfig } from '../../config/spec.js';
 import type { DestinationEvents } from '../destination.js';
 import { configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
-import { NOT_CONNECTED, networkFailure, SERVER_ERROR } from '../http/network.js';
+import { networkFailure, SERVER_ERROR } from '../http/network.js';
 import { RollingWindowLimiter } from '../http/rate-limiter.js';
-import { DEFAULT_DEADLINE_MS, DEFAULT_RETRY, RATE_LIMITED, withRetries, type RetryPolicy } from '../http/retry.js';
+import { DAILY_LIMIT, DEFAULT_DEADLINE_MS, DEFAULT_RETRY, isSafeToRetry, RATE_LIMITED, retryAfterMs, withRetries, type RetryPolicy } from '../http/retry.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutAgent } from '../http/timeout-agent.js';
 
 export const DEFAULT_BASE_URL = 'https://api.hubapi.com';
@@ -146,7 +146,7 @@ export class HubSpotApi {
         }
       },
       {
-        retryable: (error) => isSafeToRetry(error, idempotent),
+        retryable: (error) => isSafeToRetry(error, idempotent, [TOKEN_EXPIRED]),
         onRetry: (error, attempt, delay) => this.logRetry(what, error, attempt, delay),
         stopping: this.stopping.signal,
       },
@@ -179,11 +179,10 @@ export class HubSpotApi {
   private rateLimited(body: any, headers: Headers): ConnectorError {
     const policy = String(body?.policyName ?? '');
     if (policy === 'DAILY') {
-      return transientError(`HubSpot's daily API limit is reached; rerun after midnight in the HubSpot account's time zone, when it resets`, { code: 'daily_limit' });
+      return transientError(`HubSpot's daily API limit is reached; rerun after midnight in the HubSpot account's time zone, when it resets`, { code: DAILY_LIMIT });
     }
-    const retryAfter = Number(headers.get('retry-after'));
     const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds')) || (this.config.rate_limit?.interval_ms ?? 10_000);
-    const waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : policy === 'SECONDLY' ? 1000 : Math.min(interval, 10_000);
+    const waitMs = retryAfterMs(headers) ?? (policy === 'SECONDLY' ? 1000 : Math.min(interval, 10_000));
     this.limiter.pauseUntil(Date.now() + waitMs);
     this.events.rateLimited(Date.now() + waitMs);
     return transientError(`HubSpot rate limit (${policy || '429'})`, { code: RATE_LIMITED, retryAfterMs: waitMs });
@@ -222,13 +221,6 @@ export class HubSpotApi {
       this.events.credentialsRotated(structuredClone(this.config));
     }
   }
-}
-
-function isSafeToRetry(error: ConnectorError, idempotent: boolean): boolean {
-  if (error.code === 'daily_limit') return false;
-  // Refused before HubSpot applied anything: always safe.
-  if (error.code === RATE_LIMITED || error.code === TOKEN_EXPIRED || error.code === NOT_CONNECTED) return true;
-  return idempotent;
 }
 
 async function readBody(response: Response): Promise<unknown> {

@@ -2,7 +2,7 @@
 // string; null clears (""). A value that cannot convert rejects the row here, with the code
 // HubSpot itself would answer, and costs no API call.
 import type { Rejection } from '../destination.js';
-import { readBoolean, readDate, readDecimal, readInstant, readText } from '../values.js';
+import { readBoolean, readDate, readDecimal, readInstant, readText, sameOptionSet } from '../values.js';
 import type { HubSpotProperty } from './properties.js';
 
 export const MAX_STRING_LENGTH = 65_536;
@@ -100,13 +100,7 @@ export function sameHubSpotValue(property: HubSpotProperty, sent: string, curren
     case 'bool': return sent.toLowerCase() === held.toLowerCase();
     case 'enumeration':
       if (property.fieldType !== 'checkbox') return sent === held;
-      return sameSet(sent.split(';'), held.split(';'));
+      return sameOptionSet(sent.split(';'), held.split(';'));
     default: return sent === held;
   }
-}
-
-function sameSet(a: string[], b: string[]): boolean {
-  const left = new Set(a.filter(Boolean));
-  const right = new Set(b.filter(Boolean));
-  return left.size === right.size && [...left].every((value) => right.has(value));
 }

@@ -11,8 +11,8 @@ import type { DestinationEvents } from '../destination.js';
 import { configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
 import { ConcurrencyLimit } from '../http/concurrency.js';
-import { NOT_CONNECTED, networkFailure, SERVER_ERROR } from '../http/network.js';
-import { DEFAULT_DEADLINE_MS, DEFAULT_RETRY, RATE_LIMITED, withRetries, type RetryPolicy } from '../http/retry.js';
+import { networkFailure, SERVER_ERROR } from '../http/network.js';
+import { DAILY_LIMIT, DEFAULT_DEADLINE_MS, DEFAULT_RETRY, isSafeToRetry, RATE_LIMITED, retryAfterMs, withRetries, type RetryPolicy } from '../http/retry.js';
 import { canRenew, openSession, TOKEN_UNAVAILABLE, type Session } from './auth.js';
 import { loadJsforce } from './jsforce.js';
 
@@ -27,7 +27,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 const CONCURRENT_LIMIT_WAIT_MS = 1000;
 const LIMIT_WARNING_SHARE = 0.9;
 const SESSION_EXPIRED = 'session_expired';
-const DAILY_LIMIT = 'daily_limit';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -185,7 +184,7 @@ export class SalesforceApi {
         return { ok: false as const, failure };
       },
       {
-        retryable: (error) => isSafeToRetry(error, request.idempotent),
+        retryable: (error) => isSafeToRetry(error, request.idempotent, [SESSION_EXPIRED, TOKEN_UNAVAILABLE]),
         onRetry: (error, attempt, delay) => this.logRetry(what, error, attempt, delay),
         stopping: this.stopping.signal,
       },
@@ -234,7 +233,7 @@ export class SalesforceApi {
   /** Failures no caller can act on: limits, server errors, refusals of access. */
   private classify(what: string, failure: ApiFailure, headers: Headers): ConnectorError | undefined {
     const { status, errorCode, message } = failure;
-    const retryAfterMs = retryAfterOf(headers);
+    const retryAfter = retryAfterMs(headers);
     if (errorCode === 'REQUEST_LIMIT_EXCEEDED') {
       if (/TotalRequests/i.test(message)) {
         return transientError(
@@ -244,12 +243,12 @@ export class SalesforceApi {
       }
       // Refused at the door (too many long-running requests at once): nothing was applied, and
       // waiting is pacing, not failing.
-      const waitMs = retryAfterMs ?? CONCURRENT_LIMIT_WAIT_MS;
+      const waitMs = retryAfter ?? CONCURRENT_LIMIT_WAIT_MS;
       this.events.rateLimited(Date.now() + waitMs);
       return transientError(`Salesforce refused ${what}: ${message}`, { code: RATE_LIMITED, retryAfterMs: waitMs });
     }
     if (status >= 500) {
-      return transientError(`Salesforce answered ${status} ${errorCode} to ${what}: ${message.slice(0, 300)}`, { code: SERVER_ERROR, retryAfterMs });
+      return transientError(`Salesforce answered ${status} ${errorCode} to ${what}: ${message.slice(0, 300)}`, { code: SERVER_ERROR, retryAfterMs: retryAfter });
     }
     if (status === 403 || errorCode === 'API_DISABLED_FOR_ORG' || errorCode === 'API_CURRENTLY_DISABLED') {
       return configError(`Salesforce refused ${what} (${status}): ${errorCode}: ${message.slice(0, 500)}`, { code: 'forbidden' });
@@ -337,18 +336,7 @@ export function failureOf(answer: RawAnswer): ApiFailure {
 }
 
 /** Retry-After in seconds (Salesforce's own answers rarely carry one; its edge and proxies may). */
-function retryAfterOf(headers: Headers): number | undefined {
-  const seconds = Number(headers.get('retry-after'));
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
-}
-
 export function unexpectedFailure(what: string, failure: ApiFailure): ConnectorError {
   return configError(`Salesforce refused ${what}: ${failure.errorCode}: ${failure.message.slice(0, 500)}`, { code: failure.errorCode });
 }
 
-function isSafeToRetry(error: ConnectorError, idempotent: boolean): boolean {
-  if (error.code === DAILY_LIMIT) return false;
-  // Refused before Salesforce applied anything: always safe.
-  if ([SESSION_EXPIRED, TOKEN_UNAVAILABLE, RATE_LIMITED, NOT_CONNECTED].includes(error.code ?? '')) return true;
-  return idempotent;
-}

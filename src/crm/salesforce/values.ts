@@ -3,7 +3,7 @@
 // and costs no API call. Converted values are wire-neutral (text, plain decimal text, booleans,
 // null) so one row can go out as JSON (sObject Collections) or as a CSV cell (Bulk API 2.0).
 import type { Rejection } from '../destination.js';
-import { readBoolean, readDate, readDecimal, readInstant, readText } from '../values.js';
+import { readBoolean, readDate, readDecimal, readInstant, readText, sameOptionSet } from '../values.js';
 import type { SalesforceField } from './schema.js';
 
 export type SalesforceValue = string | boolean | null;
@@ -187,15 +187,10 @@ export function sameSalesforceValue(field: SalesforceField, sent: SalesforceValu
       return a !== undefined && b !== undefined && Math.floor(a.getTime() / 1000) === Math.floor(b.getTime() / 1000);
     }
     case 'time': return String(sent).slice(0, 8) === text.slice(0, 8);
-    case 'multipicklist': return sameSet(String(sent).split(';'), text.split(';'));
+    // Options compare without the spaces that may surround them around the ";".
+    case 'multipicklist': return sameOptionSet(String(sent).split(';').map((v) => v.trim()), text.split(';').map((v) => v.trim()));
     case 'reference':
     case 'id': return String(sent).slice(0, 15) === text.slice(0, 15);
     default: return String(sent) === text;
   }
-}
-
-function sameSet(a: string[], b: string[]): boolean {
-  const left = new Set(a.map((v) => v.trim()).filter(Boolean));
-  const right = new Set(b.map((v) => v.trim()).filter(Boolean));
-  return left.size === right.size && [...left].every((value) => right.has(value));
 }
