@@ -1,23 +1,41 @@
 // Validates messages against the real Airbyte protocol schema in the workplace's shared reference
 // folder (beside the checkout, never copied into it).
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-/** shared/reference: $CRM_ACTIVATE_REFERENCE, else the nearest `shared/reference` above the checkout. */
+/**
+ * shared/reference: $CRM_ACTIVATE_REFERENCE, else the nearest `shared/reference` above the
+ * checkout, else above the repository it was cloned from (a scratch clone in /tmp, as a CI check
+ * makes, still finds the workplace's folder through its origin).
+ */
 export const referenceDir = findReferenceDir();
 
 function findReferenceDir(): string {
   if (process.env.CRM_ACTIVATE_REFERENCE) return process.env.CRM_ACTIVATE_REFERENCE;
-  for (let dir = dirname(repoRoot); ; dir = dirname(dir)) {
+  const found = referenceAbove(repoRoot) ?? referenceAbove(localOrigin());
+  if (!found) throw new Error(`no shared/reference folder above ${repoRoot} or the repository it was cloned from; set CRM_ACTIVATE_REFERENCE`);
+  return found;
+}
+
+function referenceAbove(start: string | undefined): string | undefined {
+  if (!start) return undefined;
+  for (let dir = dirname(start); ; dir = dirname(dir)) {
     const candidate = join(dir, 'shared', 'reference');
     if (existsSync(join(candidate, 'airbyte'))) return candidate;
-    if (dirname(dir) === dir) throw new Error(`no shared/reference folder above ${repoRoot}; set CRM_ACTIVATE_REFERENCE`);
+    if (dirname(dir) === dir) return undefined;
   }
+}
+
+/** The origin remote when it is a folder on this machine. */
+function localOrigin(): string | undefined {
+  const origin = spawnSync('git', ['-C', repoRoot, 'config', '--get', 'remote.origin.url'], { encoding: 'utf8' }).stdout?.trim();
+  return origin && isAbsolute(origin) && existsSync(origin) ? origin : undefined;
 }
 
 const protocolPath = join(referenceDir, 'airbyte', 'airbyte_protocol.yaml');
