@@ -1,15 +1,18 @@
 // Parses argv and runs one command. Nothing else lives here.
 import yargs, { type Argv } from 'yargs';
-import { aboutCommand } from './commands/about.js';
-import { checkCommand } from './commands/check.js';
 import { commandContext, type CliDeps, type CommandContext } from './commands/context.js';
-import { discoverCommand } from './commands/discover.js';
-import { specCommand } from './commands/spec.js';
-import { writeCommand, EXIT_FAILED } from './commands/write.js';
-import { asConnectorError, failureTypeOf } from './errors.js';
+import { asConnectorError, EXIT_FAILED, failureTypeOf } from './errors.js';
 import type { InputFormat } from './protocol/input.js';
 
 export const EXIT_USAGE = 2;
+// Each command's module loads when it runs: `spec` must not pay for the write path's modules.
+const load = {
+  about: () => import('./commands/about.js'),
+  check: () => import('./commands/check.js'),
+  discover: () => import('./commands/discover.js'),
+  spec: () => import('./commands/spec.js'),
+  write: () => import('./commands/write.js'),
+};
 const INPUT_FORMATS: InputFormat[] = ['auto', 'airbyte', 'singer', 'jsonl'];
 
 export async function runCli(argv: string[], deps: CliDeps): Promise<void> {
@@ -30,20 +33,20 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<void> {
   await yargs(argv)
     .scriptName('crm-activate')
     .usage('$0 <command> [options]\n\nWrites warehouse rows into HubSpot or Salesforce custom objects.')
-    .command('spec', 'print the Airbyte SPEC', (y) => y, () => guarded(context, () => specCommand(context)))
-    .command('check', 'check the config, credentials and mappings', withConfig, (a) => guarded(context, () => checkCommand(context, a.config)))
-    .command('discover', 'print the writable objects as a DESTINATION_CATALOG', withConfig, (a) => guarded(context, () => discoverCommand(context, a.config)))
+    .command('spec', 'print the Airbyte SPEC', (y) => y, () => guarded(context, async () => (await load.spec()).specCommand(context)))
+    .command('check', 'check the config, credentials and mappings', withConfig, (a) => guarded(context, async () => (await load.check()).checkCommand(context, a.config)))
+    .command('discover', 'print the writable objects as a DESTINATION_CATALOG', withConfig, (a) => guarded(context, async () => (await load.discover()).discoverCommand(context, a.config)))
     .command('write', 'read records on stdin and write them to the CRM (Airbyte)',
       (y) => withInput(withConfig(y)).option('catalog', { type: 'string', describe: 'configured Airbyte catalog' }),
-      (a) => writeCommand(context, { config: a.config as string, catalog: a.catalog, output: 'airbyte', ...runOptions(a) }))
+      async (a) => (await load.write()).writeCommand(context, { config: a.config as string, catalog: a.catalog, output: 'airbyte', ...runOptions(a) }))
     .command('$0', 'with --config: run as a Singer target; with --about: describe the plugin for Meltano',
       (y) => withInput(y)
         .option('config', { type: 'string', describe: 'config file: run as a Singer target' })
         .option('about', { type: 'boolean', describe: 'print what Meltano needs to know' })
         .option('format', { choices: ['json', 'markdown', 'text'], default: 'text', describe: 'format of --about' }),
       async (a) => {
-        if (a.about) return guarded(context, () => aboutCommand(context, a.format));
-        if (a.config) return writeCommand(context, { config: a.config, output: 'singer', ...runOptions(a) });
+        if (a.about) return guarded(context, async () => (await load.about()).aboutCommand(context, a.format));
+        if (a.config) return (await load.write()).writeCommand(context, { config: a.config, output: 'singer', ...runOptions(a) });
         context.log.error('give a command (spec, check, discover, write), --config to run as a Singer target, or --about; see --help');
         process.exitCode = EXIT_USAGE;
       })

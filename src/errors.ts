@@ -61,3 +61,6 @@ export function failureTypeOf(category: ErrorCategory): AirbyteFailureType {
   if (category === 'transient') return 'transient_error';
   return 'system_error';
 }
+
+/** The exit code of a run or command that stopped (a TRACE ERROR on stdout says why). */
+export const EXIT_FAILED = 1;

@@ -1,8 +1,10 @@
 // CLI: node dist/emulators/salesforce/main.js --port 0 --objects FILE.json --client-id X --client-secret Y
 // Prints {"url": "..."} as one JSON line on stdout once listening; runs until SIGTERM or SIGINT.
+// bin/salesforce-emulator runs it with the examples' object and client.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startSalesforceEmulator } from './index.js';
+import { definedOnly, optionalNumber, serveFromCommandLine } from '../shared/cli.js';
 import type { CustomObjectDef, OAuthClient, SalesforceEmulatorOptions } from './types.js';
 
 const USAGE = `usage: main.js [--port N] [--objects FILE.json] [--client-id ID --client-secret SECRET]
@@ -15,13 +17,6 @@ function readObjects(path: string | undefined): CustomObjectDef[] {
   const parsed = JSON.parse(readFileSync(path, 'utf8')) as CustomObjectDef[] | { objects: CustomObjectDef[] } | CustomObjectDef;
   if (Array.isArray(parsed)) return parsed;
   return 'objects' in parsed ? parsed.objects : [parsed];
-}
-
-function optionalNumber(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value)) throw new Error(`not a number: ${text}`);
-  return value;
 }
 
 function readOptions(argv: string[]): SalesforceEmulatorOptions {
@@ -60,24 +55,5 @@ function readOptions(argv: string[]): SalesforceEmulatorOptions {
   };
 }
 
-async function main(): Promise<void> {
-  let options: SalesforceEmulatorOptions;
-  try {
-    options = readOptions(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const emulator = await startSalesforceEmulator(defined);
-  process.stdout.write(`${JSON.stringify({ url: emulator.url })}\n`);
-  process.stderr.write(`salesforce emulator listening on ${emulator.url} (${options.objects?.length ?? 0} custom objects)\n`);
-  const stop = () => {
-    process.stderr.write('salesforce emulator stopping\n');
-    emulator.close().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-}
-
-await main();
+await serveFromCommandLine('salesforce', USAGE, readOptions, (options) => startSalesforceEmulator(definedOnly(options)),
+  (options) => `${options.objects?.length ?? 0} custom objects`);

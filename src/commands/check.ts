@@ -22,7 +22,7 @@ async function findProblems(context: CommandContext, configPath: string): Promis
     const config = loadConfig(configPath);
     protectSecrets(context, config);
     const { plans } = resolveStreamPlans(config);
-    destination = context.deps.createDestination(config, context.log, runEvents(context, { config, configPath, output: 'airbyte' }));
+    destination = await context.deps.createDestination(config, context.log, runEvents(context, { config, configPath, output: 'airbyte' }));
     await destination.verifyAccess();
     const problems: string[] = [];
     for (const plan of plans) {

@@ -7,7 +7,7 @@ import { Logger, Redactor } from '../protocol/log.js';
 import { AirbyteOutput, LineWriter } from '../protocol/output.js';
 import { secretValues } from '../config/spec.js';
 
-export type DestinationFactory = (config: Config, log: Logger, events: DestinationEvents) => Destination;
+export type DestinationFactory = (config: Config, log: Logger, events: DestinationEvents) => Destination | Promise<Destination>;
 
 export interface CliDeps {
   stdin: Readable;

@@ -5,7 +5,7 @@ import { runEvents } from './run-events.js';
 export async function discoverCommand(context: CommandContext, configPath: string): Promise<void> {
   const config = loadConfig(configPath);
   protectSecrets(context, config);
-  const destination = context.deps.createDestination(config, context.log, runEvents(context, { config, configPath, output: 'airbyte' }));
+  const destination = await context.deps.createDestination(config, context.log, runEvents(context, { config, configPath, output: 'airbyte' }));
   try {
     await destination.verifyAccess();
     const operations = await destination.discover();

@@ -4,7 +4,7 @@ import { loadConfig } from '../config/validate.js';
 import { loadCatalog, resolveStreamPlans, type ConfiguredStream, type ResolvedPlans, type StreamPlan } from '../config/stream-plan.js';
 import type { Config } from '../config/spec.js';
 import type { Destination, ObjectWriter } from '../crm/destination.js';
-import { asConnectorError, configError, failureTypeOf, type ConnectorError } from '../errors.js';
+import { asConnectorError, configError, EXIT_FAILED, failureTypeOf, type ConnectorError } from '../errors.js';
 import { readInput, type InputFormat } from '../protocol/input.js';
 import { RejectedRowsFile } from '../protocol/rejected-file.js';
 import type { ReleasedState } from '../engine/checkpoints.js';
@@ -34,8 +34,6 @@ export interface WriteArgs {
   progressEveryMs?: number;
 }
 
-export const EXIT_FAILED = 1;
-
 export async function writeCommand(context: CommandContext, args: WriteArgs): Promise<void> {
   let destination: Destination | undefined;
   let statuses: StreamStatuses | undefined;
@@ -45,7 +43,7 @@ export async function writeCommand(context: CommandContext, args: WriteArgs): Pr
     const catalog = args.catalog ? loadCatalog(args.catalog) : [];
     const resolved = resolveStreamPlans(config, catalog);
     statuses = new StreamStatuses(args.output === 'airbyte' ? context.airbyte : undefined, streamsOf(catalog, resolved.plans));
-    destination = context.deps.createDestination(config, context.log, runEvents(context, { config, configPath: args.config, output: args.output, statuses }));
+    destination = await context.deps.createDestination(config, context.log, runEvents(context, { config, configPath: args.config, output: args.output, statuses }));
     statuses.started();
     await runWrite(context, args, config, resolved, destination, statuses);
     statuses.finished(true);
