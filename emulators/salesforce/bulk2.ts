@@ -55,7 +55,22 @@ function oneOf<T extends string>(property: string, value: unknown, allowed: read
 export class BulkIngest {
   private readonly jobs = new Map<string, IngestJob>();
 
+  /** Closed jobs waiting for release (undefined: jobs finish on their own). */
+  private held?: IngestJob[];
+
   constructor(private readonly context: EmulatorContext) {}
+
+  /** From now on closed jobs stay InProgress until released: a test can act while one surely processes. */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Lets held jobs finish, and later ones process on their own again. */
+  release(): void {
+    const jobs = this.held ?? [];
+    this.held = undefined;
+    for (const job of jobs) if (job.state === 'InProgress') void this.finish(job);
+  }
 
   /** Stops the timers of jobs still processing (the emulator is closing). */
   stop(): void {
@@ -136,7 +151,9 @@ export class BulkIngest {
     this.setState(job, 'UploadComplete');
     const delay = this.context.bulkProcessingDelayMs;
     job.timers.push(setTimeout(() => this.setState(job, 'InProgress'), Math.floor(delay / 2)));
-    job.timers.push(setTimeout(() => void this.finish(job), delay));
+    const held = this.held;
+    if (held) job.timers.push(setTimeout(() => held.push(job), Math.floor(delay / 2)));
+    else job.timers.push(setTimeout(() => void this.finish(job), delay));
   }
 
   private async finish(job: IngestJob): Promise<void> {

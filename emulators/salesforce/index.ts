@@ -67,6 +67,8 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
     injectFaults: (list) => faults.add(list),
     clearFaults: () => faults.clear(),
     apiCallsUsed: () => usage.count,
+    holdBulkJobs: () => bulk.hold(),
+    releaseBulkJobs: () => bulk.release(),
     close: () => {
       bulk.stop();
       // A request held by a latency fault must not keep the process alive.

@@ -137,5 +137,8 @@ export interface SalesforceEmulator {
   /** Disarms every fault not yet used up. */
   clearFaults(): void;
   apiCallsUsed(): number;
+  /** Closed Bulk API jobs stay InProgress until releaseBulkJobs(). */
+  holdBulkJobs(): void;
+  releaseBulkJobs(): void;
   close(): Promise<void>;
 }

@@ -111,8 +111,9 @@ describe('Salesforce Bulk API 2.0 jobs', () => {
   });
 
   it.each(['upsert', 'insert'] as SyncMode[])('%s: killed while its job processes, a rerun waits for that job and converges without doubling a row', async (mode) => {
-    // Slow enough that the job still processes when the rerun starts, even on a loaded machine.
-    const crm = await start(4000);
+    const crm = await start();
+    // The killed run's job processes until the rerun has seen it processing, however loaded the machine.
+    sf.holdBulkJobs();
     const rows = crm.rows(2000);
     const config = crm.writeConfig(tempDir(), mode, { stream: 'invoices', crm: BULK });
     const input = airbyteInput('invoices', rows, 200);
@@ -124,7 +125,11 @@ describe('Salesforce Bulk API 2.0 jobs', () => {
     expect(crm.state().byKey.size).toBe(0);
     const killedJob = closes()[0].path.split('/').at(-1)!;
 
-    const rerun = await runCli(['write', '--config', config], { stdin: input });
+    const rerunning = startCli(['write', '--config', config], input);
+    const pollsOfKilledJob = () => sf.requests.filter((r) => r.at >= killedAt && r.method === 'GET' && r.path.endsWith(`/jobs/ingest/${killedJob}`));
+    await until(() => pollsOfKilledJob().length > 0, 'the rerun asks after the killed run\'s job');
+    sf.releaseBulkJobs();
+    const rerun = await rerunning.done;
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stderr).toContain('waiting for 1 Bulk API job(s) on Invoice__c still processing');
     expect(crm.state().duplicates).toEqual([]);
@@ -135,10 +140,8 @@ describe('Salesforce Bulk API 2.0 jobs', () => {
     // Insert never modifies: the keys the killed run's job created are skipped as existing.
     if (mode === 'insert') expect(counts.skipped).toBe(2000);
     // The rerun read or wrote nothing before the killed run's job had ended.
-    const since = sf.requests.filter((r) => r.at >= killedAt);
-    const polls = since.filter((r) => r.method === 'GET' && r.path.endsWith(`/jobs/ingest/${killedJob}`));
-    const firstWork = since.find((r) => r.path.endsWith('/query') || (r.method === 'POST' && r.path.endsWith('/jobs/ingest')));
-    expect(polls.length).toBeGreaterThan(0);
+    const polls = pollsOfKilledJob();
+    const firstWork = sf.requests.find((r) => r.at >= killedAt && (r.path.endsWith('/query') || (r.method === 'POST' && r.path.endsWith('/jobs/ingest'))));
     expect(firstWork!.at).toBeGreaterThanOrEqual(polls.at(-1)!.at);
   });
 

@@ -4,7 +4,7 @@
 // connector fetched at run time.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, tempDir, type CliRun } from '../support/run-cli.ts';
@@ -39,8 +39,10 @@ interface Outputs {
 function expectNoSecrets(outputs: Outputs, secrets: string[], issued: RegExp): void {
   const texts = [
     ...outputs.runs.flatMap((run, i) => [[`run ${i} stdout`, run.stdout], [`run ${i} stderr`, run.stderr]]),
-    ...outputs.files.filter((path) => existsSync(path)).map((path) => [path, readFileSync(path, 'utf8')]),
+    ...outputs.files.map((path) => [path, readFileSync(path, 'utf8')]),
   ];
+  // Every file named was written: a scan of a file that never existed would prove nothing.
+  for (const [path, text] of texts.slice(outputs.runs.length * 2)) expect(text.length, `${path} is empty`).toBeGreaterThan(0);
   expect(texts.length).toBeGreaterThan(0);
   for (const [where, text] of texts) {
     for (const secret of secrets) expect(text.includes(secret), `${where} holds ${secret}`).toBe(false);
