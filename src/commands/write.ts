@@ -10,7 +10,7 @@ import { RejectedRowsFile } from '../protocol/rejected-file.js';
 import type { ReleasedState } from '../engine/checkpoints.js';
 import { runSync, type OpenedPlan, type Progress, type RejectedRecord, type StateMessage, type SyncResult } from '../engine/sync.js';
 import { StateStore } from '../store/state-store.js';
-import { DEFAULT_STATE_PATH, scratchStorePath, snapshotOf } from '../store/snapshot.js';
+import { DEFAULT_STATE_PATH, scratchStore, snapshotOf, type TemporaryStore } from '../store/snapshot.js';
 import { protectSecrets, type CommandContext } from './context.js';
 import { openObject } from './open-object.js';
 import { runEvents } from './run-events.js';
@@ -66,7 +66,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
   await destination.verifyAccess();
   const opened = await openPlans(destination, resolved.plans, config);
   const dryRun = args.dryRun || config.dry_run === true;
-  const store = config.change_detection === 'off' ? undefined : openStore(config, dryRun);
+  const { store, temporary } = config.change_detection === 'off' ? {} : openStore(config, dryRun);
   const rejectedFile = config.rejected_records_path ? new RejectedRowsFile(config.rejected_records_path, context.log.redactor) : undefined;
   const tally = new RejectionTally();
   const log = rejectionLogger(context);
@@ -114,6 +114,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
     // Done reading, whatever the source still sends: an open stdin must not keep the process alive.
     context.deps.stdin.destroy();
     store?.close();
+    temporary?.remove();
     await rejectedFile?.close();
   }
   const report = buildReport({ counts: result.counts, started, dryRun, tally, apiCalls: destination.requestCount(), apiCallsByObject: result.apiCalls, error: result.fatal?.message });
@@ -148,10 +149,10 @@ async function judgeWarnings(context: CommandContext, args: WriteArgs, config: C
  * A dry run must not change the store: it works on a copy. Comparing with the CRM, the run keeps
  * a store of its own that dies with it, only to catch a key repeated in the input.
  */
-function openStore(config: Config, dryRun: boolean): StateStore {
-  if (config.change_detection === 'crm') return new StateStore(scratchStorePath());
+function openStore(config: Config, dryRun: boolean): { store: StateStore; temporary?: TemporaryStore } {
   const path = config.state?.path ?? DEFAULT_STATE_PATH;
-  return new StateStore(dryRun ? snapshotOf(path) : path);
+  const temporary = config.change_detection === 'crm' ? scratchStore() : dryRun ? snapshotOf(path) : undefined;
+  return { store: new StateStore(temporary?.path ?? path), temporary };
 }
 
 async function openPlans(destination: Destination, plans: StreamPlan[], config: Config): Promise<Map<StreamPlan, OpenedPlan>> {

@@ -86,7 +86,7 @@ describe('an older Node', () => {
   it('stops with one line naming the version needed, before loading anything', async () => {
     const pretendNode20 = join(tempDir(), 'node-20.mjs');
     writeFileSync(pretendNode20, 'Object.defineProperty(process.versions, "node", { value: "20.20.2" });\nObject.defineProperty(process, "version", { value: "v20.20.2" });\n');
-    const run = await runCli(['spec'], { env: { NODE_OPTIONS: `--import=${pretendNode20}` }, output: 'none' });
+    const run = await runCli(['spec'], { env: { NODE_OPTIONS: `--import=${pretendNode20}` }, output: 'none', process: true });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringContaining(`needs Node.js ${NODE_NEEDED} or newer, and this is v20.20.2`)]);

@@ -1,9 +1,13 @@
-// Runs the real CLI as a child process, feeds stdin, and checks that stdout holds nothing but
-// valid protocol messages: every test that runs the CLI validates what it emitted.
+// Runs the real CLI, feeds stdin, and checks that stdout holds nothing but valid protocol
+// messages: every test that runs the CLI validates what it emitted. By default the CLI runs in the
+// test's own process (its argv, streams and CRM factory are all it takes from outside), which
+// costs a fraction of a child process; `process: true` spawns the built binary, for what only a
+// process boundary shows (the exit code as the OS sees it, start-up, environment).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import { assertValidAirbyteMessage, repoRoot } from './airbyte-protocol.ts';
 
 export interface CliRun {
@@ -23,6 +27,8 @@ export interface CliOptions {
   /** The entry point: the product binary, or the CLI wired to the in-memory CRM. */
   entry?: 'product' | 'memory';
   timeoutMs?: number;
+  /** Run the built binary as a child process instead of in this process. */
+  process?: boolean;
 }
 
 const ENTRIES = {
@@ -32,6 +38,65 @@ const ENTRIES = {
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
   const input = Array.isArray(options.stdin) ? options.stdin.join('\n') + '\n' : options.stdin ?? '';
+  // process.exitCode and process.env are the process's own: runs that overlap need processes of their own.
+  if (options.process || inProcessRunActive || crashesTheProcess(options)) return runChild(args, input, options);
+  return runInProcess(args, input, options);
+}
+
+let inProcessRunActive = false;
+
+/** The in-memory CRM can be told to kill its process mid-run: that process must not be the test's. */
+function crashesTheProcess(options: CliOptions): boolean {
+  return options.entry === 'memory' && /"crashAfterWrite"/.test(options.env?.MEMORY_CRM ?? '');
+}
+
+async function runInProcess(args: string[], input: string | Buffer, options: CliOptions): Promise<CliRun> {
+  inProcessRunActive = true;
+  const restoreEnv = applyEnv(options.env ?? {});
+  const exitCodeBefore = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    const [{ runCli: cli }, createDestination] = await Promise.all([import('../../src/cli.ts'), destinationFactory(options)]);
+    const stdout = collected();
+    const stderr = collected();
+    await cli(args, { stdin: Readable.from([Buffer.from(input)]), stdout: stdout.stream, stderr: stderr.stream, createDestination });
+    const code = Number(process.exitCode ?? 0);
+    return { code, signal: null, stdout: stdout.text(), stderr: stderr.text(), messages: parseStdout(stdout.text(), options.output ?? 'airbyte') };
+  } finally {
+    process.exitCode = exitCodeBefore;
+    restoreEnv();
+    inProcessRunActive = false;
+  }
+}
+
+async function destinationFactory(options: CliOptions) {
+  if (options.entry === 'memory') {
+    const { MemoryDestination } = await import('./memory-destination.ts');
+    const behaviour = JSON.parse(options.env?.MEMORY_CRM ?? '{"objects":{}}');
+    return () => new MemoryDestination(behaviour);
+  }
+  return (await import('../../src/crm/index.ts')).createCrmDestination;
+}
+
+function collected(): { stream: PassThrough; text(): string } {
+  const stream = new PassThrough();
+  let text = '';
+  stream.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+  return { stream, text: () => text };
+}
+
+function applyEnv(env: Record<string, string>): () => void {
+  const before = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  return () => {
+    for (const [name, value] of Object.entries(before)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
+
+function runChild(args: string[], input: string | Buffer, options: CliOptions): Promise<CliRun> {
   const child = spawn(process.execPath, ['--no-warnings', ENTRIES[options.entry ?? 'product'], ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
