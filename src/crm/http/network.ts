@@ -11,6 +11,11 @@ export const TIMED_OUT = 'timeout';
 export const CUT_OFF = 'network';
 /** The CRM answered 5xx: it may have applied part of the request before failing. */
 export const SERVER_ERROR = 'server_error';
+/**
+ * A 2xx whose body is not the answer asked for (a proxy's HTML page, a body cut off halfway, JSON
+ * of another shape): the request may have been applied, and the answer is lost all the same.
+ */
+export const GARBLED = 'garbled_answer';
 
 const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const TIMEOUTS = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -25,7 +30,18 @@ export function networkFailure(error: unknown, what: string, crm: string): Conne
 
 /** Whether the CRM may have applied a request that failed this way. */
 export function isAmbiguous(error: ConnectorError): boolean {
-  return error.code === TIMED_OUT || error.code === CUT_OFF || error.code === SERVER_ERROR;
+  return error.code === TIMED_OUT || error.code === CUT_OFF || error.code === SERVER_ERROR || error.code === GARBLED;
+}
+
+/** A 2xx answer that cannot be read: `problem` says how it differs from the expected answer. */
+export function garbledAnswer(crm: string, what: string, problem: string): ConnectorError {
+  return transientError(`${crm} answered ${what} with success, but not with the expected answer (${problem}); treated as a lost answer`, { code: GARBLED });
+}
+
+/** What a body that is not the expected JSON starts with, tags stripped, for the message. */
+export function bodyExcerpt(text: string): string {
+  const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return plain === '' ? 'an empty body' : `"${plain.slice(0, 120)}${plain.length > 120 ? '…' : ''}"`;
 }
 
 function classify(error: unknown): { code: string; detail: string } {

@@ -9,7 +9,7 @@ import type { HubSpotConfig } from '../../config/spec.js';
 import type { DestinationEvents } from '../destination.js';
 import { configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
-import { networkFailure, SERVER_ERROR } from '../http/network.js';
+import { bodyExcerpt, garbledAnswer, networkFailure, SERVER_ERROR } from '../http/network.js';
 import { RollingWindowLimiter } from '../http/rate-limiter.js';
 import { DAILY_LIMIT, DEFAULT_DEADLINE_MS, DEFAULT_RETRY, isSafeToRetry, RATE_LIMITED, retryAfterMs, withRetries, type RetryPolicy } from '../http/retry.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutAgent } from '../http/timeout-agent.js';
@@ -34,6 +34,8 @@ export interface HubSpotRequest {
   body?: unknown;
   /** Safe to repeat when the outcome is unknown (reads, updates, upserts, archives; not creates). */
   idempotent: boolean;
+  /** What is wrong with a 2xx answer that is not the one asked for (undefined: it is): such an answer counts as lost. */
+  checkAnswer?: (status: number, body: any) => string | undefined;
 }
 
 export class HubSpotApi {
@@ -104,6 +106,7 @@ export class HubSpotApi {
         throw networkFailure(error, what, 'HubSpot');
       }
       this.raiseForStatus(response.status, body, response.headers);
+      if (response.ok) raiseIfGarbled(request, what, response.status, body);
       return { status: response.status, body, headers: response.headers };
     });
   }
@@ -114,6 +117,8 @@ export class HubSpotApi {
       try {
         return await call(this.client);
       } catch (error) {
+        // The typed client parses every 2xx body as JSON: a page of text fails there.
+        if (error instanceof SyntaxError) throw garbledAnswer('HubSpot', what, `the body is not JSON: ${error.message}`);
         const status = (error as { code?: unknown }).code;
         if (typeof status !== 'number') throw networkFailure(error, what, 'HubSpot');
         const { body, headers } = error as { body?: unknown; headers?: Record<string, string> };
@@ -221,6 +226,12 @@ export class HubSpotApi {
       this.events.credentialsRotated(structuredClone(this.config));
     }
   }
+}
+
+/** HubSpot answers JSON (or nothing, 204): a page of text is some middlebox's, whatever its status. */
+function raiseIfGarbled(request: HubSpotRequest, what: string, status: number, body: unknown): void {
+  const problem = typeof body === 'string' ? `the body is not JSON: ${bodyExcerpt(body)}` : request.checkAnswer?.(status, body);
+  if (problem) throw garbledAnswer('HubSpot', what, problem);
 }
 
 async function readBody(response: Response): Promise<unknown> {
