@@ -134,7 +134,8 @@ export class HubSpotApi {
     return withRetries(
       async () => {
         await this.ensureToken();
-        const answered = await this.limiter.take();
+        // No longer in line than a retry may wait, and not at all once the run is stopping.
+        const answered = await this.limiter.take(this.stopping.signal, this.retryPolicy.deadlineMs);
         this.requestCount += 1;
         const token = this.accessToken;
         try {
@@ -154,6 +155,7 @@ export class HubSpotApi {
         retryable: (error) => isSafeToRetry(error, idempotent, [TOKEN_EXPIRED]),
         onRetry: (error, attempt, delay) => this.logRetry(what, error, attempt, delay),
         stopping: this.stopping.signal,
+        service: 'HubSpot',
       },
       this.retryPolicy,
     );
@@ -187,10 +189,12 @@ export class HubSpotApi {
       return transientError(`HubSpot's daily API limit is reached; rerun after midnight in the HubSpot account's time zone, when it resets`, { code: DAILY_LIMIT });
     }
     const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds')) || (this.config.rate_limit?.interval_ms ?? 10_000);
-    const waitMs = retryAfterMs(headers) ?? (policy === 'SECONDLY' ? 1000 : Math.min(interval, 10_000));
-    this.limiter.pauseUntil(Date.now() + waitMs);
+    const askedMs = retryAfterMs(headers);
+    const waitMs = askedMs ?? (policy === 'SECONDLY' ? 1000 : Math.min(interval, 10_000));
+    const error = transientError(`HubSpot rate limit (${policy || '429'})`, { code: RATE_LIMITED, retryAfterMs: waitMs, retryAfterHeader: askedMs !== undefined });
+    this.limiter.pauseUntil(Date.now() + waitMs, error);
     this.events.rateLimited(Date.now() + waitMs);
-    return transientError(`HubSpot rate limit (${policy || '429'})`, { code: RATE_LIMITED, retryAfterMs: waitMs });
+    return error;
   }
 
   private async ensureToken(): Promise<void> {

@@ -192,6 +192,7 @@ export class SalesforceApi {
         retryable: (error) => isSafeToRetry(error, request.idempotent, [SESSION_EXPIRED, TOKEN_UNAVAILABLE]),
         onRetry: (error, attempt, delay) => this.logRetry(what, error, attempt, delay),
         stopping: this.stopping.signal,
+        service: 'Salesforce',
       },
       this.retryPolicy,
     );
@@ -250,10 +251,10 @@ export class SalesforceApi {
       // waiting is pacing, not failing.
       const waitMs = retryAfter ?? CONCURRENT_LIMIT_WAIT_MS;
       this.events.rateLimited(Date.now() + waitMs);
-      return transientError(`Salesforce refused ${what}: ${message}`, { code: RATE_LIMITED, retryAfterMs: waitMs });
+      return transientError(`Salesforce refused ${what}: ${message}`, { code: RATE_LIMITED, retryAfterMs: waitMs, retryAfterHeader: retryAfter !== undefined });
     }
     if (status >= 500) {
-      return transientError(`Salesforce answered ${status} ${errorCode} to ${what}: ${message.slice(0, 300)}`, { code: SERVER_ERROR, retryAfterMs: retryAfter });
+      return transientError(`Salesforce answered ${status} ${errorCode} to ${what}: ${message.slice(0, 300)}`, { code: SERVER_ERROR, retryAfterMs: retryAfter, retryAfterHeader: retryAfter !== undefined });
     }
     if (status === 403 || errorCode === 'API_DISABLED_FOR_ORG' || errorCode === 'API_CURRENTLY_DISABLED') {
       return configError(`Salesforce refused ${what} (${status}): ${errorCode}: ${message.slice(0, 500)}`, { code: 'forbidden' });

@@ -7,7 +7,8 @@
 //
 // Interruptions: a job stays in Salesforce when the run that made it stops. A stop (SIGTERM)
 // before the upload is complete aborts the job, so nothing of it is written; a closed job is
-// still waited for, for a short grace, since its rows are being written anyway. Inserts without
+// looked at once more (its rows count if it has ended) and no longer waited for: its rows are
+// being written anyway, and the next run waits for it before writing. Inserts without
 // a key column that cannot be followed to the end are reported with an unknown outcome (a rerun
 // could not tell them from lost rows). A run killed outright leaves its job processing: the next
 // run waits for such jobs on the object before it writes (awaitUnfinishedJobs).
@@ -16,7 +17,7 @@ import { stringify } from 'csv-stringify/sync';
 import { asConnectorError, configError, INTERRUPTED, transientError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
 import type { RowOutcome } from '../destination.js';
-import { sleep } from '../http/rate-limiter.js';
+import { sleep } from '../http/sleep.js';
 import type { ApiDoor } from './api.js';
 import type { RecordWrite } from './collections.js';
 import { NOT_ACKNOWLEDGED, outcomeOf, parseBulkErrors, UNKNOWN_OUTCOME, type WriteKind } from './outcomes.js';
@@ -28,8 +29,6 @@ const MAX_UPLOAD_BYTES = 90 * 1024 * 1024;
 const FIRST_POLL_MS = 100;
 const MAX_POLL_MS = 5_000;
 const MAX_WAIT_MS = 30 * 60_000;
-/** A stopping run still follows a closed job this long: small jobs end within it. */
-const STOP_GRACE_MS = 10_000;
 /** Uploads and result files may take longer than one request: a second more per 100 KB. */
 const BYTES_PER_EXTRA_SECOND = 100_000;
 const ID = 'Id';
@@ -158,16 +157,17 @@ export class BulkIngest {
     return this.api.expect<JobInfo>({ method: 'GET', path: `/jobs/ingest/${job}`, idempotent: true, checkAnswer: JOB_INFO }, `the state of Bulk API job ${job}`);
   }
 
-  /** Polls with growing pauses: short jobs answer at once, long ones cost a call every few seconds. */
+  /**
+   * Polls with growing pauses: short jobs answer at once, long ones cost a call every few seconds.
+   * A stop ends the pause under way: the job is looked at once more, then no longer waited for.
+   */
   private async waitForJob(job: string): Promise<JobInfo> {
     const started = Date.now();
-    let stoppedAt: number | undefined;
     for (let pause = FIRST_POLL_MS; ; pause = Math.min(MAX_POLL_MS, Math.round(pause * 1.6))) {
-      if (this.api.stopSignal.aborted) stoppedAt ??= Date.now();
-      await sleep(stoppedAt === undefined ? pause : Math.min(pause, FIRST_POLL_MS * 5));
+      await sleep(pause, this.api.stopSignal);
       const info = await this.info(job);
       if (info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted') return info;
-      if (stoppedAt !== undefined && Date.now() - stoppedAt > STOP_GRACE_MS) {
+      if (this.api.stopSignal.aborted) {
         throw transientError(`Bulk API job ${job} is still ${info.state}; not waiting for it, as the run is stopping (a rerun waits for it before writing)`, { code: INTERRUPTED });
       }
       if (Date.now() - started > MAX_WAIT_MS) {
