@@ -9,7 +9,7 @@ import type { HubSpotConfig } from '../../config/spec.js';
 import type { DestinationEvents } from '../destination.js';
 import { configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
-import { bodyExcerpt, garbledAnswer, networkFailure, SERVER_ERROR } from '../http/network.js';
+import { bodyExcerpt, garbledAnswer, networkFailure, SERVER_ERROR, type Endpoint } from '../http/network.js';
 import { RollingWindowLimiter } from '../http/rate-limiter.js';
 import { DAILY_LIMIT, DEFAULT_DEADLINE_MS, DEFAULT_RETRY, isSafeToRetry, RATE_LIMITED, retryAfterMs, withRetries, type RetryPolicy } from '../http/retry.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutAgent } from '../http/timeout-agent.js';
@@ -41,6 +41,8 @@ export interface HubSpotRequest {
 export class HubSpotApi {
   readonly client: Client;
   private readonly baseUrl: string;
+  /** Named in a failure to connect, so a wrong base_url is easy to spot. */
+  private readonly endpoint: Endpoint;
   private readonly limiter: RollingWindowLimiter;
   private readonly retryPolicy: RetryPolicy;
   private readonly timeoutMs: number;
@@ -61,6 +63,7 @@ export class HubSpotApi {
   ) {
     this.config = structuredClone(config);
     this.baseUrl = (config.base_url ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.endpoint = { url: this.baseUrl, setting: config.base_url ? 'crm.base_url' : 'the default of crm.base_url' };
     this.timeoutMs = config.request_timeout_ms ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.accessToken = config.access_token;
     this.client = new Client({
@@ -103,7 +106,7 @@ export class HubSpotApi {
         });
         body = await readBody(response);
       } catch (error) {
-        throw networkFailure(error, what, 'HubSpot');
+        throw networkFailure(error, what, 'HubSpot', this.endpoint);
       }
       this.raiseForStatus(response.status, body, response.headers);
       if (response.ok) raiseIfGarbled(request, what, response.status, body);
@@ -120,7 +123,7 @@ export class HubSpotApi {
         // The typed client parses every 2xx body as JSON: a page of text fails there.
         if (error instanceof SyntaxError) throw garbledAnswer('HubSpot', what, `the body is not JSON: ${error.message}`);
         const status = (error as { code?: unknown }).code;
-        if (typeof status !== 'number') throw networkFailure(error, what, 'HubSpot');
+        if (typeof status !== 'number') throw networkFailure(error, what, 'HubSpot', this.endpoint);
         const { body, headers } = error as { body?: unknown; headers?: Record<string, string> };
         const parsed = parseMaybeJson(body);
         this.raiseForStatus(status, parsed, new Headers(headers ?? {}));
@@ -214,7 +217,7 @@ export class HubSpotApi {
         throw configError(`HubSpot refused the OAuth refresh token (${status}): ${errorText(parseMaybeJson((error as { body?: unknown }).body))}`, { code: 'oauth_refused' });
       }
       if (typeof status === 'number') throw transientError(`HubSpot answered ${status} to the OAuth token refresh`, { code: SERVER_ERROR });
-      throw networkFailure(error, 'the OAuth token refresh', 'HubSpot');
+      throw networkFailure(error, 'the OAuth token refresh', 'HubSpot', this.endpoint);
     }
     // Fetched at run time, so not among the config's secrets: it must be kept out of every output too.
     this.log.redactor.add(token.accessToken);

@@ -232,7 +232,9 @@ export class SalesforceApi {
       });
       return { status: response.status, headers: response.headers, text: await response.text() };
     } catch (error) {
-      throw networkFailure(error, what, 'Salesforce');
+      // The instance URL is the configured one for a fixed token, else the one the token endpoint named.
+      const setting = this.config.auth.type === 'access_token' ? 'crm.auth.instance_url' : 'the instance_url of the token answer';
+      throw networkFailure(error, what, 'Salesforce', { url: session.instanceUrl, setting });
     }
   }
 
