@@ -79,18 +79,21 @@ describe('Salesforce Bulk API 2.0: garbage answers while following a job', () =>
   const BULK = { api: 'bulk' };
 
   it.each([
-    ['the job creation', 'POST', '/jobs/ingest$'],
-    ['the job state', 'GET', '/jobs/ingest/750[A-Za-z0-9]+$'],
-    ['the successful results file', 'GET', '/successfulResults$'],
-  ])('%s answered with garbage is asked again; every row lands, none rejected', async (_what, method, path) => {
-    for (const body of BODIES) {
+    ['the job creation', 'POST', '/jobs/ingest$', BODIES],
+    // Its answer (201) has no body to cut short or to shape: only a page in its place tells.
+    ['the upload', 'PUT', '/batches$', ['html']],
+    ['the close', 'PATCH', '/jobs/ingest/750[A-Za-z0-9]+$', BODIES],
+    ['the job state', 'GET', '/jobs/ingest/750[A-Za-z0-9]+$', BODIES],
+    ['the successful results file', 'GET', '/successfulResults$', BODIES],
+  ] as const)('%s answered with garbage is asked again; every row lands, none rejected', async (_what, method, path, bodies) => {
+    for (const body of bodies) {
       ({ crm, emulator: sf } = await startSalesforceUnderTest());
       const rows = crm.rows(1000);
       const config = crm.writeConfig(tempDir(), 'upsert', { stream: 'invoices', crm: BULK });
       sf.injectFaults([{ kind: 'garbled', body, match: { method, pathMatches: path } }]);
       const run = await runCli(['write', '--config', config], { stdin: airbyteInput('invoices', rows, 250) });
       expect(run.code, `${body}: ${run.stderr}`).toBe(0);
-      expect(sf.requests.some((r) => r.method === method && new RegExp(path).test(r.path) && r.status === 200)).toBe(true);
+      expect(sf.requests.filter((r) => r.method === method && new RegExp(path).test(r.path)).length, 'asked again').toBeGreaterThan(1);
       expect(crm.state().byKey).toEqual(crm.expected(rows));
       const counts = summaryOf(run.stderr)['objects[0]'];
       expect(counts, body).toMatchObject({ received: 1000, rejected: 0, unknown: 0 });
