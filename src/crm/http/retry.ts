@@ -39,10 +39,12 @@ export function isSafeToRetry(error: ConnectorError, idempotent: boolean, notApp
   return idempotent;
 }
 
-/** A Retry-After header's wait in milliseconds (seconds form), when it gives a positive one. */
-export function retryAfterMs(headers: Headers): number | undefined {
-  const seconds = Number(headers.get('retry-after'));
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+/** A Retry-After header's wait in milliseconds (seconds, or an HTTP date as proxies send), when it gives a positive one. */
+export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+  const value = headers.get('retry-after')?.trim();
+  if (!value) return undefined;
+  const waitMs = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
+  return Number.isFinite(waitMs) && waitMs > 0 ? waitMs : undefined;
 }
 
 export interface RetryHooks {
