@@ -57,6 +57,16 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
     expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 300, updated: 300, rejected: 0, not_found: 0 });
   });
 
+  it.each(BODIES)('the first call of the run (reading the object) answered with %s is asked again', async (body) => {
+    crm = await scenario.start();
+    const rows = crm.rows(100);
+    const config = crm.writeConfig(tempDir(), 'upsert', { stream: 'invoices' });
+    crm.inject([{ kind: 'garbled', body, on: 'any', times: 1 }]);
+    const run = await runCli(['write', '--config', config], { stdin: airbyteInput('invoices', rows, STATE_EVERY) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(crm.state().byKey).toEqual(crm.expected(rows));
+  });
+
   it('an answer that stays unreadable ends the run with a transient error: no row rejected, no STATE past an unwritten row', async () => {
     crm = await scenario.start();
     const rows = crm.rows(500);
