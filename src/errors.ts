@@ -12,6 +12,8 @@ export interface ErrorDetails {
   field?: string;
   /** When the CRM said when to come back. */
   retryAfterMs?: number;
+  /** The wait is the CRM's Retry-After header, not our own pacing rule. */
+  retryAfterHeader?: boolean;
   cause?: unknown;
 }
 
@@ -19,6 +21,7 @@ export class ConnectorError extends Error {
   readonly code?: string;
   readonly field?: string;
   readonly retryAfterMs?: number;
+  readonly retryAfterHeader?: boolean;
 
   constructor(
     readonly category: ErrorCategory,
@@ -30,6 +33,7 @@ export class ConnectorError extends Error {
     this.code = details.code;
     this.field = details.field;
     this.retryAfterMs = details.retryAfterMs;
+    this.retryAfterHeader = details.retryAfterHeader;
   }
 }
 

@@ -11,6 +11,7 @@ import { archiveRecord, createRecord, listRecords, readRecord, updateRecord } fr
 import { propertiesRoute, schemasRoute } from './schemas.js';
 import { search } from './search.js';
 import type { Fault, ObjectSchemaEgg, Reply, RequestLogEntry, StoredRecord, StoredSchema } from './types.js';
+import { garbledAnswer, type GarbledAnswer } from '../shared/garbled.js';
 import { seededRandom } from '../shared/seeded-random.js';
 
 export type { Fault, ObjectSchemaEgg, RequestLogEntry, StoredRecord, StoredSchema } from './types.js';
@@ -73,6 +74,7 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
     if (fault?.kind === 'expire-tokens') issuedTokens.clear();
     const reply = route(req, url, entry.body, raw);
     if (fault?.kind === 'reset-after') return void req.socket.destroy();
+    if (fault?.kind === 'garbled') return sendGarbled(res, entry, garbledAnswer(fault.body, reply.status, JSON.stringify(reply.body ?? {})));
     send(res, entry, reply);
   }
 
@@ -195,6 +197,11 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
       return;
     }
     res.writeHead(reply.status, { ...headers, 'content-type': 'application/json;charset=utf-8' }).end(JSON.stringify(reply.body));
+  }
+
+  function sendGarbled(res: ServerResponse, entry: RequestLogEntry, answer: GarbledAnswer): void {
+    entry.status = answer.status;
+    res.writeHead(answer.status, { 'x-hubspot-correlation-id': correlationId(), 'content-type': answer.contentType }).end(answer.text);
   }
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));

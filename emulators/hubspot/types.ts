@@ -1,5 +1,6 @@
 // The shapes the HubSpot emulator takes and keeps: schema eggs as POST /crm/v3/schemas accepts
 // them, and stored records as the objects API returns them.
+import type { GarbledBody } from '../shared/garbled.js';
 
 export interface OptionDef {
   label: string;
@@ -108,4 +109,6 @@ export type Fault = { match?: { method?: string; pathIncludes?: string; /** A re
   | { kind: 'reset-after' }
   | { kind: 'latency'; ms: number }
   /** Every OAuth access token issued so far expires now; the request then runs normally (and gets 401). */
-  | { kind: 'expire-tokens' });
+  | { kind: 'expire-tokens' }
+  /** The request is applied, then its answer replaced by a 200 the client cannot use (see GarbledBody). */
+  | { kind: 'garbled'; body: GarbledBody });

@@ -7,6 +7,7 @@ import type { FaultQueue } from './faults.js';
 import { jsonReply, mediaType, type Reply } from './http.js';
 import { buildRoutes, dispatch, type Services } from './routes.js';
 import type { Fault, RequestLogEntry } from './types.js';
+import { garbledAnswer } from '../shared/garbled.js';
 
 /** Salesforce refuses a URI, or a URI plus headers, longer than this many bytes. */
 export const MAX_URI_AND_HEADER_BYTES = 16_384;
@@ -135,6 +136,10 @@ export class RequestPipeline {
     if (injected) return this.send(res, injected, entry);
     const reply = this.answer(incoming);
     if (fault?.kind === 'reset-after') return this.drop(res);
+    if (fault?.kind === 'garbled') {
+      const garbled = garbledAnswer(fault.body, reply.status, reply.body ?? '');
+      return this.send(res, { status: garbled.status, body: garbled.text, contentType: garbled.contentType, headers: reply.headers }, entry);
+    }
     this.send(res, reply, entry);
   }
 

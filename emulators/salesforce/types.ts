@@ -1,4 +1,5 @@
 // Public shapes of the Salesforce emulator: what tests, the benchmark and the demo configure and read.
+import type { GarbledBody } from '../shared/garbled.js';
 
 export type FieldType =
   | 'string'
@@ -120,6 +121,8 @@ export type Fault = { match?: FaultMatch; times?: number; every?: number; probab
   | { kind: 'latency'; ms: number }
   /** Every issued access token expires just before this request is checked (a session timing out mid-run). */
   | { kind: 'expire-session' }
+  /** The request is applied, then its answer replaced by a 200 the client cannot use (see GarbledBody). */
+  | { kind: 'garbled'; body: GarbledBody }
 );
 
 export type SalesforceRecord = Record<string, unknown>;

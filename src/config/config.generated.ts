@@ -93,7 +93,7 @@ export type InputIsTheWholeSegment = boolean;
  */
 export type DryRun = boolean;
 /**
- * JSONL file that receives every rejected row with its reason.
+ * JSONL file that receives every rejected row with its reason; each run appends its lines (stamped run_started_at), never truncating the file.
  */
 export type RejectedRowsFile = string;
 /**

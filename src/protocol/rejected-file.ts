@@ -1,5 +1,6 @@
 // The rejected-rows output: one JSON line per rejected input record, with where it came from and
-// why, so a data team can fix the rows and resend them.
+// why, so a data team can fix the rows and resend them. Each run appends its lines, stamped with
+// its start time: the file is the only trace of a refused row, so a later run never wipes it.
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
@@ -8,20 +9,24 @@ import type { Redactor } from './log.js';
 
 export class RejectedRowsFile {
   private readonly stream: WriteStream;
+  private readonly runStartedAt: string;
   count = 0;
 
   constructor(
     readonly path: string,
     private readonly redactor: Redactor,
+    runStartedAt = new Date(),
   ) {
     mkdirSync(dirname(path), { recursive: true });
-    this.stream = createWriteStream(path, { flags: 'w' });
+    this.stream = createWriteStream(path, { flags: 'a' });
+    this.runStartedAt = runStartedAt.toISOString();
   }
 
   write(record: RejectedRecord): void {
     this.count += 1;
     const { rejection } = record;
     this.stream.write(`${this.redactor.redact(JSON.stringify({
+      run_started_at: this.runStartedAt,
       line: record.line,
       stream: record.stream ?? null,
       key: record.key ?? null,

@@ -35,7 +35,9 @@ describe('run report', () => {
     const { dir, config, env } = setup();
     const run = await runCli(['write', '--config', config], { entry: 'memory', env, stdin: [...input, 'oops'] });
     expect(run.code, run.stderr).toBe(0);
-    const rejected = readFileSync(join(dir, 'out/rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'out/rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // Each line names the run it came from (the file is appended to: test/transport/rejected-file.test.ts).
+    const rejected = lines.map(({ run_started_at: runStartedAt, ...line }) => (expect(runStartedAt).toMatch(/^\d{4}-\d\d-\d\dT/), line));
     expect(rejected).toEqual([
       { line: 2, stream: null, key: 'b', code: 'INVALID_NUMBER', field: 'amount', message: '"lots" is not a number', row: { id: 'b', amount: 'lots', status: 'ok' } },
       { line: 5, stream: null, key: null, code: 'malformed_json', field: null, message: expect.stringContaining('not valid JSON'), row: null },

@@ -9,6 +9,7 @@ import { startHubSpotEmulator, type Fault, type HubSpotEmulator } from '../../em
 import {
   startSalesforceEmulator, type CustomObjectDef, type Fault as SalesforceFault, type SalesforceEmulator,
 } from '../../emulators/salesforce/index.ts';
+import type { GarbledBody } from '../../emulators/shared/garbled.ts';
 import { writeJson } from '../support/run-cli.ts';
 import { invoicesSchema } from '../hubspot/support.ts';
 
@@ -23,7 +24,9 @@ export type CrmFault = { on?: FaultTarget; every?: number; times?: number; proba
   | { kind: 'reset-after' }
   | { kind: 'latency'; ms: number }
   | { kind: 'expire-token' }
-  | { kind: 'refused'; status: 400 | 401 | 403; echoRequest?: boolean });
+  | { kind: 'refused'; status: 400 | 401 | 403; echoRequest?: boolean }
+  /** Applied, then answered with a 200 the client cannot use (a proxy's page, a cut-off body, another shape). */
+  | { kind: 'garbled'; body: GarbledBody });
 
 export type Row = Record<string, unknown>;
 
@@ -138,6 +141,7 @@ function hubspotFault(fault: CrmFault): Fault {
     case 'refused': return { ...common, kind: 'status', status: fault.status, echoRequest: fault.echoRequest };
     case 'expire-token': return { ...common, kind: 'expire-tokens' };
     case 'latency': return { ...common, kind: 'latency', ms: fault.ms };
+    case 'garbled': return { ...common, kind: 'garbled', body: fault.body };
     default: return { ...common, kind: fault.kind };
   }
 }
@@ -269,6 +273,7 @@ function salesforceFault(fault: CrmFault): SalesforceFault {
     case 'refused': return { ...common, kind: 'status', status: fault.status, echoRequest: fault.echoRequest };
     case 'expire-token': return { ...common, kind: 'expire-session' };
     case 'latency': return { ...common, kind: 'latency', ms: fault.ms };
+    case 'garbled': return { ...common, kind: 'garbled', body: fault.body };
     default: return { ...common, kind: fault.kind };
   }
 }

@@ -90,7 +90,7 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
       crm: { [crm.apiRootSetting]: 'http://0.0.0.0:9', max_retry_ms: 300 },
       config: { ...remote.config, allow_insecure_http: true },
     })]);
-    expect(allowed.messages[0].connectionStatus).toMatchObject({ status: 'FAILED', message: expect.stringContaining('network error') });
+    expect(allowed.messages[0].connectionStatus).toMatchObject({ status: 'FAILED', message: expect.stringContaining(`cannot reach ${crm.name} at http://0.0.0.0:9 (crm.${crm.apiRootSetting})`) });
     expect(allowed.messages[0].connectionStatus.message).not.toContain('plain http://');
   });
 

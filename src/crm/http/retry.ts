@@ -6,9 +6,11 @@
 // do not count as failures (a 429 storm is the CRM pacing us, not breaking) but every wait counts
 // against `deadlineMs`, so a CRM that cannot make progress ends the run with a transient error
 // instead of stalling the pipeline for hours (Airbyte fails a destination that blocks for 2 h).
+// A wait the CRM asks for that is longer than what is left of `deadlineMs` is not started: the
+// error names it and when to come back, at once, instead of after a silent hour.
 import { asConnectorError, INTERRUPTED, transientError, type ConnectorError } from '../../errors.js';
 import { NOT_CONNECTED } from './network.js';
-import { sleep } from './rate-limiter.js';
+import { sleep } from './sleep.js';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -37,10 +39,12 @@ export function isSafeToRetry(error: ConnectorError, idempotent: boolean, notApp
   return idempotent;
 }
 
-/** A Retry-After header's wait in milliseconds (seconds form), when it gives a positive one. */
-export function retryAfterMs(headers: Headers): number | undefined {
-  const seconds = Number(headers.get('retry-after'));
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+/** A Retry-After header's wait in milliseconds (seconds, or an HTTP date as proxies send), when it gives a positive one. */
+export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+  const value = headers.get('retry-after')?.trim();
+  if (!value) return undefined;
+  const waitMs = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
+  return Number.isFinite(waitMs) && waitMs > 0 ? waitMs : undefined;
 }
 
 export interface RetryHooks {
@@ -49,6 +53,8 @@ export interface RetryHooks {
   onRetry?(error: ConnectorError, attempt: number, delayMs: number): void;
   /** Aborted when the run is stopping (SIGTERM): no new wait starts, a wait under way ends. */
   stopping?: AbortSignal;
+  /** Who asks to wait (HubSpot, Salesforce), for the message of a wait that is too long. */
+  service?: string;
 }
 
 export async function withRetries<T>(
@@ -65,16 +71,17 @@ export async function withRetries<T>(
     } catch (thrown) {
       const error = asConnectorError(thrown);
       if (error.category !== 'transient' || !hooks.retryable(error)) throw error;
+      if (hooks.stopping?.aborted) throw interrupted(error);
       if (error.code !== RATE_LIMITED) failures += 1;
       if (failures >= policy.maxAttempts) throw gaveUp(error, `after ${failures} attempts`);
       const delay = error.retryAfterMs ?? backoff(failures, policy);
       const elapsed = now() - startedAt;
+      if (error.retryAfterMs !== undefined && elapsed + delay > policy.deadlineMs) throw waitTooLong(error, hooks.service, policy, now());
       if (elapsed + delay > policy.deadlineMs) {
         throw gaveUp(error, `after retrying for ${seconds(elapsed)} s (the limit is ${seconds(policy.deadlineMs)} s)`);
       }
-      if (hooks.stopping?.aborted) throw interrupted(error);
       hooks.onRetry?.(error, failures, delay);
-      await sleepUnless(delay, hooks.stopping);
+      await sleep(delay, hooks.stopping);
       if (hooks.stopping?.aborted) throw interrupted(error);
     }
   }
@@ -90,17 +97,21 @@ function interrupted(error: ConnectorError): ConnectorError {
   return transientError(`${error.message}; not retried because the run is stopping`, { code: INTERRUPTED, cause: error });
 }
 
-function sleepUnless(ms: number, stopping: AbortSignal | undefined): Promise<void> {
-  if (!stopping) return sleep(ms);
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      stopping.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    stopping.addEventListener('abort', done, { once: true });
-  });
+/** The CRM asked for a wait the retry budget cannot cover: said at once, with when to come back. */
+function waitTooLong(error: ConnectorError, service = 'the CRM', policy: RetryPolicy, now: number): ConnectorError {
+  const waitMs = error.retryAfterMs!;
+  const source = error.retryAfterHeader ? ' (Retry-After)' : '';
+  return transientError(
+    `${service} asked to wait ${Math.ceil(waitMs / 1000)} s${source}, more than max_retry_ms ${policy.deadlineMs} allows; rerun after ${utcTime(now + waitMs, now)} (${error.message})`,
+    { code: error.code, field: error.field, retryAfterMs: waitMs, retryAfterHeader: error.retryAfterHeader, cause: error },
+  );
+}
+
+/** 12:34 UTC, with the date when it is not today's (UTC); rounded up, so never too early. */
+function utcTime(time: number, now: number): string {
+  const at = new Date(Math.ceil(time / 60_000) * 60_000).toISOString();
+  const day = at.slice(0, 10) === new Date(now).toISOString().slice(0, 10) ? '' : `${at.slice(0, 10)} `;
+  return `${day}${at.slice(11, 16)} UTC`;
 }
 
 export function backoff(attempt: number, policy: RetryPolicy): number {

@@ -9,7 +9,7 @@ import type { HubSpotConfig } from '../../config/spec.js';
 import type { DestinationEvents } from '../destination.js';
 import { configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
-import { networkFailure, SERVER_ERROR } from '../http/network.js';
+import { bodyExcerpt, garbledAnswer, networkFailure, SERVER_ERROR, type Endpoint } from '../http/network.js';
 import { RollingWindowLimiter } from '../http/rate-limiter.js';
 import { DAILY_LIMIT, DEFAULT_DEADLINE_MS, DEFAULT_RETRY, isSafeToRetry, RATE_LIMITED, retryAfterMs, withRetries, type RetryPolicy } from '../http/retry.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutAgent } from '../http/timeout-agent.js';
@@ -34,11 +34,15 @@ export interface HubSpotRequest {
   body?: unknown;
   /** Safe to repeat when the outcome is unknown (reads, updates, upserts, archives; not creates). */
   idempotent: boolean;
+  /** What is wrong with a 2xx answer that is not the one asked for (undefined: it is): such an answer counts as lost. */
+  checkAnswer?: (status: number, body: any) => string | undefined;
 }
 
 export class HubSpotApi {
   readonly client: Client;
   private readonly baseUrl: string;
+  /** Named in a failure to connect, so a wrong base_url is easy to spot. */
+  private readonly endpoint: Endpoint;
   private readonly limiter: RollingWindowLimiter;
   private readonly retryPolicy: RetryPolicy;
   private readonly timeoutMs: number;
@@ -59,6 +63,7 @@ export class HubSpotApi {
   ) {
     this.config = structuredClone(config);
     this.baseUrl = (config.base_url ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.endpoint = { url: this.baseUrl, setting: config.base_url ? 'crm.base_url' : 'the default of crm.base_url' };
     this.timeoutMs = config.request_timeout_ms ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.accessToken = config.access_token;
     this.client = new Client({
@@ -101,9 +106,10 @@ export class HubSpotApi {
         });
         body = await readBody(response);
       } catch (error) {
-        throw networkFailure(error, what, 'HubSpot');
+        throw networkFailure(error, what, 'HubSpot', this.endpoint);
       }
       this.raiseForStatus(response.status, body, response.headers);
+      if (response.ok) raiseIfGarbled(request, what, response.status, body);
       return { status: response.status, body, headers: response.headers };
     });
   }
@@ -114,8 +120,10 @@ export class HubSpotApi {
       try {
         return await call(this.client);
       } catch (error) {
+        // The typed client parses every 2xx body as JSON: a page of text fails there.
+        if (error instanceof SyntaxError) throw garbledAnswer('HubSpot', what, `the body is not JSON: ${error.message}`);
         const status = (error as { code?: unknown }).code;
-        if (typeof status !== 'number') throw networkFailure(error, what, 'HubSpot');
+        if (typeof status !== 'number') throw networkFailure(error, what, 'HubSpot', this.endpoint);
         const { body, headers } = error as { body?: unknown; headers?: Record<string, string> };
         const parsed = parseMaybeJson(body);
         this.raiseForStatus(status, parsed, new Headers(headers ?? {}));
@@ -129,7 +137,8 @@ export class HubSpotApi {
     return withRetries(
       async () => {
         await this.ensureToken();
-        const answered = await this.limiter.take();
+        // No longer in line than a retry may wait, and not at all once the run is stopping.
+        const answered = await this.limiter.take(this.stopping.signal, this.retryPolicy.deadlineMs);
         this.requestCount += 1;
         const token = this.accessToken;
         try {
@@ -149,6 +158,7 @@ export class HubSpotApi {
         retryable: (error) => isSafeToRetry(error, idempotent, [TOKEN_EXPIRED]),
         onRetry: (error, attempt, delay) => this.logRetry(what, error, attempt, delay),
         stopping: this.stopping.signal,
+        service: 'HubSpot',
       },
       this.retryPolicy,
     );
@@ -182,10 +192,12 @@ export class HubSpotApi {
       return transientError(`HubSpot's daily API limit is reached; rerun after midnight in the HubSpot account's time zone, when it resets`, { code: DAILY_LIMIT });
     }
     const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds')) || (this.config.rate_limit?.interval_ms ?? 10_000);
-    const waitMs = retryAfterMs(headers) ?? (policy === 'SECONDLY' ? 1000 : Math.min(interval, 10_000));
-    this.limiter.pauseUntil(Date.now() + waitMs);
+    const askedMs = retryAfterMs(headers);
+    const waitMs = askedMs ?? (policy === 'SECONDLY' ? 1000 : Math.min(interval, 10_000));
+    const error = transientError(`HubSpot rate limit (${policy || '429'})`, { code: RATE_LIMITED, retryAfterMs: waitMs, retryAfterHeader: askedMs !== undefined });
+    this.limiter.pauseUntil(Date.now() + waitMs, error);
     this.events.rateLimited(Date.now() + waitMs);
-    return transientError(`HubSpot rate limit (${policy || '429'})`, { code: RATE_LIMITED, retryAfterMs: waitMs });
+    return error;
   }
 
   private async ensureToken(): Promise<void> {
@@ -205,7 +217,7 @@ export class HubSpotApi {
         throw configError(`HubSpot refused the OAuth refresh token (${status}): ${errorText(parseMaybeJson((error as { body?: unknown }).body))}`, { code: 'oauth_refused' });
       }
       if (typeof status === 'number') throw transientError(`HubSpot answered ${status} to the OAuth token refresh`, { code: SERVER_ERROR });
-      throw networkFailure(error, 'the OAuth token refresh', 'HubSpot');
+      throw networkFailure(error, 'the OAuth token refresh', 'HubSpot', this.endpoint);
     }
     // Fetched at run time, so not among the config's secrets: it must be kept out of every output too.
     this.log.redactor.add(token.accessToken);
@@ -221,6 +233,12 @@ export class HubSpotApi {
       this.events.credentialsRotated(structuredClone(this.config));
     }
   }
+}
+
+/** HubSpot answers JSON (or nothing, 204): a page of text is some middlebox's, whatever its status. */
+function raiseIfGarbled(request: HubSpotRequest, what: string, status: number, body: unknown): void {
+  const problem = typeof body === 'string' ? `the body is not JSON: ${bodyExcerpt(body)}` : request.checkAnswer?.(status, body);
+  if (problem) throw garbledAnswer('HubSpot', what, problem);
 }
 
 async function readBody(response: Response): Promise<unknown> {

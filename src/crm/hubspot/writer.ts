@@ -245,7 +245,7 @@ export class HubSpotObjectWriter implements ObjectWriter {
 
   private post(action: string, body: unknown, idempotent: boolean): Promise<HubSpotResponse> {
     this.requests += 1;
-    return this.api.request({ method: 'POST', path: `/crm/v3/objects/${this.object.objectTypeId}/batch/${action}`, body, idempotent });
+    return this.api.request({ method: 'POST', path: `/crm/v3/objects/${this.object.objectTypeId}/batch/${action}`, body, idempotent, checkAnswer: batchAnswerProblem(action) });
   }
 
   private unexpected(what: string, response: HubSpotResponse): Error {
@@ -262,6 +262,15 @@ export class HubSpotObjectWriter implements ObjectWriter {
     if (this.idProperty) delete properties[this.idProperty.name];
     return properties;
   }
+}
+
+/**
+ * A batch answer lists its results (a 207 its errors too); archive answers 204 without a body.
+ * Anything else in a 2xx is not HubSpot's answer (a middlebox's), so it says nothing about the rows.
+ */
+function batchAnswerProblem(action: string): (status: number, body: any) => string | undefined {
+  if (action === 'archive') return (status) => (status === 204 ? undefined : `${status} instead of 204 No Content`);
+  return (_status, body) => (Array.isArray(body?.results) ? undefined : 'no results list');
 }
 
 function isConflict(outcome: RowOutcome): boolean {

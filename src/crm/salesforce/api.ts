@@ -11,7 +11,7 @@ import type { DestinationEvents } from '../destination.js';
 import { configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
 import { ConcurrencyLimit } from '../http/concurrency.js';
-import { networkFailure, SERVER_ERROR } from '../http/network.js';
+import { bodyExcerpt, garbledAnswer, networkFailure, SERVER_ERROR } from '../http/network.js';
 import { DAILY_LIMIT, DEFAULT_DEADLINE_MS, DEFAULT_RETRY, isSafeToRetry, RATE_LIMITED, retryAfterMs, withRetries, type RetryPolicy } from '../http/retry.js';
 import { canRenew, openSession, TOKEN_UNAVAILABLE, type Session } from './auth.js';
 import { loadJsforce } from './jsforce.js';
@@ -45,6 +45,11 @@ export interface SalesforceRequest {
   timeoutMs?: number;
   /** Told of each send (retries included): an object's own request count for the run report. */
   onSent?: () => void;
+  /**
+   * What is wrong with a 2xx answer's body (parsed JSON, or the text of a `text` request) that is
+   * not the one asked for; undefined when it is. Such an answer counts as lost (GARBLED).
+   */
+  checkAnswer?: (body: any) => string | undefined;
 }
 
 /** Salesforce's error body: [{errorCode, message, fields?}]. */
@@ -170,7 +175,7 @@ export class SalesforceApi {
         const answer = await this.inFlight.run(() => this.send(request, what));
         if (answer.status < 300) {
           this.watchDailyLimit(answer.headers);
-          return { ok: true as const, body: bodyOf<T>(answer, request) };
+          return { ok: true as const, body: bodyOf<T>(answer, request, what) };
         }
         const failure = failureOf(answer);
         if (answer.status === 401 || failure.errorCode === 'INVALID_SESSION_ID') {
@@ -187,6 +192,7 @@ export class SalesforceApi {
         retryable: (error) => isSafeToRetry(error, request.idempotent, [SESSION_EXPIRED, TOKEN_UNAVAILABLE]),
         onRetry: (error, attempt, delay) => this.logRetry(what, error, attempt, delay),
         stopping: this.stopping.signal,
+        service: 'Salesforce',
       },
       this.retryPolicy,
     );
@@ -226,7 +232,9 @@ export class SalesforceApi {
       });
       return { status: response.status, headers: response.headers, text: await response.text() };
     } catch (error) {
-      throw networkFailure(error, what, 'Salesforce');
+      // The instance URL is the configured one for a fixed token, else the one the token endpoint named.
+      const setting = this.config.auth.type === 'access_token' ? 'crm.auth.instance_url' : 'the instance_url of the token answer';
+      throw networkFailure(error, what, 'Salesforce', { url: session.instanceUrl, setting });
     }
   }
 
@@ -245,10 +253,10 @@ export class SalesforceApi {
       // waiting is pacing, not failing.
       const waitMs = retryAfter ?? CONCURRENT_LIMIT_WAIT_MS;
       this.events.rateLimited(Date.now() + waitMs);
-      return transientError(`Salesforce refused ${what}: ${message}`, { code: RATE_LIMITED, retryAfterMs: waitMs });
+      return transientError(`Salesforce refused ${what}: ${message}`, { code: RATE_LIMITED, retryAfterMs: waitMs, retryAfterHeader: retryAfter !== undefined });
     }
     if (status >= 500) {
-      return transientError(`Salesforce answered ${status} ${errorCode} to ${what}: ${message.slice(0, 300)}`, { code: SERVER_ERROR, retryAfterMs: retryAfter });
+      return transientError(`Salesforce answered ${status} ${errorCode} to ${what}: ${message.slice(0, 300)}`, { code: SERVER_ERROR, retryAfterMs: retryAfter, retryAfterHeader: retryAfter !== undefined });
     }
     if (status === 403 || errorCode === 'API_DISABLED_FOR_ORG' || errorCode === 'API_CURRENTLY_DISABLED') {
       return configError(`Salesforce refused ${what} (${status}): ${errorCode}: ${message.slice(0, 500)}`, { code: 'forbidden' });
@@ -309,13 +317,20 @@ export class SalesforceApi {
   }
 }
 
-function bodyOf<T>(answer: RawAnswer, request: SalesforceRequest): T {
-  if (request.text) return answer.text as T;
-  if (answer.status === 204 || answer.text === '') return undefined as T;
+/** A 2xx answer's body; one that is not the expected answer (a proxy's page, cut off, another shape) is a lost answer. */
+function bodyOf<T>(answer: RawAnswer, request: SalesforceRequest, what: string): T {
+  const body = request.text ? answer.text : parsedBody(answer, what);
+  const problem = request.checkAnswer?.(body);
+  if (problem) throw garbledAnswer('Salesforce', what, problem);
+  return body as T;
+}
+
+function parsedBody(answer: RawAnswer, what: string): unknown {
+  if (answer.status === 204 || answer.text === '') return undefined;
   try {
-    return JSON.parse(answer.text) as T;
+    return JSON.parse(answer.text);
   } catch {
-    return answer.text as T;
+    throw garbledAnswer('Salesforce', what, `the body is not JSON: ${bodyExcerpt(answer.text)}`);
   }
 }
 

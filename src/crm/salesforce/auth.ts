@@ -6,7 +6,7 @@ import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import type { SalesforceConfig } from '../../config/spec.js';
 import { configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Redactor } from '../../protocol/log.js';
-import { networkFailure } from '../http/network.js';
+import { displayUrl, networkFailure, type Endpoint } from '../http/network.js';
 import type { JsforceModule } from './jsforce.js';
 
 export const DEFAULT_LOGIN_URL = 'https://login.salesforce.com';
@@ -49,13 +49,13 @@ export async function openSession(config: SalesforceConfig, jsforce: JsforceModu
     // jsforce's own bound is 30 minutes: a hung token endpoint must not hold the run that long.
     answer = (await withTimeout(oauth2.requestToken(grantOf(auth, loginUrl)), timeoutMs)) as unknown as Record<string, unknown>;
   } catch (error) {
-    throw tokenRefused(auth.type, loginUrl, error);
+    throw tokenRefused(auth.type, { url: loginUrl, setting: config.login_url ? 'crm.login_url' : 'the default of crm.login_url' }, error);
   }
   const accessToken = String(answer.access_token ?? '');
   const instanceUrl = String(answer.instance_url ?? '');
   redactor.add(accessToken);
   if (!accessToken || !/^https?:\/\//.test(instanceUrl)) {
-    throw configError(`the token endpoint at ${loginUrl} answered without an access_token and instance_url`, { code: 'oauth_refused' });
+    throw configError(`the token endpoint at ${displayUrl(loginUrl)} answered without an access_token and instance_url`, { code: 'oauth_refused' });
   }
   const refreshToken = typeof answer.refresh_token === 'string' && answer.refresh_token !== '' ? answer.refresh_token : undefined;
   redactor.add(refreshToken);
@@ -108,12 +108,13 @@ function privateKeyOf(pem: string): KeyObject {
 }
 
 /** jsforce names the error after OAuth's `error` and puts `error_description` in the message. */
-function tokenRefused(grant: string, loginUrl: string, error: unknown): ConnectorError {
+function tokenRefused(grant: string, login: Endpoint, error: unknown): ConnectorError {
+  const loginUrl = displayUrl(login.url);
   const name = (error as Error).name ?? '';
   const message = (error as Error).message ?? String(error);
   if (error instanceof TypeError || name === 'TimeoutError') {
     // No token was issued and no request of ours was sent yet: asking again is always safe.
-    const failure = networkFailure(error, `the token request to ${loginUrl}`, 'Salesforce');
+    const failure = networkFailure(error, `the token request to ${loginUrl}`, 'Salesforce', login);
     return transientError(failure.message, { code: TOKEN_UNAVAILABLE, cause: error });
   }
   if (/^ERROR_HTTP_5\d\d$/.test(name)) {

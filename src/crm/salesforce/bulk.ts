@@ -7,7 +7,8 @@
 //
 // Interruptions: a job stays in Salesforce when the run that made it stops. A stop (SIGTERM)
 // before the upload is complete aborts the job, so nothing of it is written; a closed job is
-// still waited for, for a short grace, since its rows are being written anyway. Inserts without
+// looked at once more (its rows count if it has ended) and no longer waited for: its rows are
+// being written anyway, and the next run waits for it before writing. Inserts without
 // a key column that cannot be followed to the end are reported with an unknown outcome (a rerun
 // could not tell them from lost rows). A run killed outright leaves its job processing: the next
 // run waits for such jobs on the object before it writes (awaitUnfinishedJobs).
@@ -16,7 +17,7 @@ import { stringify } from 'csv-stringify/sync';
 import { asConnectorError, configError, INTERRUPTED, transientError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
 import type { RowOutcome } from '../destination.js';
-import { sleep } from '../http/rate-limiter.js';
+import { sleep } from '../http/sleep.js';
 import type { ApiDoor } from './api.js';
 import type { RecordWrite } from './collections.js';
 import { NOT_ACKNOWLEDGED, outcomeOf, parseBulkErrors, UNKNOWN_OUTCOME, type WriteKind } from './outcomes.js';
@@ -28,8 +29,6 @@ const MAX_UPLOAD_BYTES = 90 * 1024 * 1024;
 const FIRST_POLL_MS = 100;
 const MAX_POLL_MS = 5_000;
 const MAX_WAIT_MS = 30 * 60_000;
-/** A stopping run still follows a closed job this long: small jobs end within it. */
-const STOP_GRACE_MS = 10_000;
 /** Uploads and result files may take longer than one request: a second more per 100 KB. */
 const BYTES_PER_EXTRA_SECOND = 100_000;
 const ID = 'Id';
@@ -103,7 +102,7 @@ export class BulkIngest {
     const unfinished: JobInfo[] = [];
     let path: string | undefined = '/jobs/ingest';
     while (path) {
-      const page: JobList = await this.api.expect<JobList>({ method: 'GET', path, idempotent: true }, 'the list of Bulk API jobs');
+      const page: JobList = await this.api.expect<JobList>({ method: 'GET', path, idempotent: true, checkAnswer: JOB_LIST }, 'the list of Bulk API jobs');
       const userId = this.api.userId;
       unfinished.push(...page.records.filter((job) =>
         job.object === this.object.name && STILL_PROCESSING.includes(job.state) && (!userId || !job.createdById || job.createdById.slice(0, 15) === userId)));
@@ -125,7 +124,7 @@ export class BulkIngest {
     const body: Record<string, unknown> = { object: this.object.name, operation: OPERATION[kind], contentType: 'CSV', lineEnding: 'LF', columnDelimiter: 'COMMA' };
     if (kind === 'upsert') body.externalIdFieldName = this.externalIdField;
     // An orphaned Open job (if a retried create had landed) holds no data and does nothing.
-    const info = await this.api.expect<JobInfo>({ method: 'POST', path: '/jobs/ingest', body, idempotent: true }, `a Bulk API job on ${this.object.name}`);
+    const info = await this.api.expect<JobInfo>({ method: 'POST', path: '/jobs/ingest', body, idempotent: true, checkAnswer: JOB_INFO }, `a Bulk API job on ${this.object.name}`);
     return info.id;
   }
 
@@ -138,7 +137,7 @@ export class BulkIngest {
   }
 
   private async close(job: string): Promise<void> {
-    const answer = await this.api.request<JobInfo>({ method: 'PATCH', path: `/jobs/ingest/${job}`, body: { state: 'UploadComplete' }, idempotent: true });
+    const answer = await this.api.request<JobInfo>({ method: 'PATCH', path: `/jobs/ingest/${job}`, body: { state: 'UploadComplete' }, idempotent: true, checkAnswer: JOB_INFO });
     if (answer.ok) return;
     // A retried close whose first attempt had landed finds the job past Open: that is what we asked for.
     if (answer.failure.errorCode === 'INVALIDJOBSTATE' && (await this.info(job)).state !== 'Open') return;
@@ -155,19 +154,20 @@ export class BulkIngest {
   }
 
   private info(job: string): Promise<JobInfo> {
-    return this.api.expect<JobInfo>({ method: 'GET', path: `/jobs/ingest/${job}`, idempotent: true }, `the state of Bulk API job ${job}`);
+    return this.api.expect<JobInfo>({ method: 'GET', path: `/jobs/ingest/${job}`, idempotent: true, checkAnswer: JOB_INFO }, `the state of Bulk API job ${job}`);
   }
 
-  /** Polls with growing pauses: short jobs answer at once, long ones cost a call every few seconds. */
+  /**
+   * Polls with growing pauses: short jobs answer at once, long ones cost a call every few seconds.
+   * A stop ends the pause under way: the job is looked at once more, then no longer waited for.
+   */
   private async waitForJob(job: string): Promise<JobInfo> {
     const started = Date.now();
-    let stoppedAt: number | undefined;
     for (let pause = FIRST_POLL_MS; ; pause = Math.min(MAX_POLL_MS, Math.round(pause * 1.6))) {
-      if (this.api.stopSignal.aborted) stoppedAt ??= Date.now();
-      await sleep(stoppedAt === undefined ? pause : Math.min(pause, FIRST_POLL_MS * 5));
+      await sleep(pause, this.api.stopSignal);
       const info = await this.info(job);
       if (info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted') return info;
-      if (stoppedAt !== undefined && Date.now() - stoppedAt > STOP_GRACE_MS) {
+      if (this.api.stopSignal.aborted) {
         throw transientError(`Bulk API job ${job} is still ${info.state}; not waiting for it, as the run is stopping (a rerun waits for it before writing)`, { code: INTERRUPTED });
       }
       if (Date.now() - started > MAX_WAIT_MS) {
@@ -193,14 +193,18 @@ export class BulkIngest {
       }
     };
     if (processed - failed > 0) {
-      place(await this.resultFile(info.id, 'successfulResults', timeoutMs), (row) => outcomeOf(kind, { success: true, id: row.sf__Id, created: row.sf__Created === 'true' }));
+      const file = await this.resultFile(info.id, { name: 'successfulResults', rows: processed - failed, columns: ['sf__Id', 'sf__Created'] }, timeoutMs);
+      place(file, (row) => outcomeOf(kind, { success: true, id: row.sf__Id, created: row.sf__Created === 'true' }));
     }
     if (failed > 0) {
-      place(await this.resultFile(info.id, 'failedResults', timeoutMs), (row) => outcomeOf(kind, { success: false, id: row.sf__Id || undefined, errors: parseBulkErrors(row.sf__Error ?? '') }));
+      const file = await this.resultFile(info.id, { name: 'failedResults', rows: failed, columns: ['sf__Id', 'sf__Error'] }, timeoutMs);
+      place(file, (row) => outcomeOf(kind, { success: false, id: row.sf__Id || undefined, errors: parseBulkErrors(row.sf__Error ?? '') }));
     }
     if (processed < records.length || info.state !== 'JobComplete') {
       const reason = info.errorMessage ? `: ${info.errorMessage}` : '';
-      place(await this.resultFile(info.id, 'unprocessedrecords', timeoutMs), () => ({ status: 'rejected', code: 'UNPROCESSED', message: `Salesforce did not process this row (Bulk API job ${info.id} ${info.state}${reason})` }));
+      // A failed or aborted job's count of what it left is not reliable: any number of rows is taken.
+      const file = await this.resultFile(info.id, { name: 'unprocessedrecords', rows: info.state === 'JobComplete' ? records.length - processed : undefined, columns: [] }, timeoutMs);
+      place(file, () => ({ status: 'rejected', code: 'UNPROCESSED', message: `Salesforce did not process this row (Bulk API job ${info.id} ${info.state}${reason})` }));
     }
     return outcomes.map((outcome) => outcome ?? { status: 'rejected', ...NOT_ACKNOWLEDGED });
   }
@@ -211,15 +215,49 @@ export class BulkIngest {
     return this.insertKeyField;
   }
 
-  private async resultFile(job: string, file: string, timeoutMs: number): Promise<string[][]> {
-    const text = await this.api.expect<string>({ method: 'GET', path: `/jobs/ingest/${job}/${file}`, text: true, idempotent: true, timeoutMs }, `the ${file} of Bulk API job ${job}`);
-    if (!text) return [];
-    try {
-      return parse(text, { bom: true, relax_column_count: false }) as string[][];
-    } catch (error) {
-      throw transientError(`the ${file} of Bulk API job ${job} is not readable CSV: ${(error as Error).message}`, { code: 'bad_result_file' });
-    }
+  /**
+   * A result file, checked against the job's counts: a file that is not CSV, lacks its columns or
+   * holds another number of rows (a proxy's page, a body cut off at a line end) is fetched again.
+   */
+  private async resultFile(job: string, expected: ResultFile, timeoutMs: number): Promise<string[][]> {
+    let rows: string[][] = [];
+    const checkAnswer = (text: string) => {
+      const read = readResultFile(text, expected);
+      if (typeof read === 'string') return read;
+      rows = read;
+      return undefined;
+    };
+    await this.api.expect<string>({ method: 'GET', path: `/jobs/ingest/${job}/${expected.name}`, text: true, idempotent: true, timeoutMs, checkAnswer }, `the ${expected.name} of Bulk API job ${job}`);
+    return rows;
   }
+}
+
+/** A job's answers name the job and its state: anything else in a 2xx is not Salesforce's answer. */
+const JOB_INFO = (body: Partial<JobInfo> | undefined) => (typeof body?.id === 'string' && typeof body.state === 'string' ? undefined : 'no job id and state');
+const JOB_LIST = (body: Partial<JobList> | undefined) => (Array.isArray(body?.records) ? undefined : 'no list of jobs');
+
+interface ResultFile {
+  name: 'successfulResults' | 'failedResults' | 'unprocessedrecords';
+  /** Data rows the job's counts promise, when they are reliable. */
+  rows?: number;
+  /** Columns Salesforce adds to the input's. */
+  columns: string[];
+}
+
+/** The file's rows (header first), or what is wrong with it. */
+function readResultFile(text: string, expected: ResultFile): string[][] | string {
+  if (text === '') return expected.rows ? `an empty file for ${expected.rows} rows` : [];
+  let file: string[][];
+  try {
+    file = parse(text, { bom: true, relax_column_count: false }) as string[][];
+  } catch (error) {
+    return `not readable CSV: ${(error as Error).message}`;
+  }
+  const [header = [], ...rows] = file;
+  const missing = expected.columns.filter((column) => !header.includes(column));
+  if (missing.length > 0) return `no ${missing.join(', ')} column`;
+  if (expected.rows !== undefined && rows.length !== expected.rows) return `${rows.length} rows where the job counts ${expected.rows}`;
+  return file;
 }
 
 function toCsv(columns: string[], records: RecordWrite[], kind: WriteKind): string {

@@ -56,14 +56,15 @@ export class Collections {
   }
 
   private requestFor(kind: WriteKind, records: RecordWrite[]): SalesforceRequest {
+    const checkAnswer = oneResultPerRecord(records.length);
     if (kind === 'delete') {
       const ids = records.map((r) => encodeURIComponent(r.id!)).join(',');
-      return { method: 'DELETE', path: `/composite/sobjects?ids=${ids}&allOrNone=false`, idempotent: true };
+      return { method: 'DELETE', path: `/composite/sobjects?ids=${ids}&allOrNone=false`, idempotent: true, checkAnswer };
     }
     const body = { allOrNone: false, records: records.map((record) => this.jsonRecord(record)) };
-    if (kind === 'create') return { method: 'POST', path: '/composite/sobjects', body, idempotent: false };
-    if (kind === 'update') return { method: 'PATCH', path: '/composite/sobjects', body, idempotent: true };
-    return { method: 'PATCH', path: `/composite/sobjects/${this.object.name}/${this.externalIdField}`, body, idempotent: true };
+    if (kind === 'create') return { method: 'POST', path: '/composite/sobjects', body, idempotent: false, checkAnswer };
+    if (kind === 'update') return { method: 'PATCH', path: '/composite/sobjects', body, idempotent: true, checkAnswer };
+    return { method: 'PATCH', path: `/composite/sobjects/${this.object.name}/${this.externalIdField}`, body, idempotent: true, checkAnswer };
   }
 
   private jsonRecord(record: RecordWrite): Record<string, unknown> {
@@ -82,6 +83,14 @@ export class Collections {
       throw configError(`Salesforce refused to ${kind} ${this.object.name} records: ${failure.errorCode}: ${failure.message}`, { code: failure.errorCode });
     }
   }
+}
+
+/** Salesforce answers a list of one result per record sent: anything else is not its answer. */
+function oneResultPerRecord(count: number): (body: unknown) => string | undefined {
+  return (body) => {
+    if (!Array.isArray(body)) return 'no list of results';
+    return body.length === count ? undefined : `${body.length} results for ${count} records`;
+  };
 }
 
 /** Salesforce answers one result per record, in request order; a record without one is not acknowledged. */

@@ -90,7 +90,7 @@ export async function lookupRecords(
   for (const soql of lookupQueries(api, object, field, keys, fields)) {
     let path: string | undefined = `/query?q=${queryParam(soql)}`;
     while (path) {
-      const page: QueryPage = await api.expect<QueryPage>({ method: 'GET', path, idempotent: true }, `the lookup of ${object.name} by ${field.name}`);
+      const page: QueryPage = await api.expect<QueryPage>({ method: 'GET', path, idempotent: true, checkAnswer: queryPageProblem }, `the lookup of ${object.name} by ${field.name}`);
       for (const record of page.records) {
         const value = record[field.name];
         if (value === null || value === undefined) continue;
@@ -101,4 +101,9 @@ export async function lookupRecords(
     }
   }
   return found;
+}
+
+/** A query answers a page of records: anything else in a 2xx is not Salesforce's answer. */
+function queryPageProblem(body: unknown): string | undefined {
+  return Array.isArray((body as QueryPage | undefined)?.records) ? undefined : 'no records list';
 }

@@ -9,7 +9,7 @@
 import type { StreamPlan } from '../../config/stream-plan.js';
 import type { Logger } from '../../protocol/log.js';
 import type { CrmComparison, MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome } from '../destination.js';
-import { sleep } from '../http/rate-limiter.js';
+import { sleep } from '../http/sleep.js';
 import { backoff, DEFAULT_RETRY } from '../http/retry.js';
 import { ObjectApi, type SalesforceApi } from './api.js';
 import { BulkIngest } from './bulk.js';
@@ -188,7 +188,7 @@ export class SalesforceObjectWriter implements ObjectWriter {
   /** Backs off before a resend as before any retry; a stopping run sends nothing more. */
   private async mayResend(round: number): Promise<boolean> {
     if (round >= MAX_CREATE_ROUNDS || this.api.stopSignal.aborted) return false;
-    await sleep(backoff(round, DEFAULT_RETRY));
+    await sleep(backoff(round, DEFAULT_RETRY), this.api.stopSignal);
     return !this.api.stopSignal.aborted;
   }
 
