@@ -72,14 +72,19 @@ export function batchArchive(portal: Portal, schema: StoredSchema, body: Body): 
 
 function batchInputs(body: Body, needsProperties = true): Body[] {
   if (typeof body !== 'object' || body === null || !Array.isArray(body.inputs)) throw validationError('Invalid input JSON on line 1: inputs is required');
-  if (body.inputs.length === 0) throw validationError('inputs must not be empty');
-  if (body.inputs.length > BATCH_LIMIT) throw validationError(`Batch input size exceeded. Maximum inputs: ${BATCH_LIMIT}`, { context: { maxInputs: [String(BATCH_LIMIT)] } });
+  checkBatchSize(body.inputs);
   for (const input of body.inputs) {
     if (typeof input !== 'object' || input === null) throw validationError('every input must be an object');
     if (needsProperties && (typeof input.properties !== 'object' || input.properties === null || Array.isArray(input.properties))) throw validationError('every input needs properties');
     if (!needsProperties && (input.id === undefined || input.id === null)) throw validationError('every input needs an id');
   }
   return body.inputs;
+}
+
+/** Every batch endpoint takes 1 to BATCH_LIMIT inputs; more fails the whole request. */
+export function checkBatchSize(inputs: unknown[]): void {
+  if (inputs.length === 0) throw validationError('inputs must not be empty');
+  if (inputs.length > BATCH_LIMIT) throw validationError(`Batch input size exceeded. Maximum inputs: ${BATCH_LIMIT}`, { context: { maxInputs: [String(BATCH_LIMIT)] } });
 }
 
 function checkIdProperty(portal: Portal, schema: StoredSchema, body: Body, inputs: Body[], action: Action): string | undefined {
