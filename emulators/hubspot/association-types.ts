@@ -57,6 +57,16 @@ export class AssociationTypes {
     return this.between(from, to).find((type) => type.category === category && type.typeId === typeId);
   }
 
+  /** A type from `from` to any object (inline associations name no target type: the type id implies it). */
+  findFrom(from: StoredSchema, category: string, typeId: number): AssociationType | undefined {
+    return [...this.byPair.values()].flat().find((t) => t.fromObjectTypeId === from.objectTypeId && t.category === category && t.typeId === typeId);
+  }
+
+  /** The unlabeled defaults from an object: the association definitions its schema lists. */
+  definitionsFrom(from: StoredSchema): AssociationType[] {
+    return [...this.byPair.values()].flat().filter((t) => t.fromObjectTypeId === from.objectTypeId && t.isDefault);
+  }
+
   /** A custom object's `associatedObjects` entry: the unlabeled default both ways. */
   addDefaultPair(from: StoredSchema, to: StoredSchema): void {
     if (this.defaultBetween(from, to)) return;

@@ -205,6 +205,42 @@ function listOneRecord(portal: Portal, from: StoredSchema, fromId: string, to: S
   return { status: 200, body: { results: links.map(({ to: target, types }) => ({ toObjectId: Number(target.id), associationTypes: types.map(typeView) })) } };
 }
 
+/** One entry of `associations` in an object create: the record to link to and the types. */
+export interface InlineAssociation {
+  to: RecordRef;
+  types: AssociationType[];
+}
+
+/**
+ * Checks the `associations` of an object create input (`[{to: {id}, types: [spec]}]`; the target
+ * object type follows from the type ids). Returns the links to make once the record exists, or the
+ * error that fails the input.
+ */
+export function inlineAssociations(portal: Portal, from: StoredSchema, given: unknown): InlineAssociation[] | { error: Body } {
+  if (given === undefined) return [];
+  if (!Array.isArray(given)) throw validationError('Invalid input JSON on line 1: associations must be a list');
+  const planned: InlineAssociation[] = [];
+  for (const entry of given) {
+    const id = objectId(isObject(entry) ? entry.to : undefined, 'associations[].to');
+    if (!Array.isArray(entry.types) || entry.types.length === 0) throw validationError('Invalid input JSON on line 1: Some required fields were not set: [types]');
+    const types: AssociationType[] = [];
+    for (const spec of entry.types) {
+      const { category, typeId } = readSpec(spec);
+      const type = portal.associationTypes.findFrom(from, category, typeId);
+      if (!type || (types[0] && type.toObjectTypeId !== types[0].toObjectTypeId)) return { error: unknownType(category, typeId, from.objectTypeId, 'any object') };
+      types.push(type);
+    }
+    const to = { schema: portal.schemaForApi(types[0].toObjectTypeId)!, id };
+    if (missingRecords(portal, [to]).length > 0) return { error: invalidIds([to]) };
+    planned.push({ to, types });
+  }
+  return planned;
+}
+
+export function linkInline(portal: Portal, from: RecordRef, planned: InlineAssociation[]): void {
+  for (const { to, types } of planned) link(portal, from, to, types);
+}
+
 /** The type plus the pair's unlabeled default, which HubSpot records beside every label. */
 function link(portal: Portal, from: RecordRef, to: RecordRef, types: AssociationType[]): void {
   const unlabeled = portal.associationTypes.defaultBetween(from.schema, to.schema);
@@ -234,23 +270,32 @@ function requestedTypes(portal: Portal, from: StoredSchema, to: StoredSchema, sp
   if (!Array.isArray(specs) || specs.length === 0) throw validationError('Invalid input JSON on line 1: Some required fields were not set: [types]');
   const types: AssociationType[] = [];
   for (const spec of specs) {
-    const category = spec?.associationCategory;
-    const typeId = spec?.associationTypeId;
-    if (!CATEGORIES.has(category) || !Number.isInteger(typeId)) {
-      throw validationError('Invalid input JSON on line 1: Some required fields were not set: [associationCategory, associationTypeId]');
-    }
+    const { category, typeId } = readSpec(spec);
     const type = portal.associationTypes.find(from, to, category, typeId);
     if (!type) {
-      errors.push({
-        status: 'error', category: 'VALIDATION_ERROR',
-        message: `${category}:${typeId} is not a valid association type from ${from.objectTypeId} to ${to.objectTypeId}`,
-        context: { associationCategory: [category], associationTypeId: [String(typeId)] },
-      });
+      errors.push(unknownType(category, typeId, from.objectTypeId, to.objectTypeId));
       return undefined;
     }
     types.push(type);
   }
   return types;
+}
+
+function readSpec(spec: unknown): { category: string; typeId: number } {
+  const category = isObject(spec) ? spec.associationCategory : undefined;
+  const typeId = isObject(spec) ? spec.associationTypeId : undefined;
+  if (!CATEGORIES.has(category) || !Number.isInteger(typeId)) {
+    throw validationError('Invalid input JSON on line 1: Some required fields were not set: [associationCategory, associationTypeId]');
+  }
+  return { category, typeId };
+}
+
+function unknownType(category: string, typeId: number, from: string, to: string): Body {
+  return {
+    status: 'error', category: 'VALIDATION_ERROR',
+    message: `${category}:${typeId} is not a valid association type from ${from} to ${to}`,
+    context: { associationCategory: [category], associationTypeId: [String(typeId)] },
+  };
 }
 
 function missingRecords(portal: Portal, refs: RecordRef[]): RecordRef[] {

@@ -2,6 +2,7 @@
 // most, per-input validation errors as a 207 (the valid inputs are applied), unique-value
 // conflicts as a whole-batch 409 (nothing applied), idProperty only for unique properties, and
 // (as recorded) an update of an unknown or merged-away id left out of the results without an error.
+import { inlineAssociations, linkInline, type InlineAssociation } from './associations.js';
 import { HubSpotError, validationError } from './errors.js';
 import type { Portal } from './portal.js';
 import type { Reply, StoredRecord, StoredSchema } from './types.js';
@@ -16,6 +17,8 @@ interface Planned {
   input: Body;
   target?: StoredRecord;
   properties: Record<string, string>;
+  /** Create only: links to make once the record exists. */
+  associations: InlineAssociation[];
 }
 
 export function batchWrite(portal: Portal, schema: StoredSchema, action: Action, body: Body): Reply {
@@ -34,7 +37,9 @@ export function batchWrite(portal: Portal, schema: StoredSchema, action: Action,
     const properties = validProperties(portal, schema, raw, problems);
     if (!target) problems.push(...missingRequired(portal, schema, properties));
     if (problems.length > 0) return errors.push(validationFailure(input, problems));
-    planned.push({ index, input, target, properties });
+    const associations = action === 'create' ? inlineAssociations(portal, schema, input.associations) : [];
+    if ('error' in associations) return errors.push(traced(input, associations.error));
+    planned.push({ index, input, target, properties, associations });
   });
   refuseUniqueConflicts(portal, schema, planned);
   const results = planned.map((p) => apply(portal, schema, action, p));
@@ -157,6 +162,7 @@ function apply(portal: Portal, schema: StoredSchema, action: Action, entry: Plan
   const created = !entry.target;
   const record = entry.target ?? portal.insert(schema, entry.properties);
   if (!created) portal.update(record, entry.properties);
+  linkInline(portal, { schema, id: record.id }, entry.associations);
   const result: Body = view(record);
   if (entry.input.objectWriteTraceId !== undefined) result.objectWriteTraceId = entry.input.objectWriteTraceId;
   if (action === 'upsert') result.new = created;
@@ -168,6 +174,11 @@ export function view(record: StoredRecord, properties?: string[]): Body {
   const shown: Record<string, string | null> = {};
   for (const name of names) shown[name] = record.properties[name] ?? null;
   return { id: record.id, properties: shown, createdAt: record.createdAt, updatedAt: record.updatedAt, archived: record.archived, url: record.url };
+}
+
+/** An input's error, tied to it by objectWriteTraceId as HubSpot does. */
+function traced(input: Body, error: Body): Body {
+  return input.objectWriteTraceId === undefined ? error : { ...error, context: { ...error.context, objectWriteTraceId: [String(input.objectWriteTraceId)] } };
 }
 
 function validationFailure(input: Body, problems: ValueProblem[]): Body {

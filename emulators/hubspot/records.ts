@@ -11,7 +11,7 @@ type Body = Record<string, any>;
 
 export function createRecord(portal: Portal, schema: StoredSchema, body: Body, apiRoot: string): Reply {
   if (typeof body?.properties !== 'object' || body.properties === null) throw validationError('Invalid input JSON: properties is required');
-  const reply = single(batchWrite(portal, schema, 'create', { inputs: [{ properties: body.properties }] }), 201);
+  const reply = single(batchWrite(portal, schema, 'create', { inputs: [{ properties: body.properties, associations: body.associations }] }), 201);
   const id = (reply.body as Body).id;
   return { ...reply, headers: { location: `${apiRoot}/crm/objects/v3/${schema.name}/${id}` } };
 }
@@ -84,7 +84,7 @@ function single(reply: Reply, okStatus: number): Reply {
   if (reply.status === 207 || body.results.length === 0) {
     const error = body.errors?.[0];
     if (!error) throw notFound('Object not found.  objectId are usually numeric.');
-    throw new HubSpotError(400, error.category, error.message);
+    throw new HubSpotError(400, error.category, error.message, error.context ? { context: error.context } : {});
   }
   const { objectWriteTraceId: _trace, new: _new, ...record } = body.results[0];
   return { status: okStatus, body: record };

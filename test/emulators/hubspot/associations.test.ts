@@ -204,6 +204,32 @@ describe('associate default, read, archive', () => {
   });
 });
 
+describe('associations inside object create', () => {
+  it('links a created record to the records its input names; a bad association fails only that input, traced', async () => {
+    const [contact] = seedContacts('ja@example.com');
+    const [unlabeled] = emulator.associationLabels('invoices', 'contacts');
+    const types = [{ associationCategory: 'USER_DEFINED', associationTypeId: unlabeled.typeId }];
+    const reply = await call('POST', `/crm/v3/objects/${invoicesTypeId}/batch/create`, {
+      inputs: [
+        { objectWriteTraceId: 'ok', properties: { invoice_number: 'INV-20', customer_email: 'x@example.com', amount: '1' }, associations: [{ to: { id: contact }, types }] },
+        { objectWriteTraceId: 'gone', properties: { invoice_number: 'INV-21', customer_email: 'x@example.com', amount: '1' }, associations: [{ to: { id: '999' }, types }] },
+        { objectWriteTraceId: 'wrong-type', properties: { invoice_number: 'INV-22', customer_email: 'x@example.com', amount: '1' }, associations: [{ to: { id: contact }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 279 }] }] },
+      ],
+    });
+    expect(reply.status).toBe(207);
+    expect(reply.body.results.map((r: { objectWriteTraceId: string }) => r.objectWriteTraceId)).toEqual(['ok']);
+    expect(reply.body.errors.map((e: { context: { objectWriteTraceId: string[] } }) => e.context.objectWriteTraceId)).toEqual([['gone'], ['wrong-type']]);
+    expect(reply.body.errors[0]).toMatchObject({ message: 'One or more associations are invalid', context: { INVALID_OBJECT_IDS: ['CONTACT=999 is not valid'] } });
+    expect(emulator.records('invoices').map((r) => r.properties.invoice_number)).toEqual(['INV-20']);
+    expect(emulator.associations('contacts', contact)).toEqual([{ toObjectTypeId: invoicesTypeId, toObjectId: reply.body.results[0].id, types: [expect.objectContaining({ label: null })] }]);
+  });
+
+  it('lists the association definitions on the custom object schema', async () => {
+    const schema = await call('GET', `/crm/v3/schemas/${invoicesTypeId}`);
+    expect(schema.body.associations).toEqual([expect.objectContaining({ fromObjectTypeId: invoicesTypeId, toObjectTypeId: '0-1', name: 'invoices_to_contacts' })]);
+  });
+});
+
 describe('record reads with ?associations=', () => {
   it('shows the links on GET one and on the list, through the official client', async () => {
     const [contact] = seedContacts('ia@example.com');
