@@ -147,12 +147,22 @@ function batchReadAssociations(portal: Portal, from: StoredSchema, to: StoredSch
   const results: unknown[] = [];
   const errors: unknown[] = [];
   for (const input of body.inputs) {
-    const id = objectId(input, 'inputs[]');
+    const given = isObject(input) ? input.id : undefined;
+    if (typeof given !== 'string' && typeof given !== 'number') throw validationError('Invalid input JSON on line 1: Some required fields were not set: [id]');
+    const id = String(given);
+    if (!/^\d+$/.test(id)) {
+      errors.push({
+        status: 'error', category: 'VALIDATION_ERROR', subCategory: 'crm.associations.INVALID_IDENTIFIER',
+        message: `${id} is not a valid ${objectName(from)} identifier`, context: { fromObjectId: [id] },
+      });
+      continue;
+    }
     const links = liveLinks(portal, { schema: from, id }, to);
     if (links.length === 0) {
       errors.push({
         status: 'error', category: 'OBJECT_NOT_FOUND', subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND',
-        message: `No ${objectName(to)} is associated with ${objectName(from)} ${id}.`, context: { fromObjectId: [id] },
+        message: `No ${objectName(to)} is associated with ${objectName(from)} ${id}.`,
+        context: { fromObjectId: [id], fromObjectType: [objectName(from)], toObjectType: [objectName(to)] },
       });
       continue;
     }
@@ -227,7 +237,9 @@ export function inlineAssociations(portal: Portal, from: StoredSchema, given: un
     for (const spec of entry.types) {
       const { category, typeId } = readSpec(spec);
       const type = portal.associationTypes.findFrom(from, category, typeId);
-      if (!type || (types[0] && type.toObjectTypeId !== types[0].toObjectTypeId)) return { error: unknownType(category, typeId, from.objectTypeId, 'any object') };
+      if (!type || (types[0] && type.toObjectTypeId !== types[0].toObjectTypeId)) {
+        return { error: unknownType(category, typeId, from, types[0] ? portal.schemaForApi(types[0].toObjectTypeId) : undefined) };
+      }
       types.push(type);
     }
     const to = { schema: portal.schemaForApi(types[0].toObjectTypeId)!, id };
@@ -273,7 +285,7 @@ function requestedTypes(portal: Portal, from: StoredSchema, to: StoredSchema, sp
     const { category, typeId } = readSpec(spec);
     const type = portal.associationTypes.find(from, to, category, typeId);
     if (!type) {
-      errors.push(unknownType(category, typeId, from.objectTypeId, to.objectTypeId));
+      errors.push(unknownType(category, typeId, from, to));
       return undefined;
     }
     types.push(type);
@@ -290,11 +302,17 @@ function readSpec(spec: unknown): { category: string; typeId: number } {
   return { category, typeId };
 }
 
-function unknownType(category: string, typeId: number, from: string, to: string): Body {
+/** How HubSpot numbers categories in a type's "<category>-<id>" form (A: only 0 for HUBSPOT_DEFINED is seen in public sources). */
+const CATEGORY_NUMBER: Record<string, number> = { HUBSPOT_DEFINED: 0, USER_DEFINED: 1, INTEGRATOR_DEFINED: 2, WORK: 3 };
+
+/** A type not defined between the objects, in the shape of crm.associations.INVALID_ASSOCIATION_TYPE answers. */
+function unknownType(category: string, typeId: number, from: StoredSchema, to: StoredSchema | undefined): Body {
+  const type = `${CATEGORY_NUMBER[category]}-${typeId}`;
+  const toName = to ? objectName(to).toUpperCase() : 'ANY';
   return {
-    status: 'error', category: 'VALIDATION_ERROR',
-    message: `${category}:${typeId} is not a valid association type from ${from} to ${to}`,
-    context: { associationCategory: [category], associationTypeId: [String(typeId)] },
+    status: 'error', category: 'VALIDATION_ERROR', subCategory: 'crm.associations.INVALID_ASSOCIATION_TYPE',
+    message: `${type} is not a valid association type between ${objectName(from).toUpperCase()} and ${toName}`,
+    context: { type: [type], fromObjectType: [objectName(from).toUpperCase()], toObjectType: [toName] },
   };
 }
 

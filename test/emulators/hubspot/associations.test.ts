@@ -137,7 +137,11 @@ describe('batch create', () => {
       status: 'error', category: 'VALIDATION_ERROR', message: 'One or more associations are invalid',
       context: { INVALID_OBJECT_IDS: ['CONTACT=404404 is not valid'], objectId: ['404404'], objectType: ['CONTACT'] },
     });
-    expect(reply.body.errors[1]).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', context: { associationTypeId: ['279'] } });
+    expect(reply.body.errors[1]).toEqual({
+      status: 'error', category: 'VALIDATION_ERROR', subCategory: 'crm.associations.INVALID_ASSOCIATION_TYPE',
+      message: `0-279 is not a valid association type between ${invoicesTypeId} and CONTACT`,
+      context: { type: ['0-279'], fromObjectType: [invoicesTypeId], toObjectType: ['CONTACT'] },
+    });
     expect(emulator.associations('invoices', invoice)).toHaveLength(1);
   });
 
@@ -176,7 +180,14 @@ describe('associate default, read, archive', () => {
     const partial = await call('POST', `/crm/v4/associations/${invoicesTypeId}/contacts/batch/read`, { inputs: [{ id: linked }, { id: alone }] });
     expect(partial.status).toBe(207);
     expect(partial.body.results).toHaveLength(1);
-    expect(partial.body.errors).toEqual([expect.objectContaining({ status: 'error', category: 'OBJECT_NOT_FOUND', context: { fromObjectId: [alone] } })]);
+    const malformed = await call('POST', `/crm/v4/associations/${invoicesTypeId}/contacts/batch/read`, { inputs: [{ id: 'not-a-number' }] });
+    expect(malformed).toMatchObject({ status: 207, body: { results: [], errors: [{ category: 'VALIDATION_ERROR', subCategory: 'crm.associations.INVALID_IDENTIFIER' }] } });
+    expect(partial.body.errors).toEqual([{
+      status: 'error', category: 'OBJECT_NOT_FOUND', subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND',
+      message: `No contact is associated with ${invoicesTypeId} ${alone}.`, context: { fromObjectId: [alone], fromObjectType: [invoicesTypeId], toObjectType: ['contact'] },
+    }]);
+    const standard = await call('POST', '/crm/v4/associations/contacts/companies/batch/read', { inputs: [{ id: ann }] });
+    expect(standard).toMatchObject({ status: 207, body: { results: [], errors: [{ message: `No company is associated with contact ${ann}.` }] } });
   });
 
   it('batch/labels/archive removes only the label; batch/archive removes the link; both answer 204', async () => {
