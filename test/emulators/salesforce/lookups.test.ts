@@ -180,6 +180,31 @@ describe('Bulk API 2.0 CSV', () => {
   });
 });
 
+describe('SOQL', () => {
+  it('reads parent fields through a lookup (Account__r.Account_Number__c), null when the lookup is empty', async () => {
+    const [{ Id: contactId }] = sf.seedRecords('Contact', [{ LastName: 'Lee', Email: 'lee@example.com' }]) as { Id: string }[];
+    sf.seedRecords('Invoice__c', [
+      { Invoice_Number__c: 'Q-1', Account__c: accountId, Payer__c: contactId },
+      { Invoice_Number__c: 'Q-2' },
+    ]);
+    const soql = 'SELECT Invoice_Number__c, Account__r.Account_Number__c, Account__r.Name, Payer__r.Name FROM Invoice__c ORDER BY Invoice_Number__c';
+    const { records } = await tokenConnection(sf).query<Record<string, unknown>>(soql);
+    expect(records[0]).toMatchObject({
+      Invoice_Number__c: 'Q-1',
+      Account__r: { attributes: { type: 'Account' }, Account_Number__c: 'A-1', Name: 'Acme' },
+      Payer__r: { attributes: { type: 'Contact' } },
+    });
+    expect(records[1]).toMatchObject({ Invoice_Number__c: 'Q-2', Account__r: null, Payer__r: null });
+  });
+
+  it('refuses a relationship the object does not have, and a field the parent does not have', async () => {
+    const unknown = await call(sf, 'GET', `${API}/query?q=${encodeURIComponent('SELECT Nope__r.Name FROM Invoice__c')}`);
+    expect(unknown).toMatchObject({ status: 400, json: [{ errorCode: 'INVALID_FIELD', message: expect.stringContaining("Didn't understand relationship 'Nope__r' in field path.") }] });
+    const missing = await call(sf, 'GET', `${API}/query?q=${encodeURIComponent('SELECT Account__r.Nope__c FROM Invoice__c')}`);
+    expect(missing).toMatchObject({ status: 400, json: [{ errorCode: 'INVALID_FIELD', message: expect.stringContaining("No such column 'Nope__c' on entity 'Account'") }] });
+  });
+});
+
 describe('master-detail and deleting parents', () => {
   it('requires the master on create, sets it through the relationship, and deletes the detail with its master', async () => {
     sf.seedRecords('Invoice__c', [{ Invoice_Number__c: 'M-1', Account__c: accountId }]);
