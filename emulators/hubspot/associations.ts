@@ -33,6 +33,16 @@ export class AssociationLinks {
     }
   }
 
+  /** HubSpot's merge: the merged record's links move to the record it was merged into. */
+  moveAll(from: RecordRef, to: RecordRef): void {
+    for (const link of this.linksFrom(from)) {
+      const types = link.types;
+      this.remove(from, link.to, types);
+      const target = link.to.schema === from.schema && link.to.id === to.id ? undefined : link.to;
+      if (target) for (const type of types) this.add(to, target, type);
+    }
+  }
+
   typesBetween(from: RecordRef, to: RecordRef): AssociationType[] {
     return [...(this.outgoing.get(refKey(from))?.get(refKey(to))?.types ?? [])];
   }
@@ -134,8 +144,9 @@ function linkEach(
       errors.push(invalidIds(missing));
       continue;
     }
-    link(portal, fromRef, toRef, types);
-    results.push(...answer(fromRef, toRef));
+    const [liveFrom, liveTo] = [survivor(portal, fromRef), survivor(portal, toRef)];
+    link(portal, liveFrom, liveTo, types);
+    results.push(...answer(liveFrom, liveTo));
   }
   return { results, errors };
 }
@@ -205,8 +216,9 @@ function createOne(portal: Portal, from: StoredSchema, fromId: string, to: Store
     const { message, context } = invalidIds(missing);
     throw new HubSpotError(400, 'VALIDATION_ERROR', message, { context });
   }
-  link(portal, fromRef, toRef, types);
-  return { status: 201, body: linkView(portal, fromRef, toRef) };
+  const [liveFrom, liveTo] = [survivor(portal, fromRef), survivor(portal, toRef)];
+  link(portal, liveFrom, liveTo, types);
+  return { status: 201, body: linkView(portal, liveFrom, liveTo) };
 }
 
 function listOneRecord(portal: Portal, from: StoredSchema, fromId: string, to: StoredSchema): Reply {
@@ -244,7 +256,7 @@ export function inlineAssociations(portal: Portal, from: StoredSchema, given: un
     }
     const to = { schema: portal.schemaForApi(types[0].toObjectTypeId)!, id };
     if (missingRecords(portal, [to]).length > 0) return { error: invalidIds([to]) };
-    planned.push({ to, types });
+    planned.push({ to: survivor(portal, to), types });
   }
   return planned;
 }
@@ -261,8 +273,9 @@ function link(portal: Portal, from: RecordRef, to: RecordRef, types: Association
 
 /** Links to records that are still live (an archived record's links are not shown). */
 export function liveLinks(portal: Portal, from: RecordRef, to?: StoredSchema): { to: RecordRef; types: AssociationType[] }[] {
-  if (!portal.liveRecord(from.schema, from.id)) return [];
-  return portal.associationLinks.linksFrom(from, to).filter((l) => portal.liveRecord(l.to.schema, l.to.id) && l.types.length > 0);
+  const live = portal.liveRecord(from.schema, from.id);
+  if (!live) return [];
+  return portal.associationLinks.linksFrom({ schema: from.schema, id: live.id }, to).filter((l) => portal.liveRecord(l.to.schema, l.to.id) && l.types.length > 0);
 }
 
 function linkView(portal: Portal, from: RecordRef, to: RecordRef) {
@@ -314,6 +327,11 @@ function unknownType(category: string, typeId: number, from: StoredSchema, to: S
     message: `${type} is not a valid association type between ${objectName(from).toUpperCase()} and ${toName}`,
     context: { type: [type], fromObjectType: [objectName(from).toUpperCase()], toObjectType: [toName] },
   };
+}
+
+/** A merged-away id stands for the record it was merged into, as HubSpot answers for it. */
+function survivor(portal: Portal, ref: RecordRef): RecordRef {
+  return { schema: ref.schema, id: portal.liveRecord(ref.schema, ref.id)!.id };
 }
 
 function missingRecords(portal: Portal, refs: RecordRef[]): RecordRef[] {

@@ -135,6 +135,7 @@ export class Portal {
     if (!primary || !merged || primary === merged) throw new Error(`cannot merge ${mergedId} into ${primaryId}`);
     merged.mergedInto = primaryId;
     merged.archived = true;
+    this.associationLinks.moveAll({ schema, id: mergedId }, { schema, id: primaryId });
   }
 
   /** The live record holding this value of a unique property, if any. */

@@ -215,6 +215,19 @@ describe('associate default, read, archive', () => {
   });
 });
 
+describe('merged records', () => {
+  it('moves the merged record\'s links to the survivor, and a merged-away id links the survivor', async () => {
+    const [kept, merged, other] = seedContacts('ka@example.com', 'kb@example.com', 'kc@example.com');
+    const [first, second] = seedInvoices('INV-30', 'INV-31');
+    await client.crm.associations.v4.batchApi.createDefault(invoicesTypeId, 'contacts', { inputs: [{ _from: { id: first }, to: { id: merged } }] });
+    emulator.mergeRecords('contacts', kept, merged);
+    expect(emulator.associations('invoices', first).map((a) => a.toObjectId)).toEqual([kept]);
+    await client.crm.associations.v4.batchApi.createDefault(invoicesTypeId, 'contacts', { inputs: [{ _from: { id: second }, to: { id: merged } }] });
+    expect(emulator.associations('contacts', kept).map((a) => a.toObjectId).sort()).toEqual([first, second].sort());
+    expect(emulator.associations('contacts', other)).toEqual([]);
+  });
+});
+
 describe('associations inside object create', () => {
   it('links a created record to the records its input names; a bad association fails only that input, traced', async () => {
     const [contact] = seedContacts('ja@example.com');
