@@ -193,12 +193,13 @@ function batchArchiveAssociations(portal: Portal, from: StoredSchema, to: Stored
 
 /** Removes the types named; removing the unlabeled default removes the whole association. */
 function batchArchiveLabels(portal: Portal, from: StoredSchema, to: StoredSchema, body: Body): Reply {
-  for (const input of associationInputs(body)) {
-    const fromRef = { schema: from, id: objectId(input.from, 'from') };
-    const toRef = { schema: to, id: objectId(input.to, 'to') };
-    const errors: unknown[] = [];
+  const removals = associationInputs(body).map((input) => {
+    const errors: Body[] = [];
     const types = requestedTypes(portal, from, to, input.types, errors);
-    if (!types) throw new HubSpotError(400, 'VALIDATION_ERROR', (errors[0] as Body).message);
+    if (!types) throw new HubSpotError(400, 'VALIDATION_ERROR', errors[0].message, { subCategory: errors[0].subCategory, context: errors[0].context });
+    return { fromRef: { schema: from, id: objectId(input.from, 'from') }, toRef: { schema: to, id: objectId(input.to, 'to') }, types };
+  });
+  for (const { fromRef, toRef, types } of removals) {
     portal.associationLinks.remove(fromRef, toRef, types.some((type) => type.isDefault) ? undefined : types);
   }
   return { status: 204 };
@@ -210,7 +211,7 @@ function createOne(portal: Portal, from: StoredSchema, fromId: string, to: Store
   const fromRef = { schema: from, id: fromId };
   const toRef = { schema: to, id: toId };
   const types = requestedTypes(portal, from, to, body, errors);
-  if (!types) throw new HubSpotError(400, 'VALIDATION_ERROR', (errors[0] as Body).message, { context: (errors[0] as Body).context });
+  if (!types) throw new HubSpotError(400, 'VALIDATION_ERROR', (errors[0] as Body).message, { subCategory: (errors[0] as Body).subCategory, context: (errors[0] as Body).context });
   const missing = missingRecords(portal, [fromRef, toRef]);
   if (missing.length > 0) {
     const { message, context } = invalidIds(missing);
@@ -355,13 +356,21 @@ function objectName(schema: StoredSchema): string {
   return schema.standard ? schema.labels.singular.toLowerCase() : schema.objectTypeId;
 }
 
+/**
+ * The inputs of a batch, every one checked for form before any is applied: a request that cannot
+ * be read changes nothing.
+ */
 function associationInputs(body: unknown, needsTypes = true, toIsList = false): Body[] {
   if (!isObject(body) || !Array.isArray(body.inputs)) throw validationError('Invalid input JSON on line 1: inputs is required');
   checkBatchSize(body.inputs);
   for (const input of body.inputs) {
     if (!isObject(input) || !isObject(input.from)) throw validationError('Invalid input JSON on line 1: Some required fields were not set: [from]');
     if (toIsList ? !Array.isArray(input.to) : !isObject(input.to)) throw validationError('Invalid input JSON on line 1: Some required fields were not set: [to]');
-    if (needsTypes && !Array.isArray(input.types)) throw validationError('Invalid input JSON on line 1: Some required fields were not set: [types]');
+    objectId(input.from, 'from');
+    for (const to of toIsList ? input.to : [input.to]) objectId(to, 'to');
+    if (!needsTypes) continue;
+    if (!Array.isArray(input.types) || input.types.length === 0) throw validationError('Invalid input JSON on line 1: Some required fields were not set: [types]');
+    input.types.forEach(readSpec);
   }
   return body.inputs;
 }

@@ -153,6 +153,9 @@ describe('batch create', () => {
     expect(tooMany).toMatchObject({ status: 400, body: { status: 'error', category: 'VALIDATION_ERROR', message: 'Batch input size exceeded. Maximum inputs: 100' } });
     const noTypes = await call('POST', `/crm/v4/associations/${invoicesTypeId}/contacts/batch/create`, { inputs: [{ from: { id: invoice }, to: { id: contact } }] });
     expect(noTypes.status).toBe(400);
+    // One malformed input fails the request before any input is applied.
+    const malformed = await call('POST', `/crm/v4/associations/${invoicesTypeId}/contacts/batch/create`, { inputs: [input, { ...input, to: { id: 'abc' } }] });
+    expect(malformed).toMatchObject({ status: 400, body: { category: 'VALIDATION_ERROR' } });
     const badType = await call('POST', '/crm/v4/associations/invoices/contacts/batch/create', { inputs: [input] });
     expect(badType).toMatchObject({ status: 400, body: { message: 'Unable to infer object type from: invoices' } });
     expect(emulator.associations('invoices', invoice)).toEqual([]);
