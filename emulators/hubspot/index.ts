@@ -3,6 +3,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { typeView } from './association-types.js';
+import { associationsRoute, liveLinks, recordAssociationsRoute } from './associations.js';
 import { correlationId, HubSpotError, validationError } from './errors.js';
 import { batchArchive, batchRead, batchWrite } from './objects.js';
 import { Portal } from './portal.js';
@@ -38,6 +40,10 @@ export interface HubSpotEmulator {
   /** HubSpot's merge: `mergedId` disappears and now answers for `primaryId`. */
   mergeRecords(objectType: string, primaryId: string, mergedId: string): void;
   schema(objectType: string): StoredSchema | undefined;
+  /** The records `fromId` is associated with, with every association type of each link (v4's view). */
+  associations(fromType: string, fromId: string, toType?: string): AssociationView[];
+  /** The association types (labels) from one object type to another, as the v4 labels endpoint lists them. */
+  associationLabels(fromType: string, toType: string): { category: string; typeId: number; label: string | null }[];
   expireAccessTokens(): void;
   /** The refresh token that works now (it changes when tokens rotate). */
   refreshToken(): string;
@@ -120,6 +126,12 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
     if (url.pathname.startsWith('/crm-object-schemas/v3/schemas')) return schemasRoute(portal, method, parts.slice(3), body);
     if (parts[0] === 'crm' && parts[1] === 'v3' && parts[2] === 'properties' && parts[3]) return propertiesRoute(method, requireSchema(parts[3]), parts[4]);
     if (parts[0] === 'crm' && parts[1] === 'v3' && parts[2] === 'objects' && parts[3]) return objects(method, requireSchema(parts[3]), parts.slice(4), body, url.searchParams);
+    // Associations v4; the schema API's labels are also served under /crm/associations/v4.
+    const v4 = parts[0] === 'crm' && ((parts[1] === 'v4' && parts[2] === 'associations') || (parts[1] === 'associations' && parts[2] === 'v4'));
+    if (v4 && parts[3] && parts[4]) return associationsRoute(portal, method, requireSchema(parts[3]), requireSchema(parts[4]), parts.slice(5), body);
+    if (parts[0] === 'crm' && parts[1] === 'v4' && parts[2] === 'objects' && parts[3] && parts[4] && parts[5] === 'associations') {
+      return recordAssociationsRoute(portal, method, requireSchema(parts[3]), parts[4], parts.slice(6), body, requireSchema);
+    }
     throw new HubSpotError(404, 'OBJECT_NOT_FOUND', `No route for ${method} ${url.pathname}`);
   }
 
@@ -204,6 +216,12 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
     res.writeHead(answer.status, { 'x-hubspot-correlation-id': correlationId(), 'content-type': answer.contentType }).end(answer.text);
   }
 
+  function existingSchema(objectType: string): StoredSchema {
+    const schema = portal.schema(objectType) ?? portal.schemaForApi(objectType);
+    if (!schema) throw new Error(`no object ${objectType}`);
+    return schema;
+  }
+
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   apiRootUrl = `http://127.0.0.1:${port}`;
@@ -218,14 +236,20 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
       return schema ? [...portal.recordsOf(schema).values()].filter((r) => !r.archived) : [];
     },
     seedRecords: (objectType, rows) => {
-      const schema = portal.schema(objectType);
-      if (!schema) throw new Error(`no object ${objectType}`);
+      const schema = existingSchema(objectType);
       const reply = batchWrite(portal, schema, 'create', { inputs: rows.map((properties) => ({ properties })) });
       if (reply.status !== 201) throw new Error(`seed refused: ${JSON.stringify(reply.body)}`);
       return (reply.body as { results: { id: string }[] }).results.map((r) => portal.recordsOf(schema).get(r.id)!);
     },
     mergeRecords: (objectType, primaryId, mergedId) => portal.merge(portal.schema(objectType)!, primaryId, mergedId),
     schema: (objectType) => portal.schema(objectType),
+    associations: (fromType, fromId, toType) => {
+      const toSchema = toType === undefined ? undefined : existingSchema(toType);
+      return liveLinks(portal, { schema: existingSchema(fromType), id: fromId }, toSchema).map(({ to, types }) => ({
+        toObjectTypeId: to.schema.objectTypeId, toObjectId: to.id, types: types.map(typeView),
+      }));
+    },
+    associationLabels: (fromType, toType) => portal.associationTypes.between(existingSchema(fromType), existingSchema(toType)).map(typeView),
     expireAccessTokens: () => issuedTokens.clear(),
     refreshToken: () => currentRefreshToken,
     injectFaults: (list) => faults.push(...list.map((f) => ({ ...f, left: f.times ?? 1, seen: 0 }))),
@@ -240,6 +264,12 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
 }
 
 type ArmedFault = Fault & { left: number; seen: number };
+
+export interface AssociationView {
+  toObjectTypeId: string;
+  toObjectId: string;
+  types: { category: string; typeId: number; label: string | null }[];
+}
 
 const FAULT_CATEGORIES: Record<number, string> = { 400: 'VALIDATION_ERROR', 401: 'INVALID_AUTHENTICATION', 403: 'MISSING_SCOPES' };
 

@@ -2,6 +2,7 @@
 // most, per-input validation errors as a 207 (the valid inputs are applied), unique-value
 // conflicts as a whole-batch 409 (nothing applied), idProperty only for unique properties, and
 // (as recorded) an update of an unknown or merged-away id left out of the results without an error.
+import { inlineAssociations, linkInline, type InlineAssociation } from './associations.js';
 import { HubSpotError, validationError } from './errors.js';
 import type { Portal } from './portal.js';
 import type { Reply, StoredRecord, StoredSchema } from './types.js';
@@ -16,6 +17,8 @@ interface Planned {
   input: Body;
   target?: StoredRecord;
   properties: Record<string, string>;
+  /** Create only: links to make once the record exists. */
+  associations: InlineAssociation[];
 }
 
 export function batchWrite(portal: Portal, schema: StoredSchema, action: Action, body: Body): Reply {
@@ -34,7 +37,9 @@ export function batchWrite(portal: Portal, schema: StoredSchema, action: Action,
     const properties = validProperties(portal, schema, raw, problems);
     if (!target) problems.push(...missingRequired(portal, schema, properties));
     if (problems.length > 0) return errors.push(validationFailure(input, problems));
-    planned.push({ index, input, target, properties });
+    const associations = action === 'create' ? inlineAssociations(portal, schema, input.associations) : [];
+    if ('error' in associations) return errors.push(traced(input, associations.error));
+    planned.push({ index, input, target, properties, associations });
   });
   refuseUniqueConflicts(portal, schema, planned);
   const results = planned.map((p) => apply(portal, schema, action, p));
@@ -72,14 +77,19 @@ export function batchArchive(portal: Portal, schema: StoredSchema, body: Body): 
 
 function batchInputs(body: Body, needsProperties = true): Body[] {
   if (typeof body !== 'object' || body === null || !Array.isArray(body.inputs)) throw validationError('Invalid input JSON on line 1: inputs is required');
-  if (body.inputs.length === 0) throw validationError('inputs must not be empty');
-  if (body.inputs.length > BATCH_LIMIT) throw validationError(`Batch input size exceeded. Maximum inputs: ${BATCH_LIMIT}`, { context: { maxInputs: [String(BATCH_LIMIT)] } });
+  checkBatchSize(body.inputs);
   for (const input of body.inputs) {
     if (typeof input !== 'object' || input === null) throw validationError('every input must be an object');
     if (needsProperties && (typeof input.properties !== 'object' || input.properties === null || Array.isArray(input.properties))) throw validationError('every input needs properties');
     if (!needsProperties && (input.id === undefined || input.id === null)) throw validationError('every input needs an id');
   }
   return body.inputs;
+}
+
+/** Every batch endpoint takes 1 to BATCH_LIMIT inputs; more fails the whole request. */
+export function checkBatchSize(inputs: unknown[]): void {
+  if (inputs.length === 0) throw validationError('inputs must not be empty');
+  if (inputs.length > BATCH_LIMIT) throw validationError(`Batch input size exceeded. Maximum inputs: ${BATCH_LIMIT}`, { context: { maxInputs: [String(BATCH_LIMIT)] } });
 }
 
 function checkIdProperty(portal: Portal, schema: StoredSchema, body: Body, inputs: Body[], action: Action): string | undefined {
@@ -152,6 +162,7 @@ function apply(portal: Portal, schema: StoredSchema, action: Action, entry: Plan
   const created = !entry.target;
   const record = entry.target ?? portal.insert(schema, entry.properties);
   if (!created) portal.update(record, entry.properties);
+  linkInline(portal, { schema, id: record.id }, entry.associations);
   const result: Body = view(record);
   if (entry.input.objectWriteTraceId !== undefined) result.objectWriteTraceId = entry.input.objectWriteTraceId;
   if (action === 'upsert') result.new = created;
@@ -163,6 +174,11 @@ export function view(record: StoredRecord, properties?: string[]): Body {
   const shown: Record<string, string | null> = {};
   for (const name of names) shown[name] = record.properties[name] ?? null;
   return { id: record.id, properties: shown, createdAt: record.createdAt, updatedAt: record.updatedAt, archived: record.archived, url: record.url };
+}
+
+/** An input's error, tied to it by objectWriteTraceId as HubSpot does. */
+function traced(input: Body, error: Body): Body {
+  return input.objectWriteTraceId === undefined ? error : { ...error, context: { ...error.context, objectWriteTraceId: [String(input.objectWriteTraceId)] } };
 }
 
 function validationFailure(input: Body, problems: ValueProblem[]): Body {

@@ -1,5 +1,7 @@
-// One HubSpot portal: its custom object schemas, their properties and records, and the unique
-// values that must not repeat.
+// One HubSpot portal: its custom object schemas, their properties and records, the unique
+// values that must not repeat, and the associations between records.
+import { AssociationTypes } from './association-types.js';
+import { AssociationLinks } from './associations.js';
 import { validationError, HubSpotError } from './errors.js';
 import { STANDARD_OBJECTS } from './standard-objects.js';
 import type { ObjectSchemaEgg, PropertyDef, StoredProperty, StoredRecord, StoredSchema } from './types.js';
@@ -29,6 +31,8 @@ export class Portal {
    * still holds the value and is live, so archiving or changing a value needs no upkeep here.
    */
   private readonly uniqueIndex = new Map<string, Map<string, Map<string, StoredRecord>>>();
+  readonly associationTypes = new AssociationTypes();
+  readonly associationLinks = new AssociationLinks();
   private nextTypeNumber = 1_000_001;
   private nextRecordId = 18_000_000_001;
 
@@ -44,6 +48,7 @@ export class Portal {
       throw validationError('properties, requiredProperties and associatedObjects are required');
     }
     if ([...this.schemas.values()].some((s) => s.name === egg.name)) throw new HubSpotError(409, 'CONFLICT', `An object type with name ${egg.name} already exists`);
+    const associated = egg.associatedObjects.map((name) => this.associatedObject(name));
     const now = new Date().toISOString();
     const properties = new Map<string, StoredProperty>();
     for (const def of [...SYSTEM_PROPERTIES, ...egg.properties]) {
@@ -66,6 +71,7 @@ export class Portal {
     this.records.set(schema.objectTypeId, new Map());
     const unique = [...properties.values()].filter((p) => p.hasUniqueValue).map((p): [string, Map<string, StoredRecord>] => [p.name, new Map()]);
     this.uniqueIndex.set(schema.objectTypeId, new Map(unique));
+    for (const target of associated) this.associationTypes.addDefaultPair(schema, target);
     return schema;
   }
 
@@ -90,7 +96,15 @@ export class Portal {
    * qualified name only (a bare name is unknown), a standard object by id or name.
    */
   schemaForApi(objectType: string): StoredSchema | undefined {
-    const schema = this.schemas.get(objectType) ?? [...this.schemas.values()].find((s) => s.fullyQualifiedName.toLowerCase() === objectType.toLowerCase());
+    const lower = objectType.toLowerCase();
+    const named = (s: StoredSchema) => s.fullyQualifiedName.toLowerCase() === lower || (s.standard && s.labels.singular.toLowerCase() === lower);
+    return this.schemas.get(objectType) ?? [...this.schemas.values()].find(named);
+  }
+
+  /** An `associatedObjects` entry: CONTACT, COMPANY, DEAL, TICKET (any case, singular or plural), an objectTypeId or a fully qualified name. */
+  private associatedObject(name: unknown): StoredSchema {
+    const schema = typeof name === 'string' ? this.schemaForApi(name) : undefined;
+    if (!schema) throw validationError(`associatedObjects: unknown object type ${JSON.stringify(name)}`);
     return schema;
   }
 
@@ -121,10 +135,12 @@ export class Portal {
     if (!primary || !merged || primary === merged) throw new Error(`cannot merge ${mergedId} into ${primaryId}`);
     merged.mergedInto = primaryId;
     merged.archived = true;
+    this.associationLinks.moveAll({ schema, id: mergedId }, { schema, id: primaryId });
   }
 
   /** The live record holding this value of a unique property, if any. */
-  findByUnique(schema: StoredSchema, property: string, value: string): StoredRecord | undefined {
+  findByUnique(schema: StoredSchema, property: string, given: string): StoredRecord | undefined {
+    const value = schema.properties.get(property)?.format === 'email' ? given.toLowerCase() : given;
     const index = this.uniqueIndex.get(schema.objectTypeId)?.get(property);
     if (index && value !== '') {
       // Only one live record can hold a unique value, and it is the last one that took it.

@@ -1,6 +1,7 @@
 // The objects API's single-record endpoints and listing: create (201 with Location), read, update
 // and archive one record. Values go through the same checks as the batch endpoints; a merged-away
 // id answers for the record it was merged into, as recorded.
+import { liveLinks } from './associations.js';
 import { HubSpotError, notFound, validationError } from './errors.js';
 import { batchWrite, view } from './objects.js';
 import type { Portal } from './portal.js';
@@ -10,7 +11,7 @@ type Body = Record<string, any>;
 
 export function createRecord(portal: Portal, schema: StoredSchema, body: Body, apiRoot: string): Reply {
   if (typeof body?.properties !== 'object' || body.properties === null) throw validationError('Invalid input JSON: properties is required');
-  const reply = single(batchWrite(portal, schema, 'create', { inputs: [{ properties: body.properties }] }), 201);
+  const reply = single(batchWrite(portal, schema, 'create', { inputs: [{ properties: body.properties, associations: body.associations }] }), 201);
   const id = (reply.body as Body).id;
   return { ...reply, headers: { location: `${apiRoot}/crm/objects/v3/${schema.name}/${id}` } };
 }
@@ -18,7 +19,7 @@ export function createRecord(portal: Portal, schema: StoredSchema, body: Body, a
 export function readRecord(portal: Portal, schema: StoredSchema, id: string, query: URLSearchParams): Reply {
   const record = resolve(portal, schema, id, query.get('idProperty'));
   const properties = query.get('properties')?.split(',').filter(Boolean);
-  return { status: 200, body: view(record, properties) };
+  return { status: 200, body: withAssociations(portal, schema, record, view(record, properties), query) };
 }
 
 export function updateRecord(portal: Portal, schema: StoredSchema, id: string, body: Body, query: URLSearchParams): Reply {
@@ -41,9 +42,26 @@ export function listRecords(portal: Portal, schema: StoredSchema, query: URLSear
   const rows = [...portal.recordsOf(schema).values()].filter((r) => r.archived === archived && r.mergedInto === undefined);
   const start = Number(query.get('after') ?? 0);
   const properties = query.get('properties')?.split(',').filter(Boolean);
-  const page = rows.slice(start, start + limit).map((r) => view(r, properties));
+  const page = rows.slice(start, start + limit).map((r) => withAssociations(portal, schema, r, view(r, properties), query));
   const next = start + limit < rows.length ? { paging: { next: { after: String(start + limit), link: '' } } } : {};
   return { status: 200, body: { results: page, ...next } };
+}
+
+/**
+ * `?associations=contacts,companies`: the record's links to those object types, as the v3 objects
+ * API shows them ({<object>: {results: [{id, type}]}}, one entry per association type); object
+ * types with no link are left out.
+ */
+function withAssociations(portal: Portal, schema: StoredSchema, record: StoredRecord, shown: Body, query: URLSearchParams): Body {
+  const requested = query.get('associations')?.split(',').filter(Boolean) ?? [];
+  const associations: Record<string, { results: { id: string; type: string }[] }> = {};
+  for (const name of requested) {
+    const target = portal.schemaForApi(name);
+    if (!target) throw validationError(`Unable to infer object type from: ${name}`);
+    const results = liveLinks(portal, { schema, id: record.id }, target).flatMap(({ to, types }) => types.map((type) => ({ id: to.id, type: type.name })));
+    if (results.length > 0) associations[target.standard ? target.name : target.fullyQualifiedName] = { results };
+  }
+  return Object.keys(associations).length > 0 ? { ...shown, associations } : shown;
 }
 
 function resolve(portal: Portal, schema: StoredSchema, id: string, idProperty: string | null): StoredRecord {
@@ -66,7 +84,7 @@ function single(reply: Reply, okStatus: number): Reply {
   if (reply.status === 207 || body.results.length === 0) {
     const error = body.errors?.[0];
     if (!error) throw notFound('Object not found.  objectId are usually numeric.');
-    throw new HubSpotError(400, error.category, error.message);
+    throw new HubSpotError(400, error.category, error.message, error.context ? { context: error.context } : {});
   }
   const { objectWriteTraceId: _trace, new: _new, ...record } = body.results[0];
   return { status: okStatus, body: record };

@@ -4,12 +4,12 @@ import type { Portal } from './portal.js';
 import type { Reply, StoredProperty, StoredSchema } from './types.js';
 
 export function schemasRoute(portal: Portal, method: string, rest: string[], body: any): Reply {
-  if (rest.length === 0 && method === 'GET') return { status: 200, body: { results: portal.allSchemas().map(schemaView) } };
-  if (rest.length === 0 && method === 'POST') return { status: 201, body: schemaView(portal.createSchema(body)) };
+  if (rest.length === 0 && method === 'GET') return { status: 200, body: { results: portal.allSchemas().map((schema) => schemaView(portal, schema)) } };
+  if (rest.length === 0 && method === 'POST') return { status: 201, body: schemaView(portal, portal.createSchema(body)) };
   if (rest.length === 1 && method === 'GET') {
     const schema = portal.schemaForApi(decodeURIComponent(rest[0]));
     if (!schema || schema.standard) throw notFound(`Unable to find object type ${rest[0]}`);
-    return { status: 200, body: schemaView(schema) };
+    return { status: 200, body: schemaView(portal, schema) };
   }
   throw new HubSpotError(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here`);
 }
@@ -22,14 +22,22 @@ export function propertiesRoute(method: string, schema: StoredSchema, name?: str
   return { status: 200, body: propertyView(property) };
 }
 
-function schemaView(schema: StoredSchema) {
+function schemaView(portal: Portal, schema: StoredSchema) {
   return {
     id: schema.id, objectTypeId: schema.objectTypeId, fullyQualifiedName: schema.fullyQualifiedName, name: schema.name, labels: schema.labels,
     properties: [...schema.properties.values()].map(propertyView), requiredProperties: schema.requiredProperties,
     searchableProperties: schema.searchableProperties, secondaryDisplayProperties: schema.secondaryDisplayProperties,
-    primaryDisplayProperty: schema.primaryDisplayProperty, associations: [], archived: false,
+    primaryDisplayProperty: schema.primaryDisplayProperty, associations: associationDefinitions(portal, schema), archived: false,
     createdAt: schema.createdAt, updatedAt: schema.updatedAt, description: schema.description,
   };
+}
+
+/** The schema's association definitions: the unlabeled default to each object it is associated with. */
+function associationDefinitions(portal: Portal, schema: StoredSchema) {
+  return portal.associationTypes.definitionsFrom(schema).map((type) => ({
+    id: String(type.typeId), name: type.name, fromObjectTypeId: type.fromObjectTypeId, toObjectTypeId: type.toObjectTypeId,
+    createdAt: schema.createdAt, updatedAt: schema.updatedAt,
+  }));
 }
 
 function propertyView(property: StoredProperty) {

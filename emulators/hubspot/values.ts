@@ -43,7 +43,8 @@ export function validateValue(property: StoredProperty | undefined, name: string
     default:
       if (value.length > MAX_STRING) return problem('STRING_TOO_LONG', `${name} is longer than ${MAX_STRING} characters.`);
       if (property.format === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) return problem('INVALID_EMAIL', `Email address ${value} is invalid`);
-      return { value };
+      // HubSpot keeps contact emails in lower case, so one address matches whatever its case.
+      return { value: property.format === 'email' ? value.toLowerCase() : value };
   }
 }
 

@@ -5,9 +5,10 @@
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { prepareBatch, type WriteKind, type WriteResult, type WriteRow } from './dml.js';
-import { bulkErrorText } from './errors.js';
-import { coerceCsvValue, UNCHANGED } from './field-validation.js';
+import { bulkErrorText, type RecordError } from './errors.js';
+import { coerceCsvValue, type FieldValue, UNCHANGED } from './field-validation.js';
 import { type FieldMeta, findField, type ObjectMeta, type Org } from './org.js';
+import { lookupByRelationship, type ParentKey, parentKey, RelationshipProblem, resolveParent } from './relationships.js';
 
 export type BulkOperation = 'insert' | 'update' | 'upsert' | 'delete' | 'hardDelete';
 
@@ -71,15 +72,37 @@ function readCsv(csv: string, spec: JobSpec): string[][] {
   }
 }
 
-function headerFields(header: string[], object: ObjectMeta): FieldMeta[] {
+/** A CSV column: the field it sets, and for `Account__r.Key__c` columns how the parent is found. */
+interface Column {
+  field: FieldMeta;
+  parent?: ParentKey;
+}
+
+/** RelationshipName.KeyField, or ParentType:RelationshipName.KeyField for a polymorphic lookup. */
+const RELATIONSHIP_COLUMN = /^(?:([A-Za-z][A-Za-z0-9_]*):)?([A-Za-z][A-Za-z0-9_]*)\.([A-Za-z][A-Za-z0-9_]*)$/;
+
+function headerColumns(org: Org, header: string[], object: ObjectMeta): Column[] {
   const seen = new Set<FieldMeta>();
   return header.map((name) => {
-    const field = findField(object, name);
-    if (!field) throw new JobFailure(`InvalidBatch : Field name not found : ${name}`);
-    if (seen.has(field)) throw new JobFailure(`InvalidBatch : Duplicate field name: ${name}`);
-    seen.add(field);
-    return field;
+    const column = headerColumn(org, name, object);
+    if (seen.has(column.field)) throw new JobFailure(`InvalidBatch : Duplicate field name: ${name}`);
+    seen.add(column.field);
+    return column;
   });
+}
+
+function headerColumn(org: Org, name: string, object: ObjectMeta): Column {
+  const field = findField(object, name);
+  if (field) return { field };
+  const [, type, relationship, key] = RELATIONSHIP_COLUMN.exec(name) ?? [];
+  const lookup = relationship ? lookupByRelationship(object, relationship) : undefined;
+  if (!lookup) throw new JobFailure(`InvalidBatch : Field name not found : ${name}`);
+  try {
+    return { field: lookup, parent: parentKey(org, lookup, type, key) };
+  } catch (error) {
+    if (error instanceof RelationshipProblem) throw new JobFailure(`InvalidBatch : ${error.message}`);
+    throw error;
+  }
 }
 
 /** Whether the Id column names the row's target rather than being a field the row sets. */
@@ -87,9 +110,9 @@ function idIsTarget(spec: JobSpec): boolean {
   return spec.operation !== 'upsert' || spec.externalIdField?.name === 'Id';
 }
 
-function toWriteRow(cells: string[], fields: FieldMeta[], spec: JobSpec): WriteRow {
+function toWriteRow(org: Org, cells: string[], columns: Column[], spec: JobSpec): WriteRow {
   const row: WriteRow = { values: new Map() };
-  fields.forEach((field, i) => {
+  columns.forEach(({ field, parent }, i) => {
     const cell = cells[i];
     if (field.name === 'Id') {
       // In an upsert keyed on another field an Id column is ignored, as empty as jsforce sends it.
@@ -97,12 +120,19 @@ function toWriteRow(cells: string[], fields: FieldMeta[], spec: JobSpec): WriteR
       return;
     }
     if (spec.operation === 'delete' || spec.operation === 'hardDelete') return;
-    const value = coerceCsvValue(field, cell);
+    const value = parent ? parentId(org, parent, cell) : coerceCsvValue(field, cell);
     if (value === UNCHANGED) return;
     if (typeof value === 'object' && value !== null) row.error ??= value;
     else row.values.set(field, value);
   });
   return row;
+}
+
+/** A relationship cell: the parent's id, UNCHANGED when empty, null for #N/A, or the row's error. */
+function parentId(org: Org, parent: ParentKey, cell: string): FieldValue | typeof UNCHANGED | RecordError {
+  const key = coerceCsvValue(parent.key, cell);
+  if (key === UNCHANGED || key === null || typeof key === 'object') return key;
+  return resolveParent(org, parent, key);
 }
 
 function writeKind(operation: BulkOperation): WriteKind {
@@ -152,8 +182,8 @@ export async function processUpload(org: Org, spec: JobSpec, csv: string | undef
   let rows: string[][] = [];
   try {
     [header = [], ...rows] = csv ? readCsv(csv, spec) : [];
-    const fields = headerFields(header, spec.object);
-    const results = await writeInChunks(org, spec, rows.map((cells) => toWriteRow(cells, fields, spec)), stopped);
+    const columns = headerColumns(org, header, spec.object);
+    const results = await writeInChunks(org, spec, rows.map((cells) => toWriteRow(org, cells, columns, spec)), stopped);
     return summarize(spec, header, rows, results);
   } catch (error) {
     if (!(error instanceof JobFailure)) throw error;

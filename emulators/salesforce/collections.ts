@@ -8,6 +8,7 @@ import { prepareBatch, type PreparedBatch, settle, type WriteKind, type WriteOpt
 import { type ApiRequest, isPlainObject, jsonBody, jsonReply, keyPosition, type Reply } from './http.js';
 import { normalizeId } from './ids.js';
 import { type FieldMeta, findField, isUpsertKey, type ObjectMeta, type Org } from './org.js';
+import { lookupByRelationship, parentKey, RelationshipProblem, resolveParent } from './relationships.js';
 
 const MAX_RECORDS = 200;
 
@@ -68,12 +69,40 @@ class RecordReader {
     for (const [key, value] of Object.entries(record)) {
       if (key === 'attributes') continue;
       const field = findField(meta, key);
+      const lookup = field ? undefined : lookupByRelationship(meta, key);
+      if (lookup) {
+        this.readRelationship(row, lookup, key, value);
+        continue;
+      }
       if (!field) throw new ApiError(400, 'INVALID_FIELD', `No such column '${key}' on sobject of type ${meta.name}`);
+      if (field.type === 'reference' && row.values.has(field)) throw new ApiError(400, 'INVALID_FIELD', `Cannot set ${field.name} both directly and through ${field.relationshipName}`);
       const stored = coerceJsonValue(field, value, this.positionOf(key));
       if (field.name === 'Id' && this.idIsTarget) row.id = stored === null ? undefined : String(stored);
       else row.values.set(field, stored);
     }
     return row;
+  }
+
+  /** `"Account__r": {"attributes": {"type": "Account"}, "Account_Number__c": "A-1"}`: the parent by its key. */
+  private readRelationship(row: WriteRow, lookup: FieldMeta, name: string, value: unknown): void {
+    if (!isPlainObject(value)) throw new ApiError(400, 'INVALID_FIELD', `The value provided for foreign key reference ${name} is not a nested SObject`);
+    if (row.values.has(lookup)) throw new ApiError(400, 'INVALID_FIELD', `Cannot set ${lookup.name} both directly and through ${name}`);
+    const given = isPlainObject(value.attributes) ? value.attributes.type : undefined;
+    const type = typeof given === 'string' ? given : undefined;
+    if (value.attributes !== undefined && type === undefined) throw new ApiError(400, 'INVALID_TYPE', 'Each record must have an attributes map with a value for type');
+    const keys = Object.keys(value).filter((k) => k !== 'attributes');
+    if (keys.length !== 1) throw new ApiError(400, 'INVALID_FIELD', `${name} must name its parent by exactly one external id or idLookup field, not ${keys.length}`);
+    let parent;
+    try {
+      parent = parentKey(this.org, lookup, type, keys[0]);
+    } catch (error) {
+      if (error instanceof RelationshipProblem) throw new ApiError(400, 'INVALID_FIELD', error.message);
+      throw error;
+    }
+    const resolved = resolveParent(this.org, parent, coerceJsonValue(parent.key, value[keys[0]], this.positionOf(keys[0])));
+    // The lookup counts as set even when the parent is missing, so setting it directly as well is refused.
+    row.values.set(lookup, typeof resolved === 'string' ? resolved : null);
+    if (typeof resolved !== 'string') row.error ??= resolved;
   }
 
   private positionOf(key: string): () => string {

@@ -70,6 +70,7 @@ function describeField(field: FieldMeta): Record<string, unknown> {
     autoNumber: false,
     byteLength: isText(field) ? field.length * 3 : 0,
     calculated: field.calculated,
+    cascadeDelete: field.cascadeDelete,
     caseSensitive: false,
     createable: field.createable,
     custom: field.custom,
@@ -89,9 +90,13 @@ function describeField(field: FieldMeta): Record<string, unknown> {
     nillable: field.nillable,
     permissionable: field.custom && field.nillable,
     picklistValues: picklistEntries(field),
+    polymorphicForeignKey: field.referenceTo.length > 1,
     precision: field.precision,
     referenceTo: field.referenceTo,
-    relationshipName: null,
+    relationshipName: field.relationshipName,
+    // Master-detail fields are ordered (0 for the first master); lookups have none.
+    relationshipOrder: field.masterDetail ? 0 : null,
+    restrictedDelete: false,
     restrictedPicklist: field.restrictedPicklist,
     scale: field.scale,
     soapType: SOAP_TYPES[field.type],
@@ -99,13 +104,31 @@ function describeField(field: FieldMeta): Record<string, unknown> {
     type: field.type,
     unique: field.unique,
     updateable: field.updateable,
+    writeRequiresMasterRead: field.masterDetail,
   };
 }
 
-export function describeObject(base: string, meta: ObjectMeta): Record<string, unknown> {
+/**
+ * The parent side of each reference to this object. Salesforce names a child relationship when the
+ * field is created; here it is derived from the child (Invoice__c → Invoices__r, Contact → Contacts).
+ */
+function childRelationships(references: { child: ObjectMeta; field: FieldMeta }[]): Record<string, unknown>[] {
+  return references.map(({ child, field }) => ({
+    cascadeDelete: field.cascadeDelete,
+    childSObject: child.name,
+    deprecatedAndHidden: false,
+    field: field.name,
+    junctionIdListNames: [],
+    junctionReferenceTo: [],
+    relationshipName: child.custom ? `${child.name.replace(/__c$/i, '')}s__r` : `${child.name}s`,
+    restrictedDelete: false,
+  }));
+}
+
+export function describeObject(base: string, meta: ObjectMeta, references: { child: ObjectMeta; field: FieldMeta }[] = []): Record<string, unknown> {
   return {
     ...globalEntry(base, meta),
-    childRelationships: [],
+    childRelationships: childRelationships(references),
     fields: meta.fields.map(describeField),
     recordTypeInfos: [],
     supportedScopes: [{ label: 'All', name: 'everything' }],

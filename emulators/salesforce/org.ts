@@ -23,6 +23,11 @@ export interface FieldMeta {
   picklistValues: string[];
   restrictedPicklist: boolean;
   referenceTo: string[];
+  /** Reference fields: how a record names its parent (Account__r); null for other fields. */
+  relationshipName: string | null;
+  masterDetail: boolean;
+  /** Deleting the parent deletes the record (master-detail); otherwise the field is cleared. */
+  cascadeDelete: boolean;
   custom: boolean;
   nameField: boolean;
 }
@@ -66,10 +71,19 @@ function isReadOnlyType(def: FieldDef): boolean {
   return def.type === 'id' || def.calculated === true;
 }
 
+/** Account__c → Account__r, AccountId → Account; other fields have none. */
+function defaultRelationshipName(def: FieldDef): string | null {
+  if (def.type !== 'reference') return null;
+  if (/__c$/i.test(def.name)) return def.name.replace(/__c$/i, '__r');
+  return /Id$/.test(def.name) ? def.name.slice(0, -2) : null;
+}
+
 /** Fills every describe attribute from the short definition, the way Setup would. */
 export function resolveField(def: FieldDef, custom: boolean): FieldMeta {
   const readOnly = isReadOnlyType(def);
-  const required = def.required === true;
+  const masterDetail = def.type === 'reference' && def.masterDetail === true;
+  // A master-detail field is required, and fixed once set unless reparenting is allowed.
+  const required = def.required === true || masterDetail;
   const [precision, scale] = DEFAULT_PRECISION[def.type] ?? [0, 0];
   const checkbox = def.type === 'boolean';
   return {
@@ -86,12 +100,15 @@ export function resolveField(def: FieldDef, custom: boolean): FieldMeta {
     // Checkboxes are never null: they default to false.
     nillable: required ? false : (def.nillable ?? !checkbox),
     createable: required ? true : (def.createable ?? !readOnly),
-    updateable: def.updateable ?? !readOnly,
+    updateable: def.updateable ?? (!readOnly && !masterDetail),
     calculated: def.calculated ?? false,
     defaultedOnCreate: required ? false : (def.defaultedOnCreate ?? checkbox),
     picklistValues: def.picklistValues ?? [],
     restrictedPicklist: def.restrictedPicklist ?? false,
     referenceTo: def.referenceTo ?? [],
+    relationshipName: def.relationshipName ?? defaultRelationshipName(def),
+    masterDetail,
+    cascadeDelete: masterDetail,
     custom,
     nameField: def.name === 'Name',
   };
@@ -122,7 +139,7 @@ const STANDARD_OBJECTS: StandardObjectDef[] = [
     name: 'Account',
     keyPrefix: '001',
     fields: [
-      { name: 'Name', label: 'Account Name', type: 'string', required: true },
+      { name: 'Name', label: 'Account Name', type: 'string', required: true, idLookup: true },
       { name: 'Website', type: 'url' },
       { name: 'Phone', label: 'Account Phone', type: 'phone' },
       { name: 'NumberOfEmployees', label: 'Employees', type: 'int', precision: 8 },
@@ -136,7 +153,7 @@ const STANDARD_OBJECTS: StandardObjectDef[] = [
       { name: 'Name', label: 'Full Name', type: 'string', length: 121, createable: false, updateable: false },
       { name: 'FirstName', label: 'First Name', type: 'string', length: 40 },
       { name: 'LastName', label: 'Last Name', type: 'string', length: 80, required: true },
-      { name: 'Email', type: 'email' },
+      { name: 'Email', type: 'email', idLookup: true },
       { name: 'AccountId', label: 'Account ID', type: 'reference', referenceTo: ['Account'] },
     ],
   },
@@ -146,8 +163,8 @@ const STANDARD_OBJECTS: StandardObjectDef[] = [
     readOnly: true,
     fields: [
       { name: 'Name', label: 'Full Name', type: 'string', length: 121, createable: false, updateable: false },
-      { name: 'Username', type: 'string', length: 80, createable: false, updateable: false },
-      { name: 'Email', type: 'email', createable: false, updateable: false },
+      { name: 'Username', type: 'string', length: 80, createable: false, updateable: false, idLookup: true, unique: true },
+      { name: 'Email', type: 'email', createable: false, updateable: false, idLookup: true },
     ],
   },
 ];
@@ -163,7 +180,8 @@ function mergeFields(def: CustomObjectDef, custom: boolean): FieldMeta[] {
   const merged = base.map((f) => (f.name === 'Id' ? f : (own.get(f.name.toLowerCase()) ?? f)));
   const baseNames = new Set(base.map((f) => f.name.toLowerCase()));
   const extra = def.fields.filter((f) => !baseNames.has(f.name.toLowerCase()));
-  return [...merged, ...extra].map((f) => resolveField(f, custom && f.name.endsWith('__c')));
+  // Custom fields (…__c) are custom on standard objects too.
+  return [...merged, ...extra].map((f) => resolveField(f, f.name.endsWith('__c')));
 }
 
 function buildObject(def: CustomObjectDef, keyPrefix: string, custom: boolean, readOnly = false): ObjectMeta {
@@ -185,8 +203,16 @@ function buildObject(def: CustomObjectDef, keyPrefix: string, custom: boolean, r
 
 function validateDefinition(def: CustomObjectDef): void {
   if (!/^[A-Za-z][A-Za-z0-9_]*__c$/.test(def.name)) {
-    throw new Error(`custom object name must be an API name ending in __c: ${def.name}`);
+    throw new Error(`custom object name must be an API name ending in __c, or a standard object's to add fields to it: ${def.name}`);
   }
+}
+
+/** Fields added to a standard object must be custom ones, and new. */
+function extendStandard(std: StandardObjectDef, extensions: CustomObjectDef[]): StandardObjectDef {
+  const added = extensions.flatMap((def) => def.fields);
+  const bad = added.find((f) => !/^[A-Za-z][A-Za-z0-9_]*__c$/.test(f.name) || std.fields.some((own) => own.name.toLowerCase() === f.name.toLowerCase()));
+  if (bad) throw new Error(`fields added to ${std.name} must be new custom fields (…__c): ${bad.name}`);
+  return { ...std, fields: [...std.fields, ...added] };
 }
 
 export class Org {
@@ -205,14 +231,39 @@ export class Org {
    */
   private readonly indexes = new Map<ObjectMeta, Map<FieldMeta, Map<FieldValue, SalesforceRecord[]>>>();
 
-  constructor(customObjects: CustomObjectDef[]) {
-    for (const std of STANDARD_OBJECTS) this.register(buildObject(std, std.keyPrefix, false, std.readOnly));
-    customObjects.forEach((def, index) => {
+  constructor(definitions: CustomObjectDef[]) {
+    const isStandard = (def: CustomObjectDef) => STANDARD_OBJECTS.some((std) => std.name.toLowerCase() === def.name.toLowerCase());
+    for (const std of STANDARD_OBJECTS) {
+      const extended = extendStandard(std, definitions.filter((def) => def.name.toLowerCase() === std.name.toLowerCase()));
+      this.register(buildObject(extended, std.keyPrefix, false, std.readOnly));
+    }
+    definitions.filter((def) => !isStandard(def)).forEach((def, index) => {
       validateDefinition(def);
       this.register(buildObject(def, customKeyPrefix(index), true));
     });
+    this.checkReferences();
     this.orgId = this.ids.next('00D');
     this.userId = this.ids.next('005');
+  }
+
+  /** Every reference field points at objects of this org, under relationship names that do not repeat. */
+  private checkReferences(): void {
+    for (const meta of this.objects.values()) {
+      const names = new Set<string>();
+      for (const field of meta.fields.filter((f) => f.type === 'reference')) {
+        const unknown = field.referenceTo.find((name) => !this.findObject(name));
+        if (unknown) throw new Error(`${meta.name}.${field.name} refers to ${unknown}, which is not an object of this org`);
+        const relationship = field.relationshipName?.toLowerCase();
+        if (relationship && (names.has(relationship) || findField(meta, relationship))) throw new Error(`${meta.name}.${field.name}: relationship name ${field.relationshipName} is already used`);
+        if (relationship) names.add(relationship);
+      }
+    }
+  }
+
+  /** The reference fields of other records that may point at records of `parent`. */
+  referencesTo(parent: ObjectMeta): { child: ObjectMeta; field: FieldMeta }[] {
+    return [...this.objects.values()].flatMap((child) =>
+      child.fields.filter((f) => f.type === 'reference' && f.referenceTo.some((name) => name.toLowerCase() === parent.name.toLowerCase())).map((field) => ({ child, field })));
   }
 
   private register(meta: ObjectMeta): void {
@@ -272,12 +323,23 @@ export class Org {
     return this.deleted.has(id);
   }
 
+  /** Deletes a record: its master-detail children go with it, lookups to it are cleared. */
   markDeleted(meta: ObjectMeta, id: string): void {
     const table = this.store.get(meta.name.toLowerCase())!;
     const record = table.get(id);
     if (record) for (const [field, index] of this.indexes.get(meta) ?? []) removeFrom(index, comparable(field, record[field.name] as FieldValue), record);
     table.delete(id);
     this.deleted.set(id, meta.name);
+    if (record) this.detachChildren(meta, id);
+  }
+
+  private detachChildren(parent: ObjectMeta, id: string): void {
+    for (const { child, field } of this.referencesTo(parent)) {
+      for (const record of [...this.recordsWith(child, field, id)]) {
+        if (field.cascadeDelete) this.markDeleted(child, String(record.Id));
+        else this.updateRecord(child, record, [[field, null]]);
+      }
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { EmulatorContext } from './context.js';
 import { ApiError } from './errors.js';
 import { type ApiRequest, jsonReply, type Reply } from './http.js';
+import type { FieldMeta, ObjectMeta } from './org.js';
 import { parseSoql, type ParsedQuery } from './soql.js';
 import { matches, sortRecords } from './soql-eval.js';
 import type { SalesforceRecord } from './types.js';
@@ -27,7 +28,23 @@ function project(context: EmulatorContext, query: ParsedQuery, record: Salesforc
   const type = query.object.name;
   const out: SalesforceRecord = { attributes: { type, url: `${context.dataPath}/sobjects/${type}/${record.Id}` } };
   for (const field of query.fields) out[field.name] = record[field.name];
+  for (const { lookup, fieldByParent } of query.parentFields) addParentField(context, out, lookup, fieldByParent, record);
   return out;
+}
+
+/** `Account__r: {attributes, Name}` beside the record's own fields; null when the lookup is empty. */
+function addParentField(context: EmulatorContext, out: SalesforceRecord, lookup: FieldMeta, fieldByParent: Map<ObjectMeta, FieldMeta>, record: SalesforceRecord): void {
+  const name = lookup.relationshipName!;
+  const id = record[lookup.name];
+  const parentMeta = typeof id === 'string' ? context.org.objectOfId(id) : undefined;
+  const parent = parentMeta ? context.org.table(parentMeta).get(id as string) : undefined;
+  if (!parentMeta || !parent) {
+    out[name] = null;
+    return;
+  }
+  const nested = (out[name] ??= { attributes: { type: parentMeta.name, url: `${context.dataPath}/sobjects/${parentMeta.name}/${parent.Id}` } }) as SalesforceRecord;
+  const field = fieldByParent.get(parentMeta)!;
+  nested[field.name] = parent[field.name];
 }
 
 function run(context: EmulatorContext, query: ParsedQuery): SalesforceRecord[] {

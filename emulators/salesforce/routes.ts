@@ -47,7 +47,12 @@ export function buildRoutes({ context, usage, queries, bulk }: Services): Route[
     },
     {
       pattern: ['sobjects', ':object', 'describe'],
-      methods: { GET: (r) => jsonReply(200, describeObject(dataPath, objectNamed(context, r.params.object))) },
+      methods: {
+        GET: (r) => {
+          const meta = objectNamed(context, r.params.object);
+          return jsonReply(200, describeObject(dataPath, meta, context.org.referencesTo(meta)));
+        },
+      },
     },
     { pattern: ['query'], methods: { GET: (r) => queries.query(r) } },
     { pattern: ['query', ':locator'], methods: { GET: (r) => queries.queryMore(r) } },

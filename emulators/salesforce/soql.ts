@@ -1,15 +1,18 @@
 // The SOQL subset the connector and its tests use:
-//   SELECT f1, f2 | COUNT() FROM Obj [WHERE cond] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...] [LIMIT n] [OFFSET n]
+//   SELECT f1, Lookup__r.f2 | COUNT() FROM Obj [WHERE cond] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...] [LIMIT n] [OFFSET n]
 // where cond combines, with AND / OR / NOT and parentheses, comparisons (= != <> < <= > >=),
 // [NOT] IN (...) and LIKE. String literals follow Salesforce's escaping rules. Errors carry the
 // platform's codes (MALFORMED_QUERY, INVALID_TYPE, INVALID_FIELD, ...) and its caret-marked message.
 import type { FieldValue } from './field-validation.js';
 import { normalizeId } from './ids.js';
 import { type FieldMeta, findField, type ObjectMeta, sfTimestamp } from './org.js';
+import { lookupByRelationship } from './relationships.js';
 import { Lexer, queryError, type Token } from './soql-lexer.js';
 
 const INVALID_FIELD_HINT =
   "If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.";
+const RELATIONSHIP_HINT =
+  "If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.";
 const INVALID_TYPE_HINT =
   "If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.";
 
@@ -28,10 +31,17 @@ export interface OrderItem {
   nullsLast: boolean;
 }
 
+/** A parent's field selected through a lookup (Account__r.Name); per parent type for a polymorphic one. */
+export interface ParentField {
+  lookup: FieldMeta;
+  fieldByParent: Map<ObjectMeta, FieldMeta>;
+}
+
 export interface ParsedQuery {
   object: ObjectMeta;
   count: boolean;
   fields: FieldMeta[];
+  parentFields: ParentField[];
   where?: Condition;
   orderBy: OrderItem[];
   limit?: number;
@@ -61,10 +71,12 @@ class Parser {
     const selection = this.selection();
     this.expectWord('FROM');
     this.object = this.objectName();
+    const selected = selection === 'count' ? [] : selection;
     const query: ParsedQuery = {
       object: this.object,
       count: selection === 'count',
-      fields: selection === 'count' ? [] : this.resolveSelected(selection),
+      fields: this.resolveSelected(selected.filter((token) => !token.text.includes('.'))),
+      parentFields: selected.filter((token) => token.text.includes('.')).map((token) => this.parentField(token)),
       orderBy: [],
       offset: 0,
     };
@@ -162,6 +174,22 @@ class Parser {
       fields.push(field);
     }
     return fields;
+  }
+
+  /** Lookup__r.Field: one level up (deeper paths are not emulated and are refused). */
+  private parentField(token: Token): ParentField {
+    const [relationship, name, ...deeper] = token.text.split('.');
+    const lookup = lookupByRelationship(this.object!, relationship);
+    if (!lookup || !name || deeper.length > 0) {
+      throw queryError(this.soql, token.pos, 'INVALID_FIELD', `Didn't understand relationship '${relationship}' in field path. ${RELATIONSHIP_HINT}`);
+    }
+    const fieldByParent = new Map<ObjectMeta, FieldMeta>();
+    for (const parent of lookup.referenceTo.map((type) => this.findObject(type)!)) {
+      const field = findField(parent, name);
+      if (!field) throw queryError(this.soql, token.pos, 'INVALID_FIELD', `No such column '${name}' on entity '${parent.name}'. ${INVALID_FIELD_HINT}`);
+      fieldByParent.set(parent, field);
+    }
+    return { lookup, fieldByParent };
   }
 
   /** SOQL wants parentheses wherever AND and OR meet: a AND b OR c is refused. */

@@ -38,11 +38,27 @@ export interface FieldDef {
   restrictedPicklist?: boolean;
   /** Shorthand for !nillable && !defaultedOnCreate && createable. */
   required?: boolean;
-  /** For reference fields: the object(s) the id points at. */
+  /** For reference fields: the object(s) the id points at; several make the field polymorphic. */
   referenceTo?: string[];
+  /**
+   * For reference fields: the name a record uses to reach its parent (in SOQL, in sObject
+   * Collections' `{"Account__r": {...}}` and Bulk CSV's `Account__r.Key__c`). Default: the field
+   * name with __c turned into __r (Account__c → Account__r), or without its Id suffix (AccountId → Account).
+   */
+  relationshipName?: string;
+  /**
+   * For reference fields: a master-detail relationship. The field is then required, cannot change
+   * once set (unless `updateable: true`, Setup's "allow reparenting"), and deleting the parent deletes
+   * the record (cascadeDelete). A lookup (the default) is cleared when its parent is deleted.
+   */
+  masterDetail?: boolean;
 }
 
 export interface CustomObjectDef {
+  /**
+   * A custom object's API name (Invoice__c); or a standard object's (Account, Contact), whose
+   * `fields` (custom fields, named …__c) are then added to it, as Setup adds fields to Account.
+   */
   name: string;
   label?: string;
   fields: FieldDef[];
