@@ -16,7 +16,8 @@ export function mapRow(data: Values, plan: StreamPlan, writer: ObjectWriter, ign
   } else {
     for (const column in data) {
       if (writer.isWritableField(column)) values[column] = data[column];
-      else ignoredColumns?.add(column);
+      // The key column is sent as the match key even when no field of that name exists.
+      else if (column !== plan.match.source) ignoredColumns?.add(column);
     }
   }
   return { ok: true, row: { key, values } };
@@ -24,7 +25,7 @@ export function mapRow(data: Values, plan: StreamPlan, writer: ObjectWriter, ign
 
 function readKey(data: Values, column: string): string | Rejection {
   const value = data[column];
-  if (value === undefined || value === null || value === '') {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
     return { code: 'missing_key', field: column, message: `the key column "${column}" is missing or empty` };
   }
   if (typeof value === 'string') return value;

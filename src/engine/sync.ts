@@ -1,7 +1,7 @@
 // The sync loop: read → route to a stream plan → map → convert → diff → batch → write → settle →
 // release states → (complete runs) handle rows that left the segment. It knows CRMs only through
 // ObjectWriter and the outside world only through the options' callbacks.
-import type { InputMessage, Protocol } from '../protocol/input.js';
+import type { InputMessage, Protocol, RawLine } from '../protocol/input.js';
 import type { ResolvedPlans, StreamPlan } from '../config/stream-plan.js';
 import type { OnRemoval } from '../config/spec.js';
 import type { ObjectWriter, Rejection, RowOutcome, Values } from '../crm/destination.js';
@@ -31,6 +31,8 @@ export interface RejectedRecord {
   stream?: string;
   key?: string;
   data?: Values;
+  /** The line's text, when it could not be read as a row. */
+  raw?: RawLine;
   rejection: Rejection;
 }
 
@@ -114,6 +116,7 @@ class SyncRun {
   private releasing: Promise<void> = Promise.resolve();
   private readonly startedAt = Date.now();
   private readonly scopes = new StateScopes();
+  private readonly warnedStreams = new Set<string | undefined>();
 
   constructor(private readonly options: SyncOptions) {
     for (const [plan, opened] of options.opened) this.pipelines.set(plan, this.pipeline(plan, opened));
@@ -218,7 +221,7 @@ class SyncRun {
       case 'invalid': {
         const seq = this.checkpoints.receiveRecord(this.scopes.ofBrokenLine(message.stream));
         this.counts.received(UNROUTED);
-        this.reject(seq, UNROUTED, { line: message.line, stream: message.stream, rejection: { code: message.code, message: message.reason } });
+        this.reject(seq, UNROUTED, { line: message.line, stream: message.stream, raw: message.raw, rejection: { code: message.code, message: message.reason } });
         return this.releaseStates();
       }
       case 'schema':
@@ -238,7 +241,7 @@ class SyncRun {
     if (!plan || !pipeline) {
       const unconfigured = message.stream === undefined ? undefined : this.options.plans.unconfigured.get(message.stream);
       if (unconfigured) return this.rejectRecord(seq, target, message, { code: 'stream_not_configured', message: unconfigured });
-      return this.rejectRecord(seq, target, message, { code: 'unknown_stream', message: `no sync configuration consumes stream "${message.stream ?? '(bare rows)'}"` });
+      return this.rejectRecord(seq, target, message, { code: 'unknown_stream', message: this.unknownStream(message.stream) });
     }
     const { writer } = pipeline.opened;
     const mapped = mapRow(message.data, plan, writer, pipeline.ignoredColumns);
@@ -252,6 +255,16 @@ class SyncRun {
     if (!prepared.ok) return this.rejectRecord(seq, target, message, prepared.rejection, key);
     pipeline.unsettledKeys.set(key, message.line);
     return pipeline.sink.add({ seq, line: message.line, data: message.data, write: { key, values: prepared.values } });
+  }
+
+  /** Why `stream` has no plan; the first time, also said as a warning (its rows are logged only up to a limit). */
+  private unknownStream(stream: string | undefined): string {
+    const reason = this.options.plans.whyUnrouted(stream);
+    if (!this.warnedStreams.has(stream)) {
+      this.warnedStreams.add(stream);
+      this.options.log.warn(`${reason}; its rows are rejected (unknown_stream)`);
+    }
+    return reason;
   }
 
   /** A record refused before it reached a sink: settled at once, so states after it may go out. */

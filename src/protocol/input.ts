@@ -14,7 +14,20 @@ export type InputMessage =
   | { kind: 'schema'; line: number; stream: string; keyProperties: string[] }
   | { kind: 'activate_version'; line: number; stream: string; version: number }
   | { kind: 'ignored'; line: number; type: string }
-  | { kind: 'invalid'; line: number; code: string; reason: string; stream?: string };
+  | { kind: 'invalid'; line: number; code: string; reason: string; stream?: string; raw?: RawLine };
+
+/** The text of a line that could not be read as a row, kept (up to a bound) so it can be fixed and resent. */
+export interface RawLine {
+  text: string;
+  truncated: boolean;
+}
+
+/** A broken line is kept up to this many characters: enough to fix it by hand, bounded in the rejected-rows file. */
+export const MAX_RAW_LINE_CHARS = 64 * 1024;
+
+function rawLine(text: string): RawLine {
+  return text.length > MAX_RAW_LINE_CHARS ? { text: text.slice(0, MAX_RAW_LINE_CHARS), truncated: true } : { text, truncated: false };
+}
 
 /**
  * No CRM takes a row this large (HubSpot: 65,536 characters a property, Salesforce: 131,072 a
@@ -46,16 +59,16 @@ export function classifyLine(text: string, line: number, format: InputFormat): I
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { kind: 'invalid', line, code: 'malformed_json', reason: `not valid JSON: ${(error as Error).message}` };
+    return { kind: 'invalid', line, code: 'malformed_json', reason: `not valid JSON: ${(error as Error).message}`, raw: rawLine(text) };
   }
   if (!isObject(value)) {
-    return { kind: 'invalid', line, code: 'not_an_object', reason: `a line must hold a JSON object, not ${describeJsonType(value)}` };
+    return { kind: 'invalid', line, code: 'not_an_object', reason: `a line must hold a JSON object, not ${describeJsonType(value)}`, raw: rawLine(text) };
   }
   if (format === 'jsonl') return { kind: 'record', line, data: value };
   if (format !== 'singer' && isAirbyteMessage(value)) return fromAirbyte(value, text, line);
   if (format !== 'airbyte' && isSingerMessage(value)) return fromSinger(value, text, line);
   if (format === 'auto') return { kind: 'record', line, data: value };
-  return { kind: 'invalid', line, code: 'not_a_message', reason: `not an ${format} message (type ${JSON.stringify(value.type)})` };
+  return { kind: 'invalid', line, code: 'not_a_message', reason: `not an ${format} message (type ${JSON.stringify(value.type)})`, raw: rawLine(text) };
 }
 
 const AIRBYTE_TYPES = new Set(['RECORD', 'STATE', 'LOG', 'TRACE', 'CONTROL', 'SPEC', 'CONNECTION_STATUS', 'CATALOG']);

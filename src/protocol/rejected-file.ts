@@ -29,6 +29,8 @@ export class RejectedRowsFile {
       field: rejection.field ?? null,
       message: rejection.message,
       row: record.data ?? null,
+      ...(record.raw && { raw: record.raw.text }),
+      ...(record.raw?.truncated && { raw_truncated: true }),
     }))}\n`);
   }
 
