@@ -2,6 +2,7 @@
 // message or a bare JSONL row. Detection is per line so mixed or unlabelled input still works;
 // --input-format forces one protocol when a bare row could look like a message.
 import type { Readable } from 'node:stream';
+import { MAX_NESTING, parseLine, parseLossless, type ParsedLine } from './json-text.js';
 import { readLines } from './lines.js';
 
 export type InputFormat = 'auto' | 'airbyte' | 'singer' | 'jsonl';
@@ -55,12 +56,16 @@ export async function* readInput(input: Readable, format: InputFormat, maxLineBy
 }
 
 export function classifyLine(text: string, line: number, format: InputFormat): InputMessage {
-  let value: unknown;
+  let parsed: ParsedLine;
   try {
-    value = JSON.parse(text);
+    parsed = parseLine(text);
   } catch (error) {
     return { kind: 'invalid', line, code: 'malformed_json', reason: `not valid JSON: ${(error as Error).message}`, raw: rawLine(text) };
   }
+  if ('tooDeep' in parsed) {
+    return { kind: 'invalid', line, code: 'too_deep', reason: `values nest more than ${MAX_NESTING} levels deep`, raw: rawLine(text) };
+  }
+  const { value } = parsed;
   if (!isObject(value)) {
     return { kind: 'invalid', line, code: 'not_an_object', reason: `a line must hold a JSON object, not ${describeJsonType(value)}`, raw: rawLine(text) };
   }
@@ -129,16 +134,6 @@ function fromSinger(message: Row, text: string, line: number): InputMessage {
     default:
       return { kind: 'ignored', line, type: String(message.type) };
   }
-}
-
-/** JSON.parse that keeps numbers whose text a double cannot hold exactly, for verbatim re-emission. */
-export function parseLossless(text: string): unknown {
-  return JSON.parse(text, (_key, value, context?: { source?: string }) => {
-    if (typeof value === 'number' && context?.source !== undefined && String(value) !== context.source) {
-      return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(context.source);
-    }
-    return value;
-  });
 }
 
 export function isObject(value: unknown): value is Row {

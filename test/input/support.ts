@@ -1,5 +1,5 @@
 // Shared set-up for the input tests: the real CLI wired to the in-memory CRM, one config entry.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, writeJson } from '../support/run-cli.ts';
 import type { MemoryDump } from '../support/memory-destination.ts';
@@ -38,3 +38,8 @@ export function memorySetup(entries: Record<string, unknown>[], objects: Record<
 }
 
 export const lines = (messages: unknown[]) => messages.map((m) => (typeof m === 'string' ? m : JSON.stringify(m)));
+
+/** Adds top-level keys to the config file at `path`. */
+export function mergeConfig(path: string, extra: Record<string, unknown>): void {
+  writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), ...extra }));
+}
