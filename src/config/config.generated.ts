@@ -43,7 +43,7 @@ export type RequestTimeout1 = number;
  */
 export type RetryTimeLimit1 = number;
 /**
- * The input stream this entry consumes. May be left out when there is one entry.
+ * The input stream this entry consumes. May be left out when there is one entry: it then takes the input's single stream (the first one named) and bare rows; rows of any other stream are rejected (unknown_stream).
  */
 export type InputStream = string;
 /**

@@ -2,6 +2,7 @@
 // names against the object's writable fields. The key column is read here for every mode.
 import type { StreamPlan } from '../config/stream-plan.js';
 import type { MappedRow, ObjectWriter, Rejection, Values } from '../crm/destination.js';
+import { rawJsonText } from '../raw-json.js';
 
 export type MapResult = { ok: true; row: MappedRow } | { ok: false; rejection: Rejection };
 
@@ -31,5 +32,8 @@ function readKey(data: Values, column: string): string | Rejection {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value === 'bigint') return value.toString();
+  // An integer beyond 2^53 arrives as its text (raw JSON): two keys one apart stay two keys.
+  const exact = rawJsonText(value);
+  if (exact !== undefined) return exact;
   return { code: 'invalid_key', field: column, message: `the key column "${column}" must be a string or a number` };
 }

@@ -1,7 +1,7 @@
 // Shared set-up for the input tests: the real CLI wired to the in-memory CRM, one config entry.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, writeJson } from '../support/run-cli.ts';
+import { summaryOf, tempDir, writeJson } from '../support/run-cli.ts';
 import type { MemoryDump } from '../support/memory-destination.ts';
 
 type FieldType = 'string' | 'number' | 'boolean';
@@ -43,3 +43,6 @@ export const lines = (messages: unknown[]) => messages.map((m) => (typeof m === 
 export function mergeConfig(path: string, extra: Record<string, unknown>): void {
   writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), ...extra }));
 }
+
+/** The counts of a run that wrote one object (its summary row, whatever it is labelled). */
+export const onlyObjectCounts = (stderr: string) => Object.values(summaryOf(stderr))[0];
