@@ -3,19 +3,23 @@
 // --input-format forces one protocol when a bare row could look like a message.
 import type { Readable } from 'node:stream';
 import { MAX_NESTING, parseLine, parseLossless, type ParsedLine } from './json-text.js';
-import { readLines } from './lines.js';
+import { batchManifest, readBatchLines, type BatchManifest, type BatchOrigin } from './batch-files.js';
+import { readLines, type Line } from './lines.js';
 
 export type InputFormat = 'auto' | 'airbyte' | 'singer' | 'jsonl';
 export type Protocol = 'airbyte' | 'singer';
 type Row = Record<string, unknown>;
 
 export type InputMessage =
-  | { kind: 'record'; line: number; stream?: string; namespace?: string; data: Row }
+  | { kind: 'record'; line: number; stream?: string; namespace?: string; data: Row; origin?: BatchOrigin }
   | { kind: 'state'; line: number; protocol: Protocol; body: Row }
   | { kind: 'schema'; line: number; stream: string; keyProperties: string[] }
   | { kind: 'activate_version'; line: number; stream: string; version: number }
   | { kind: 'ignored'; line: number; type: string }
-  | { kind: 'invalid'; line: number; code: string; reason: string; stream?: string; raw?: RawLine };
+  | { kind: 'invalid'; line: number; code: string; reason: string; stream?: string; raw?: RawLine; origin?: BatchOrigin };
+
+/** A Singer BATCH message: read by readInput itself, which yields the rows of its files instead. */
+type Classified = InputMessage | { kind: 'batch'; manifest: BatchManifest };
 
 /** The text of a line that could not be read as a row, kept (up to a bound) so it can be fixed and resent. */
 export interface RawLine {
@@ -37,25 +41,52 @@ function rawLine(text: string): RawLine {
  */
 export const MAX_LINE_BYTES = 8 * 1024 * 1024;
 
-/** The messages on `input`, in order, a batch per chunk read: the engine awaits once per batch. */
+/**
+ * The messages on `input`, in order, a batch per chunk read: the engine awaits once per batch.
+ * A BATCH message is replaced, where it stands, by the rows of its files.
+ */
 export async function* readInput(input: Readable, format: InputFormat, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<InputMessage[]> {
   for await (const lines of readLines(input, maxLineBytes)) {
-    const batch: InputMessage[] = [];
+    let batch: InputMessage[] = [];
     for (const read of lines) {
-      const line = read.number;
-      if ('problem' in read) {
-        batch.push(read.problem === 'too_long'
-          ? { kind: 'invalid', line, code: 'line_too_long', reason: `the line holds ${read.bytes} bytes, more than ${maxLineBytes}` }
-          : { kind: 'invalid', line, code: 'invalid_utf8', reason: 'the line is not valid UTF-8' });
-      } else if (read.text.trim() !== '') {
-        batch.push(classifyLine(read.text, line, format));
+      const message = messageOf(read, format, maxLineBytes);
+      if (message?.kind !== 'batch') {
+        if (message) batch.push(message);
+        continue;
       }
+      if (batch.length > 0) yield batch;
+      batch = [];
+      yield* readBatchRows(message.manifest, maxLineBytes);
     }
     if (batch.length > 0) yield batch;
   }
 }
 
-export function classifyLine(text: string, line: number, format: InputFormat): InputMessage {
+function messageOf(read: Line, format: InputFormat, maxLineBytes: number): Classified | undefined {
+  const line = read.number;
+  if ('problem' in read) {
+    return read.problem === 'too_long'
+      ? { kind: 'invalid', line, code: 'line_too_long', reason: `the line holds ${read.bytes} bytes, more than ${maxLineBytes}` }
+      : { kind: 'invalid', line, code: 'invalid_utf8', reason: 'the line is not valid UTF-8' };
+  }
+  return read.text.trim() === '' ? undefined : classifyLine(read.text, line, format);
+}
+
+/** The rows of a BATCH message's files, as if its records stood on its line, each saying which file and line it came from. */
+async function* readBatchRows(manifest: BatchManifest, maxLineBytes: number): AsyncGenerator<InputMessage[]> {
+  for await (const { file, lines } of readBatchLines(manifest, maxLineBytes)) {
+    const rows: InputMessage[] = [];
+    for (const read of lines) {
+      const message = messageOf(read, 'jsonl', maxLineBytes);
+      if (message?.kind === 'record' || message?.kind === 'invalid') {
+        rows.push({ ...message, line: manifest.line, stream: manifest.stream, origin: { file, line: read.number } });
+      }
+    }
+    if (rows.length > 0) yield rows;
+  }
+}
+
+export function classifyLine(text: string, line: number, format: InputFormat): Classified {
   let parsed: ParsedLine;
   try {
     parsed = parseLine(text);
@@ -113,7 +144,7 @@ function fromAirbyte(message: Row, text: string, line: number): InputMessage {
   return { kind: 'record', line, stream, namespace, data: record.data };
 }
 
-function fromSinger(message: Row, text: string, line: number): InputMessage {
+function fromSinger(message: Row, text: string, line: number): Classified {
   const stream = message.stream as string;
   switch (message.type) {
     case 'RECORD':
@@ -131,6 +162,8 @@ function fromSinger(message: Row, text: string, line: number): InputMessage {
     }
     case 'ACTIVATE_VERSION':
       return { kind: 'activate_version', line, stream, version: Number(message.version) };
+    case 'BATCH':
+      return { kind: 'batch', manifest: batchManifest(message, line) };
     default:
       return { kind: 'ignored', line, type: String(message.type) };
   }
