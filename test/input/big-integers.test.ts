@@ -1,5 +1,9 @@
 // Integer keys and numbers beyond what a double holds keep the digits of the input, whatever the
 // protocol, through the change-detection store and into the CRM.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HubSpotEmulator } from '../../emulators/hubspot/index.ts';
 import { runCli } from '../support/run-cli.ts';
@@ -42,6 +46,18 @@ describe.each(Object.entries(PROTOCOLS))('%s: integers beyond 2^53', (_name, wra
     expect(second.code, second.stderr).toBe(0);
     expect(onlyObjectCounts(second.stderr)).toMatchObject({ updated: 1, unchanged: 1 });
     expect(amounts(emulator)['1290000000000000001']).toBe('9007199254740992');
+  });
+});
+
+describe('Singer BATCH files: integers beyond 2^53', () => {
+  it('keep every digit, like RECORDs', async () => {
+    const { dir, path } = hubspotConfig(emulator, UPSERT_BY_NUMBER);
+    const file = join(dir, 'invoices-1.jsonl.gz');
+    writeFileSync(file, gzipSync(ROWS.join('\n') + '\n'));
+    const manifest = { type: 'BATCH', stream: 'invoices', encoding: { format: 'jsonl', compression: 'gzip' }, manifest: [pathToFileURL(file).href] };
+    const run = await runCli(['--config', path], { stdin: [JSON.stringify(manifest)], output: 'singer' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(amounts(emulator)).toEqual({ '1290000000000000001': '9007199254740993', '1290000000000000002': '0.12345678901234567891' });
   });
 });
 

@@ -1,7 +1,7 @@
 // An `objects` entry without `stream` takes the input's single stream, not every stream: rows of
 // another stream are rejected `unknown_stream`, with one warning per stream naming it.
 import { describe, expect, it } from 'vitest';
-import { byType, runCli, summaryOf } from '../support/run-cli.ts';
+import { byType, runCli, summaryOf, writeJson } from '../support/run-cli.ts';
 import { lines, memorySetup } from './support.ts';
 
 const OBJECTS = { customers: { id: 'string', email: 'string' } } as const;
@@ -44,6 +44,23 @@ describe('an objects entry without stream', () => {
     expect(streamWarnings(run.stderr, 'events')).toHaveLength(1);
     expect(byType(run.messages, 'STATE')).toHaveLength(1);
     expect(summaryOf(run.stderr).total).toMatchObject({ received: 4, created: 1, rejected: 3 });
+  });
+
+  it('with an Airbyte catalog: takes the catalog\'s first stream; another catalog stream is not written into its object', async () => {
+    const setup = memorySetup([NO_STREAM], OBJECTS);
+    const catalog = writeJson(setup.dir, 'catalog.json', {
+      streams: ['customers', 'audit_log'].map((name) => ({
+        stream: { name, json_schema: {}, supported_sync_modes: ['incremental'] },
+        sync_mode: 'incremental', destination_sync_mode: 'append_dedup', primary_key: [['id']],
+      })),
+    });
+    const record = (stream: string, id: string) => ({ type: 'RECORD', record: { stream, emitted_at: 0, data: { id } } });
+    const input = lines([record('customers', 'c1'), record('audit_log', 'a1'), { type: 'STATE', state: { type: 'LEGACY', data: { n: 1 } } }]);
+    const run = await runCli(['write', '--config', setup.config, '--catalog', catalog], { entry: 'memory', env: setup.env, stdin: input });
+    expect(run.code, run.stderr).toBe(0);
+    expect(Object.keys(setup.crm().records.customers)).toEqual(['c1']);
+    expect(setup.rejected().map((r) => [r.stream, r.code])).toEqual([['audit_log', 'stream_not_configured']]);
+    expect(run.stderr).toContain('catalog stream "audit_log" has no destination_object_name');
   });
 
   it('bare JSONL rows (no stream) still go to the single entry', async () => {
