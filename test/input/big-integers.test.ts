@@ -19,7 +19,13 @@ afterEach(async () => { await emulator.close(); });
 const ROWS = [
   '{"invoice_id":1290000000000000001,"amount":9007199254740993,"customer_email":"a@example.com"}',
   '{"invoice_id":1290000000000000002,"amount":0.12345678901234567891,"customer_email":"b@example.com"}',
+  '{"invoice_id":1290000000000000003,"amount":1.2345678901234567891e5,"customer_email":"c@example.com"}',
 ];
+const EXACT_AMOUNTS = {
+  '1290000000000000001': '9007199254740993',
+  '1290000000000000002': '0.12345678901234567891',
+  '1290000000000000003': '123456.78901234567891',
+};
 
 const PROTOCOLS: Record<string, (row: string) => string> = {
   airbyte: (row) => `{"type":"RECORD","record":{"stream":"invoices","emitted_at":0,"data":${row}}}`,
@@ -34,11 +40,8 @@ describe.each(Object.entries(PROTOCOLS))('%s: integers beyond 2^53', (_name, wra
     const { path } = hubspotConfig(emulator, UPSERT_BY_NUMBER);
     const first = await runCli(['write', '--config', path], { stdin: ROWS.map(wrap) });
     expect(first.code, first.stderr).toBe(0);
-    expect(amounts(emulator)).toEqual({
-      '1290000000000000001': '9007199254740993',
-      '1290000000000000002': '0.12345678901234567891',
-    });
-    expect(onlyObjectCounts(first.stderr)).toMatchObject({ created: 2, rejected: 0 });
+    expect(amounts(emulator)).toEqual(EXACT_AMOUNTS);
+    expect(onlyObjectCounts(first.stderr)).toMatchObject({ created: 3, rejected: 0 });
 
     // 9007199254740992 is the double nearest 9007199254740993: only exact digits see the change.
     const changed = [ROWS[0].replace('9007199254740993', '9007199254740992'), ROWS[1]];
@@ -57,7 +60,7 @@ describe('Singer BATCH files: integers beyond 2^53', () => {
     const manifest = { type: 'BATCH', stream: 'invoices', encoding: { format: 'jsonl', compression: 'gzip' }, manifest: [pathToFileURL(file).href] };
     const run = await runCli(['--config', path], { stdin: [JSON.stringify(manifest)], output: 'singer' });
     expect(run.code, run.stderr).toBe(0);
-    expect(amounts(emulator)).toEqual({ '1290000000000000001': '9007199254740993', '1290000000000000002': '0.12345678901234567891' });
+    expect(amounts(emulator)).toEqual(EXACT_AMOUNTS);
   });
 });
 
