@@ -55,12 +55,25 @@ export async function* readBatchLines(manifest: BatchManifest, maxLineBytes: num
     let content: Readable | undefined;
     try {
       content = openFile(file, manifest.gzip);
-      for await (const lines of readLines(content, maxLineBytes)) yield { file, lines };
+      const chunks = manifest.gzip ? content : refusingGzip(content);
+      for await (const lines of readLines(chunks, maxLineBytes)) yield { file, lines };
     } catch (error) {
       throw configError(`cannot read ${file}, listed by the BATCH message on line ${manifest.line}: ${(error as Error).message}`, { code: 'unreadable_batch', cause: error });
     } finally {
       content?.destroy();
     }
+  }
+}
+
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
+/** A gzip file read as plain text would become a rejection per "line", then a released STATE: refuse it instead. */
+async function* refusingGzip(content: Readable): AsyncGenerator<Buffer> {
+  let first = true;
+  for await (const chunk of content as AsyncIterable<Buffer>) {
+    if (first && chunk.subarray(0, 2).equals(GZIP_MAGIC)) throw new Error('the file is gzip-compressed but the BATCH message says compression "none"');
+    first = false;
+    yield chunk;
   }
 }
 

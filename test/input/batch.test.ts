@@ -76,6 +76,7 @@ describe('Singer BATCH messages', () => {
     ['an http:// manifest', () => batch(['http://example.com/customers.jsonl']), /http:\/\/example\.com\/customers\.jsonl/],
     ['the parquet format', (dir) => batch([writeBatchFile(dir, 'x.parquet', rows(5, 1))], { format: 'parquet', compression: 'gzip' }), /parquet/],
     ['an unknown compression', (dir) => batch([writeBatchFile(dir, 'x.jsonl.zst', rows(5, 1))], { format: 'jsonl', compression: 'zstd' }), /zstd/],
+    ['a gzip file said to be uncompressed', (dir) => batch([writeBatchFile(dir, 'secretly.jsonl.gz', rows(5, 3))], { format: 'jsonl', compression: 'none' }), /secretly\.jsonl\.gz.*gzip-compressed/],
     ['a missing file', (dir) => batch([pathToFileURL(join(dir, 'gone.jsonl.gz')).href]), /gone\.jsonl\.gz/],
     ['a corrupt gzip file', (dir) => {
       const path = join(dir, 'corrupt.jsonl.gz');
