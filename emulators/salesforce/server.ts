@@ -161,7 +161,7 @@ export class RequestPipeline {
 
   private logEntry(incoming: Incoming, status: number, at: number): RequestLogEntry {
     const { method, url, contentType } = incoming;
-    return { method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: loggedBody(incoming), status, at, contentType };
+    return { method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: loggedBody(incoming), rawBody: incoming.rawBody, status, at, contentType };
   }
 
   private send(res: ServerResponse, reply: Reply, entry: RequestLogEntry): void {

@@ -92,6 +92,8 @@ export interface RequestLogEntry {
   query: Record<string, string>;
   /** Parsed JSON, the form fields of a token request, CSV text, or undefined when there was no body. */
   body: unknown;
+  /** The body as sent, byte for byte (JSON.parse would round numbers a double cannot hold). */
+  rawBody: string;
   /** HTTP status answered; 0 while unanswered, and when the connection was dropped without an answer. */
   status: number;
   /** Epoch milliseconds at which the request arrived (the log is in order of arrival). */

@@ -8,7 +8,8 @@ export function aboutInfo() {
     name: packageJson.name,
     description: packageJson.description,
     version: packageJson.version,
-    capabilities: ['about', 'activate-version'],
+    // batch: Singer BATCH messages whose manifests list file:// JSONL files (gzip or not).
+    capabilities: ['about', 'activate-version', 'batch'],
     settings: configSchema,
   };
 }

@@ -235,7 +235,8 @@ function rejectionLogger(context: CommandContext): (record: RejectedRecord) => v
     logged += 1;
     if (logged > REJECTIONS_LOGGED) return;
     const { rejection } = record;
-    const where = `line ${record.line}${record.key !== undefined ? ` (key ${record.key})` : ''}`;
+    const from = record.origin ? ` (${record.origin.file} line ${record.origin.line})` : '';
+    const where = `line ${record.line}${from}${record.key !== undefined ? ` (key ${record.key})` : ''}`;
     const field = rejection.field ? ` [${rejection.field}]` : '';
     context.log.warn(`rejected ${where}: ${rejection.code}${field}: ${rejection.message}`);
     if (logged === REJECTIONS_LOGGED) context.log.warn('further rejections are counted but not logged');

@@ -43,7 +43,7 @@ export type RequestTimeout1 = number;
  */
 export type RetryTimeLimit1 = number;
 /**
- * The input stream this entry consumes. May be left out when there is one entry.
+ * The input stream this entry consumes. May be left out when there is one entry: it then takes the input's single stream (the first one named) and bare rows; rows of any other stream are rejected (unknown_stream).
  */
 export type InputStream = string;
 /**
@@ -108,6 +108,22 @@ export type WebhookURL = string;
  * Permit http:// API roots on hosts other than loopback. Off by default so tokens never cross a network in clear.
  */
 export type AllowPlainHTTP = boolean;
+/**
+ * Only jsonl: one JSON record per line.
+ */
+export type BatchFileFormat = 'jsonl';
+/**
+ * gzip or none.
+ */
+export type BatchFileCompression = 'gzip' | 'none';
+/**
+ * A file:// URL.
+ */
+export type BatchStorageRoot = string;
+/**
+ * Prepended to each batch file's name.
+ */
+export type BatchFilePrefix = string;
 
 /**
  * Keeps HubSpot or Salesforce custom objects in step with a warehouse segment.
@@ -122,6 +138,7 @@ export interface CrmActivate {
   rejected_records_path?: RejectedRowsFile;
   warnings?: Warnings;
   allow_insecure_http?: AllowPlainHTTP;
+  batch_config?: BatchConfiguration;
 }
 export interface HubSpot {
   type: 'hubspot';
@@ -204,4 +221,25 @@ export interface StateStore {
 export interface Warnings {
   max_rejected_percent?: MaxRejectedPercent;
   webhook_url?: WebhookURL;
+}
+/**
+ * Meltano's setting for Singer BATCH messages, accepted so a project-wide batch_config does not fail validation. The target reads the files each BATCH message lists (file:// URLs, jsonl, gzip or none) whatever this says.
+ */
+export interface BatchConfiguration {
+  encoding?: BatchEncoding;
+  storage?: BatchStorage;
+}
+/**
+ * The format and compression of the batch files.
+ */
+export interface BatchEncoding {
+  format?: BatchFileFormat;
+  compression?: BatchFileCompression;
+}
+/**
+ * Where the tap writes batch files; the target reads whatever file:// URL a manifest lists.
+ */
+export interface BatchStorage {
+  root?: BatchStorageRoot;
+  prefix?: BatchFilePrefix;
 }

@@ -15,7 +15,7 @@ export interface FieldMap {
 }
 
 export interface StreamPlan {
-  /** The stream name records carry, or undefined for the single entry that takes every stream. */
+  /** The stream name records carry; undefined for the single entry without one until the input names its stream. */
   stream?: string;
   object: string;
   operation: Operation;
@@ -70,6 +70,8 @@ export interface ResolvedPlans {
   unconfigured: Map<string, string>;
   /** The plan for a stream name, or undefined when nothing consumes it. */
   planFor(stream: string | undefined): StreamPlan | undefined;
+  /** Why no plan consumes `stream`, for its rejections and its one warning. */
+  whyUnrouted(stream: string | undefined): string;
 }
 
 export function resolveStreamPlans(config: Config, catalog: ConfiguredStream[] = []): ResolvedPlans {
@@ -77,11 +79,18 @@ export function resolveStreamPlans(config: Config, catalog: ConfiguredStream[] =
   const unconfigured = new Map<string, string>();
   const byStream = new Map<string, StreamPlan>();
   const fromConfig = config.objects.map((entry, i) => planFromConfig(entry, i));
-  const catchAll = fromConfig.length === 1 && !fromConfig[0].stream ? fromConfig[0] : undefined;
+  // An entry without `stream` takes the input's single stream (the first one named) and bare rows:
+  // never every stream, or an audit_log row would land in the customers object.
+  const single = fromConfig.length === 1 && !fromConfig[0].stream ? fromConfig[0] : undefined;
+  const bind = (plan: StreamPlan, stream: string) => {
+    plan.stream = stream;
+    byStream.set(stream, plan);
+  };
   for (const plan of fromConfig) if (plan.stream) byStream.set(plan.stream, plan);
 
   for (const stream of catalog) {
-    const configured = byStream.get(stream.name) ?? catchAll;
+    if (single && !single.stream && !byStream.has(stream.name)) bind(single, stream.name);
+    const configured = byStream.get(stream.name);
     if (configured) {
       configured.completeSegment = stream.syncMode === 'full_refresh';
       warnings.push(...disagreements(configured, stream));
@@ -101,7 +110,16 @@ export function resolveStreamPlans(config: Config, catalog: ConfiguredStream[] =
     plans,
     warnings,
     unconfigured,
-    planFor: (stream) => (stream !== undefined ? byStream.get(stream) : undefined) ?? catchAll,
+    planFor: (stream) => {
+      if (stream === undefined) return single;
+      if (single && !single.stream) bind(single, stream);
+      return byStream.get(stream);
+    },
+    whyUnrouted: (stream) => {
+      if (stream === undefined) return 'a bare row (no stream) needs a single objects entry without "stream"';
+      if (single?.stream) return `no objects entry consumes stream "${stream}": ${single.origin} has no "stream", so it takes the input's single stream, "${single.stream}" (the first one seen); give each stream its own entry with "stream"`;
+      return `no sync configuration consumes stream "${stream}"`;
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 // CRM-neutral reading of warehouse values: what a row may hold for a date, a timestamp, a number
 // or a boolean, read once here so HubSpot and Salesforce agree on what counts as valid.
 // Each reader answers the normalised value, or undefined when the value cannot be read.
+import { rawJsonText } from '../raw-json.js';
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 // A timestamp without a zone is read as UTC: warehouses store UTC by convention.
@@ -38,15 +39,57 @@ function isCalendarDate(text: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
-/** A plain decimal string (no exponent, no thousands separators), from a number or a string. */
+/**
+ * A number read exactly from the input (a raw JSON value: more digits than a double holds) as its
+ * text, which every reader below takes like a numeric string; any other value as it is.
+ */
+export function exactScalar(value: unknown): unknown {
+  return rawJsonText(value) ?? value;
+}
+
+/** A plain decimal string (no exponent, no thousands separators), from a number or a string, with every digit of a string. */
 export function readDecimal(value: unknown): string | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? plainDecimal(value) : undefined;
   if (typeof value === 'bigint') return value.toString();
-  if (typeof value !== 'string') return undefined;
-  const text = value.trim();
+  const text = typeof value === 'string' ? value.trim() : rawJsonText(value);
+  if (text === undefined) return undefined;
   if (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(text)) return text.replace(/^\+/, '');
-  if (/^[+-]?(\d+\.?\d*|\.\d+)e[+-]?\d+$/i.test(text)) return plainDecimal(Number(text));
-  return undefined;
+  const scientific = /^([+-]?)(\d*)\.?(\d*)e([+-]?\d+)$/i.exec(text);
+  return scientific && `${scientific[2]}${scientific[3]}` !== '' ? shiftDecimalPoint(scientific) : undefined;
+}
+
+/** Past this exponent a value is no number a CRM field holds (and its digits would fill memory). */
+const MAX_EXPONENT = 400;
+
+/** `1.25e3` → `1250`, digit for digit: no detour through a double. */
+function shiftDecimalPoint([, sign, whole, fraction, exponentText]: RegExpExecArray): string | undefined {
+  const exponent = Number(exponentText);
+  if (Math.abs(exponent) > MAX_EXPONENT) return undefined;
+  const digits = whole + fraction;
+  const point = whole.length + exponent;
+  const text = point <= 0 ? `0.${'0'.repeat(-point)}${digits}`
+    : point >= digits.length ? digits + '0'.repeat(point - digits.length)
+      : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  const [integer, decimals = ''] = text.split('.');
+  const trimmedInteger = integer.replace(/^0+(?=\d)/, '');
+  const trimmedDecimals = decimals.replace(/0+$/, '');
+  const plain = trimmedDecimals ? `${trimmedInteger}.${trimmedDecimals}` : trimmedInteger;
+  return sign === '-' && /[1-9]/.test(plain) ? `-${plain}` : plain;
+}
+
+/** Whether two plain decimal texts are the same number, exactly (1.50 and 1.5 are; no rounding through a double). */
+export function sameDecimal(a: string, b: string): boolean {
+  const [left, right] = [canonicalDecimal(a), canonicalDecimal(b)];
+  return left !== undefined && right !== undefined ? left === right : Number(a) === Number(b);
+}
+
+function canonicalDecimal(text: string): string | undefined {
+  const plain = readDecimal(text);
+  if (plain === undefined) return undefined;
+  const negative = plain.startsWith('-');
+  const [integer, decimals = ''] = plain.replace(/^-/, '').split('.');
+  const digits = `${integer.replace(/^0+(?=\d)/, '') || '0'}${decimals.replace(/0+$/, '') ? `.${decimals.replace(/0+$/, '')}` : ''}`;
+  return negative && digits !== '0' ? `-${digits}` : digits;
 }
 
 function plainDecimal(n: number): string {
@@ -72,6 +115,8 @@ export function readBoolean(value: unknown): boolean | undefined {
 /** Scalars as text; objects and arrays as JSON, so nothing is silently lost. */
 export function readText(value: unknown): string {
   if (typeof value === 'string') return value;
+  const exact = rawJsonText(value);
+  if (exact !== undefined) return exact;
   if (typeof value === 'object' && value !== null) return JSON.stringify(value);
   return String(value);
 }

@@ -2,6 +2,7 @@
 // names against the object's writable fields. The key column is read here for every mode.
 import type { StreamPlan } from '../config/stream-plan.js';
 import type { MappedRow, ObjectWriter, Rejection, Values } from '../crm/destination.js';
+import { rawJsonText } from '../raw-json.js';
 
 export type MapResult = { ok: true; row: MappedRow } | { ok: false; rejection: Rejection };
 
@@ -16,7 +17,8 @@ export function mapRow(data: Values, plan: StreamPlan, writer: ObjectWriter, ign
   } else {
     for (const column in data) {
       if (writer.isWritableField(column)) values[column] = data[column];
-      else ignoredColumns?.add(column);
+      // The key column is sent as the match key even when no field of that name exists.
+      else if (column !== plan.match.source) ignoredColumns?.add(column);
     }
   }
   return { ok: true, row: { key, values } };
@@ -24,11 +26,14 @@ export function mapRow(data: Values, plan: StreamPlan, writer: ObjectWriter, ign
 
 function readKey(data: Values, column: string): string | Rejection {
   const value = data[column];
-  if (value === undefined || value === null || value === '') {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
     return { code: 'missing_key', field: column, message: `the key column "${column}" is missing or empty` };
   }
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value === 'bigint') return value.toString();
+  // An integer beyond 2^53 arrives as its text (raw JSON): two keys one apart stay two keys.
+  const exact = rawJsonText(value);
+  if (exact !== undefined) return exact;
   return { code: 'invalid_key', field: column, message: `the key column "${column}" must be a string or a number` };
 }

@@ -2,10 +2,13 @@
 // filter, or the dry-run planner. All share this shape so the loop does not care which it has.
 import type { PendingWrite, Values } from '../crm/destination.js';
 import type { ChangeMemo } from './change-tracker.js';
+import type { BatchOrigin } from '../protocol/batch-files.js';
 
 export interface SinkItem {
   seq: number;
   line: number;
+  /** The batch file and line the row came from, when it came from one. */
+  origin?: BatchOrigin;
   data: Values;
   write: PendingWrite;
   /** Set by the change filter: what the store knew and the new hashes. */

@@ -1,7 +1,8 @@
 // The sync loop: read → route to a stream plan → map → convert → diff → batch → write → settle →
 // release states → (complete runs) handle rows that left the segment. It knows CRMs only through
 // ObjectWriter and the outside world only through the options' callbacks.
-import type { InputMessage, Protocol } from '../protocol/input.js';
+import type { InputMessage, Protocol, RawLine } from '../protocol/input.js';
+import type { BatchOrigin } from '../protocol/batch-files.js';
 import type { ResolvedPlans, StreamPlan } from '../config/stream-plan.js';
 import type { OnRemoval } from '../config/spec.js';
 import type { ObjectWriter, Rejection, RowOutcome, Values } from '../crm/destination.js';
@@ -31,6 +32,10 @@ export interface RejectedRecord {
   stream?: string;
   key?: string;
   data?: Values;
+  /** The line's text, when it could not be read as a row. */
+  raw?: RawLine;
+  /** The batch file and line the row came from (its `line` is the BATCH message's). */
+  origin?: BatchOrigin;
   rejection: Rejection;
 }
 
@@ -114,6 +119,7 @@ class SyncRun {
   private releasing: Promise<void> = Promise.resolve();
   private readonly startedAt = Date.now();
   private readonly scopes = new StateScopes();
+  private readonly warnedStreams = new Set<string | undefined>();
 
   constructor(private readonly options: SyncOptions) {
     for (const [plan, opened] of options.opened) this.pipelines.set(plan, this.pipeline(plan, opened));
@@ -218,7 +224,7 @@ class SyncRun {
       case 'invalid': {
         const seq = this.checkpoints.receiveRecord(this.scopes.ofBrokenLine(message.stream));
         this.counts.received(UNROUTED);
-        this.reject(seq, UNROUTED, { line: message.line, stream: message.stream, rejection: { code: message.code, message: message.reason } });
+        this.reject(seq, UNROUTED, { line: message.line, stream: message.stream, raw: message.raw, origin: message.origin, rejection: { code: message.code, message: message.reason } });
         return this.releaseStates();
       }
       case 'schema':
@@ -238,7 +244,7 @@ class SyncRun {
     if (!plan || !pipeline) {
       const unconfigured = message.stream === undefined ? undefined : this.options.plans.unconfigured.get(message.stream);
       if (unconfigured) return this.rejectRecord(seq, target, message, { code: 'stream_not_configured', message: unconfigured });
-      return this.rejectRecord(seq, target, message, { code: 'unknown_stream', message: `no sync configuration consumes stream "${message.stream ?? '(bare rows)'}"` });
+      return this.rejectRecord(seq, target, message, { code: 'unknown_stream', message: this.unknownStream(message.stream) });
     }
     const { writer } = pipeline.opened;
     const mapped = mapRow(message.data, plan, writer, pipeline.ignoredColumns);
@@ -251,12 +257,22 @@ class SyncRun {
     const prepared = writer.prepare(mapped.row);
     if (!prepared.ok) return this.rejectRecord(seq, target, message, prepared.rejection, key);
     pipeline.unsettledKeys.set(key, message.line);
-    return pipeline.sink.add({ seq, line: message.line, data: message.data, write: { key, values: prepared.values } });
+    return pipeline.sink.add({ seq, line: message.line, origin: message.origin, data: message.data, write: { key, values: prepared.values } });
+  }
+
+  /** Why `stream` has no plan; the first time, also said as a warning (its rows are logged only up to a limit). */
+  private unknownStream(stream: string | undefined): string {
+    const reason = this.options.plans.whyUnrouted(stream);
+    if (!this.warnedStreams.has(stream)) {
+      this.warnedStreams.add(stream);
+      this.options.log.warn(`${reason}; its rows are rejected (unknown_stream)`);
+    }
+    return reason;
   }
 
   /** A record refused before it reached a sink: settled at once, so states after it may go out. */
   private rejectRecord(seq: number, target: string, message: Extract<InputMessage, { kind: 'record' }>, rejection: Rejection, key?: string): Promise<void> {
-    this.reject(seq, target, { line: message.line, stream: message.stream, key, data: message.data, rejection });
+    this.reject(seq, target, { line: message.line, stream: message.stream, key, data: message.data, origin: message.origin, rejection });
     return this.releaseStates();
   }
 
@@ -313,7 +329,7 @@ class SyncRun {
 
   private rejectItem(pipeline: Pipeline, item: SinkItem, rejection: Rejection): void {
     pipeline.unsettledKeys.delete(item.write.key);
-    this.reject(item.seq, pipeline.plan.origin, { line: item.line, stream: pipeline.plan.stream, key: item.write.key, data: item.data, rejection });
+    this.reject(item.seq, pipeline.plan.origin, { line: item.line, stream: pipeline.plan.stream, key: item.write.key, data: item.data, origin: item.origin, rejection });
   }
 
   /** Reported like a rejection, but never settled: no state after it goes out. */
@@ -322,7 +338,7 @@ class SyncRun {
     this.unknownOutcomes += 1;
     this.counts.settled(pipeline.plan.origin, 'unknown');
     this.checkpoints.hold(item.seq);
-    this.options.onRejected?.({ line: item.line, stream: pipeline.plan.stream, key: item.write.key, data: item.data, rejection: reason });
+    this.options.onRejected?.({ line: item.line, stream: pipeline.plan.stream, key: item.write.key, data: item.data, origin: item.origin, rejection: reason });
   }
 
   private reject(seq: number, target: string, record: RejectedRecord): void {

@@ -2,19 +2,37 @@
 // message or a bare JSONL row. Detection is per line so mixed or unlabelled input still works;
 // --input-format forces one protocol when a bare row could look like a message.
 import type { Readable } from 'node:stream';
-import { readLines } from './lines.js';
+import { MAX_NESTING, parseLine, parseLossless, type ParsedLine } from './json-text.js';
+import { batchManifest, readBatchLines, type BatchManifest, type BatchOrigin } from './batch-files.js';
+import { readLines, type Line } from './lines.js';
 
 export type InputFormat = 'auto' | 'airbyte' | 'singer' | 'jsonl';
 export type Protocol = 'airbyte' | 'singer';
 type Row = Record<string, unknown>;
 
 export type InputMessage =
-  | { kind: 'record'; line: number; stream?: string; namespace?: string; data: Row }
+  | { kind: 'record'; line: number; stream?: string; namespace?: string; data: Row; origin?: BatchOrigin }
   | { kind: 'state'; line: number; protocol: Protocol; body: Row }
   | { kind: 'schema'; line: number; stream: string; keyProperties: string[] }
   | { kind: 'activate_version'; line: number; stream: string; version: number }
   | { kind: 'ignored'; line: number; type: string }
-  | { kind: 'invalid'; line: number; code: string; reason: string; stream?: string };
+  | { kind: 'invalid'; line: number; code: string; reason: string; stream?: string; raw?: RawLine; origin?: BatchOrigin };
+
+/** A Singer BATCH message: read by readInput itself, which yields the rows of its files instead. */
+type Classified = InputMessage | { kind: 'batch'; manifest: BatchManifest };
+
+/** The text of a line that could not be read as a row, kept (up to a bound) so it can be fixed and resent. */
+export interface RawLine {
+  text: string;
+  truncated: boolean;
+}
+
+/** A broken line is kept up to this many characters: enough to fix it by hand, bounded in the rejected-rows file. */
+export const MAX_RAW_LINE_CHARS = 64 * 1024;
+
+function rawLine(text: string): RawLine {
+  return text.length > MAX_RAW_LINE_CHARS ? { text: text.slice(0, MAX_RAW_LINE_CHARS), truncated: true } : { text, truncated: false };
+}
 
 /**
  * No CRM takes a row this large (HubSpot: 65,536 characters a property, Salesforce: 131,072 a
@@ -23,39 +41,70 @@ export type InputMessage =
  */
 export const MAX_LINE_BYTES = 8 * 1024 * 1024;
 
-/** The messages on `input`, in order, a batch per chunk read: the engine awaits once per batch. */
+/**
+ * The messages on `input`, in order, a batch per chunk read: the engine awaits once per batch.
+ * A BATCH message is replaced, where it stands, by the rows of its files.
+ */
 export async function* readInput(input: Readable, format: InputFormat, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<InputMessage[]> {
   for await (const lines of readLines(input, maxLineBytes)) {
-    const batch: InputMessage[] = [];
+    let batch: InputMessage[] = [];
     for (const read of lines) {
-      const line = read.number;
-      if ('problem' in read) {
-        batch.push(read.problem === 'too_long'
-          ? { kind: 'invalid', line, code: 'line_too_long', reason: `the line holds ${read.bytes} bytes, more than ${maxLineBytes}` }
-          : { kind: 'invalid', line, code: 'invalid_utf8', reason: 'the line is not valid UTF-8' });
-      } else if (read.text.trim() !== '') {
-        batch.push(classifyLine(read.text, line, format));
+      const message = messageOf(read, format, maxLineBytes);
+      if (message?.kind !== 'batch') {
+        if (message) batch.push(message);
+        continue;
       }
+      if (batch.length > 0) yield batch;
+      batch = [];
+      yield* readBatchRows(message.manifest, maxLineBytes);
     }
     if (batch.length > 0) yield batch;
   }
 }
 
-export function classifyLine(text: string, line: number, format: InputFormat): InputMessage {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return { kind: 'invalid', line, code: 'malformed_json', reason: `not valid JSON: ${(error as Error).message}` };
+function messageOf(read: Line, format: InputFormat, maxLineBytes: number): Classified | undefined {
+  const line = read.number;
+  if ('problem' in read) {
+    return read.problem === 'too_long'
+      ? { kind: 'invalid', line, code: 'line_too_long', reason: `the line holds ${read.bytes} bytes, more than ${maxLineBytes}` }
+      : { kind: 'invalid', line, code: 'invalid_utf8', reason: 'the line is not valid UTF-8' };
   }
+  return read.text.trim() === '' ? undefined : classifyLine(read.text, line, format);
+}
+
+/** The rows of a BATCH message's files, as if its records stood on its line, each saying which file and line it came from. */
+async function* readBatchRows(manifest: BatchManifest, maxLineBytes: number): AsyncGenerator<InputMessage[]> {
+  for await (const { file, lines } of readBatchLines(manifest, maxLineBytes)) {
+    const rows: InputMessage[] = [];
+    for (const read of lines) {
+      const message = messageOf(read, 'jsonl', maxLineBytes);
+      if (message?.kind === 'record' || message?.kind === 'invalid') {
+        rows.push({ ...message, line: manifest.line, stream: manifest.stream, origin: { file, line: read.number } });
+      }
+    }
+    if (rows.length > 0) yield rows;
+  }
+}
+
+export function classifyLine(text: string, line: number, format: InputFormat): Classified {
+  let parsed: ParsedLine;
+  try {
+    parsed = parseLine(text);
+  } catch (error) {
+    return { kind: 'invalid', line, code: 'malformed_json', reason: `not valid JSON: ${(error as Error).message}`, raw: rawLine(text) };
+  }
+  if ('tooDeep' in parsed) {
+    return { kind: 'invalid', line, code: 'too_deep', reason: `values nest more than ${MAX_NESTING} levels deep`, raw: rawLine(text) };
+  }
+  const { value } = parsed;
   if (!isObject(value)) {
-    return { kind: 'invalid', line, code: 'not_an_object', reason: `a line must hold a JSON object, not ${describeJsonType(value)}` };
+    return { kind: 'invalid', line, code: 'not_an_object', reason: `a line must hold a JSON object, not ${describeJsonType(value)}`, raw: rawLine(text) };
   }
   if (format === 'jsonl') return { kind: 'record', line, data: value };
   if (format !== 'singer' && isAirbyteMessage(value)) return fromAirbyte(value, text, line);
   if (format !== 'airbyte' && isSingerMessage(value)) return fromSinger(value, text, line);
   if (format === 'auto') return { kind: 'record', line, data: value };
-  return { kind: 'invalid', line, code: 'not_a_message', reason: `not an ${format} message (type ${JSON.stringify(value.type)})` };
+  return { kind: 'invalid', line, code: 'not_a_message', reason: `not an ${format} message (type ${JSON.stringify(value.type)})`, raw: rawLine(text) };
 }
 
 const AIRBYTE_TYPES = new Set(['RECORD', 'STATE', 'LOG', 'TRACE', 'CONTROL', 'SPEC', 'CONNECTION_STATUS', 'CATALOG']);
@@ -95,7 +144,7 @@ function fromAirbyte(message: Row, text: string, line: number): InputMessage {
   return { kind: 'record', line, stream, namespace, data: record.data };
 }
 
-function fromSinger(message: Row, text: string, line: number): InputMessage {
+function fromSinger(message: Row, text: string, line: number): Classified {
   const stream = message.stream as string;
   switch (message.type) {
     case 'RECORD':
@@ -113,19 +162,11 @@ function fromSinger(message: Row, text: string, line: number): InputMessage {
     }
     case 'ACTIVATE_VERSION':
       return { kind: 'activate_version', line, stream, version: Number(message.version) };
+    case 'BATCH':
+      return { kind: 'batch', manifest: batchManifest(message, line) };
     default:
       return { kind: 'ignored', line, type: String(message.type) };
   }
-}
-
-/** JSON.parse that keeps numbers whose text a double cannot hold exactly, for verbatim re-emission. */
-export function parseLossless(text: string): unknown {
-  return JSON.parse(text, (_key, value, context?: { source?: string }) => {
-    if (typeof value === 'number' && context?.source !== undefined && String(value) !== context.source) {
-      return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(context.source);
-    }
-    return value;
-  });
 }
 
 export function isObject(value: unknown): value is Row {

@@ -34,6 +34,9 @@ export class RejectedRowsFile {
       field: rejection.field ?? null,
       message: rejection.message,
       row: record.data ?? null,
+      ...(record.origin && { file: record.origin.file, file_line: record.origin.line }),
+      ...(record.raw && { raw: record.raw.text }),
+      ...(record.raw?.truncated && { raw_truncated: true }),
     }))}\n`);
   }
 

@@ -40,7 +40,7 @@ describe('run report', () => {
     const rejected = lines.map(({ run_started_at: runStartedAt, ...line }) => (expect(runStartedAt).toMatch(/^\d{4}-\d\d-\d\dT/), line));
     expect(rejected).toEqual([
       { line: 2, stream: null, key: 'b', code: 'INVALID_NUMBER', field: 'amount', message: '"lots" is not a number', row: { id: 'b', amount: 'lots', status: 'ok' } },
-      { line: 5, stream: null, key: null, code: 'malformed_json', field: null, message: expect.stringContaining('not valid JSON'), row: null },
+      { line: 5, stream: null, key: null, code: 'malformed_json', field: null, message: expect.stringContaining('not valid JSON'), row: null, raw: 'oops' },
       { line: 3, stream: null, key: 'c', code: 'INVALID_OPTION', field: 'status', message: 'INVALID is not a valid option', row: { id: 'c', amount: 3, status: 'INVALID' } },
     ]);
     expect(run.stderr).toContain(`3 rejected row(s) written to ${join(dir, 'out/rejected.jsonl')}`);

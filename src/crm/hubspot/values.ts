@@ -2,14 +2,15 @@
 // string; null clears (""). A value that cannot convert rejects the row here, with the code
 // HubSpot itself would answer, and costs no API call.
 import type { Rejection } from '../destination.js';
-import { readBoolean, readDate, readDecimal, readInstant, readText, sameOptionSet } from '../values.js';
+import { exactScalar, readBoolean, readDate, readDecimal, readInstant, readText, sameDecimal, sameOptionSet } from '../values.js';
 import type { HubSpotProperty } from './properties.js';
 
 export const MAX_STRING_LENGTH = 65_536;
 
 export type Converted = { ok: true; value: string } | { ok: false; rejection: Rejection };
 
-export function toHubSpotValue(property: HubSpotProperty, value: unknown): Converted {
+export function toHubSpotValue(property: HubSpotProperty, input: unknown): Converted {
+  const value = exactScalar(input);
   if (value === null || value === undefined) return ok('');
   switch (property.type) {
     case 'number': return convertNumber(property, value);
@@ -95,7 +96,7 @@ export function sameHubSpotValue(property: HubSpotProperty, sent: string, curren
   const held = current ?? '';
   if (sent === '' || held === '') return sent === held;
   switch (property.type) {
-    case 'number': return Number(sent) === Number(held);
+    case 'number': return sameDecimal(sent, held);
     case 'datetime': return Date.parse(sent) === Date.parse(held);
     case 'bool': return sent.toLowerCase() === held.toLowerCase();
     case 'enumeration':

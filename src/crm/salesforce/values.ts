@@ -3,8 +3,9 @@
 // and costs no API call. Converted values are wire-neutral (text, plain decimal text, booleans,
 // null) so one row can go out as JSON (sObject Collections) or as a CSV cell (Bulk API 2.0).
 import type { Rejection } from '../destination.js';
-import { readBoolean, readDate, readDecimal, readInstant, readText, sameOptionSet } from '../values.js';
+import { exactScalar, readBoolean, readDate, readDecimal, readInstant, readText, sameOptionSet } from '../values.js';
 import type { SalesforceField } from './schema.js';
+import { rawJson } from '../../raw-json.js';
 
 export type SalesforceValue = string | boolean | null;
 export type Converted = { ok: true; value: SalesforceValue } | { ok: false; rejection: Rejection };
@@ -19,7 +20,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const INT32_MAX = 2_147_483_647n;
 const SHOWN_VALUE_LENGTH = 60;
 
-export function toSalesforceValue(field: SalesforceField, value: unknown): Converted {
+export function toSalesforceValue(field: SalesforceField, input: unknown): Converted {
+  const value = exactScalar(input);
   if (value === null || value === undefined || value === '') {
     // A checkbox is never null in Salesforce: empty means unchecked.
     return ok(field.type === 'boolean' ? false : null);
@@ -42,7 +44,7 @@ export function toSalesforceValue(field: SalesforceField, value: unknown): Conve
 /** The form sObject Collections takes: numbers as JSON numbers, exactly as the decimal text says. */
 export function toJsonValue(field: SalesforceField, value: SalesforceValue): unknown {
   if (typeof value === 'string' && (DECIMAL_TYPES.has(field.type) || field.type === 'int')) {
-    return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(value);
+    return rawJson(value);
   }
   return value;
 }
