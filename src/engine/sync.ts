@@ -83,10 +83,17 @@ export interface SyncResult {
   planned: Map<string, PlannedChange[]>;
   /** API requests per target, where the CRM module counts them. */
   apiCalls: Map<string, number>;
+  /** What people call each target in the summary: `stream:object`, or the object for the entry taking any stream. */
+  labels: Map<string, string>;
 }
 
 /** Where records that no plan consumes are counted. */
 export const UNROUTED = '(unrouted)';
+
+/** One token (the summary table is split on spaces): the stream and the object it feeds. */
+export function targetLabel(plan: StreamPlan): string {
+  return plan.stream === undefined ? plan.object : `${plan.stream}:${plan.object}`.replace(/\s/g, '_');
+}
 
 /** Runs over `input` (batches of messages, as readInput yields them). */
 export async function runSync(input: AsyncIterable<InputMessage[]>, options: SyncOptions): Promise<SyncResult> {
@@ -114,6 +121,8 @@ class SyncRun {
   private releasing: Promise<void> = Promise.resolve();
   private readonly startedAt = Date.now();
   private readonly scopes = new StateScopes();
+  /** Dry run: states that would have gone out. */
+  private statesWithheld = 0;
 
   constructor(private readonly options: SyncOptions) {
     for (const [plan, opened] of options.opened) this.pipelines.set(plan, this.pipeline(plan, opened));
@@ -184,12 +193,14 @@ class SyncRun {
     }
     if (!this.fatal) await this.handleDepartures();
     this.warnIgnoredColumns();
+    if (this.statesWithheld > 0) this.options.log.info(`dry run: ${this.statesWithheld} state message(s) not emitted, so the orchestrator keeps its bookmark`);
     const planned = new Map([...this.pipelines.values()].filter((p) => p.planner).map((p) => [p.plan.origin, p.planner!.samples]));
     const apiCalls = new Map([...this.pipelines.values()].flatMap((p) => {
       const count = p.opened.writer.requestCount?.();
       return count === undefined ? [] : [[p.plan.origin, count] as const];
     }));
-    return { counts: this.counts, fatal: this.fatal, statesPending: this.checkpoints.pendingStateCount, planned, apiCalls };
+    const labels = new Map([...this.pipelines.keys()].map((plan) => [plan.origin, targetLabel(plan)]));
+    return { counts: this.counts, fatal: this.fatal, statesPending: this.checkpoints.pendingStateCount, planned, apiCalls, labels };
   }
 
   /**
@@ -337,10 +348,16 @@ class SyncRun {
     this.options.onStopping?.();
   }
 
-  /** Emits releasable states one after another, in the order they arrived. */
+  /**
+   * Emits releasable states one after another, in the order they arrived. A dry run wrote nothing,
+   * so it emits none: the orchestrator would save the bookmark and the real run skip the rows.
+   */
   private releaseStates(): Promise<void> {
     this.releasing = this.releasing.then(async () => {
-      for (const state of this.checkpoints.takeReleasable()) await this.options.releaseState(state);
+      for (const state of this.checkpoints.takeReleasable()) {
+        if (this.options.dryRun) this.statesWithheld += 1;
+        else await this.options.releaseState(state);
+      }
     });
     return this.releasing;
   }
