@@ -1,7 +1,7 @@
 import type { OutcomeCounts, RunCounts } from '../engine/counts.js';
 import type { PlannedChange } from '../engine/dry-run.js';
 
-const COLUMNS: (keyof OutcomeCounts)[] = ['received', 'created', 'updated', 'unchanged', 'removed', 'not_found', 'skipped', 'rejected', 'unknown', 'left_segment'];
+const COLUMNS: (keyof OutcomeCounts)[] = ['received', 'created', 'updated', 'unchanged', 'removed', 'not_found', 'skipped', 'rejected', 'unknown', 'left_segment', 'cleared', 'archived'];
 
 /**
  * One line per object, labelled `stream:object` (labels), a total line when there are several; API

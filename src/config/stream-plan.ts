@@ -23,11 +23,16 @@ export interface StreamPlan {
   /** Explicit mapping; undefined = every row column whose name is a writable CRM field. */
   fields?: FieldMap[];
   onRemoval: OnRemoval;
+  /** The largest share (percent) of the object's known records one complete run may clear or archive. */
+  maxRemovalPercent: number;
   /** Airbyte full_refresh: the input holds the whole segment, so absent keys have left it. */
   completeSegment: boolean;
   /** Where it came from, for messages: `objects[0]` or `catalog stream "invoices"`. */
   origin: string;
 }
+
+/** spec.json's default for objects[].max_removal_percent. */
+export const DEFAULT_MAX_REMOVAL_PERCENT = 50;
 
 export interface ConfiguredStream {
   name: string;
@@ -113,6 +118,7 @@ function planFromConfig(entry: ObjectConfig, index: number): StreamPlan {
     match: { ...entry.match },
     fields: entry.fields?.map((f) => ({ ...f })),
     onRemoval: entry.on_removal ?? 'ignore',
+    maxRemovalPercent: entry.max_removal_percent ?? DEFAULT_MAX_REMOVAL_PERCENT,
     completeSegment: false,
     origin: `objects[${index}]`,
   };
@@ -140,6 +146,7 @@ function planFromCatalog(stream: ConfiguredStream): StreamPlan | string {
     // Airbyte's data-activation path sends records already renamed to CRM field names.
     match: { source: key, destination: key },
     onRemoval,
+    maxRemovalPercent: DEFAULT_MAX_REMOVAL_PERCENT,
     completeSegment: stream.syncMode === 'full_refresh',
     origin,
   };

@@ -109,6 +109,8 @@ interface Pipeline {
   /** Keys between arrival and settlement, with their line: a key twice in flight would race in the CRM. */
   unsettledKeys: Map<string, number>;
   ignoredColumns: Set<string>;
+  /** The writer that cleared or archived the rows that left the segment, once opened: its calls count for the object. */
+  removalWriter?: ObjectWriter;
 }
 
 class SyncRun {
@@ -197,7 +199,7 @@ class SyncRun {
     const planned = new Map([...this.pipelines.values()].filter((p) => p.planner).map((p) => [p.plan.origin, p.planner!.samples]));
     const apiCalls = new Map([...this.pipelines.values()].flatMap((p) => {
       const count = p.opened.writer.requestCount?.();
-      return count === undefined ? [] : [[p.plan.origin, count] as const];
+      return count === undefined ? [] : [[p.plan.origin, count + (p.removalWriter?.requestCount?.() ?? 0)] as const];
     }));
     const labels = new Map([...this.pipelines.keys()].map((plan) => [plan.origin, targetLabel(plan)]));
     return { counts: this.counts, fatal: this.fatal, statesPending: this.checkpoints.pendingStateCount, planned, apiCalls, labels };
@@ -376,18 +378,29 @@ class SyncRun {
     await this.releaseStates();
   }
 
-  /** Only a complete run that finished cleanly can say who left the segment. */
+  /**
+   * Only a complete run that finished cleanly can say who left the segment, and only for an object
+   * it had rows for: an empty or wholly rejected input (a failed export) says nothing about who left.
+   */
   private async handleDepartures(): Promise<void> {
     const { store, log, dryRun } = this.options;
     if (!store) return;
-    for (const { plan, opened } of this.pipelines.values()) {
+    for (const pipeline of this.pipelines.values()) {
+      const { plan, opened } = pipeline;
       if (!plan.completeSegment && !this.options.completeSegment) continue;
+      const counts = this.counts.byTarget.get(plan.origin);
+      if (!counts || counts.received === counts.rejected) {
+        const why = counts ? 'had every row of it rejected' : 'held no row of it';
+        log.warn(`${plan.origin}: the complete run ${why}, so no record is treated as having left the segment`);
+        continue;
+      }
       try {
         const result = await handleDepartures({
           plan, store, objectId: opened.objectId, log, dryRun: dryRun ?? false,
-          openWriter: (how) => opened.openRemovalWriter(how),
+          openWriter: async (how) => (pipeline.removalWriter = await opened.openRemovalWriter(how)),
         });
-        this.counts.departed(plan.origin, result.left);
+        const removed = plan.onRemoval === 'ignore' || dryRun ? undefined : { how: plan.onRemoval, count: result.handled };
+        this.counts.departed(plan.origin, result.left, removed);
       } catch (error) {
         this.stop(error);
         return;

@@ -152,6 +152,13 @@ export class StateStore {
     return rows.map((row) => ({ key: row.key, crmId: row.crm_id, hashes: JSON.parse(row.hashes) }));
   }
 
+  /** Records written and still in the segment before this run's departures: how many, and how many this run did not see. */
+  segmentCounts(object: string): { known: number; departed: number } {
+    const row = this.db.prepare(`SELECT COUNT(*) AS known, COALESCE(SUM(last_seen < ?), 0) AS departed FROM records
+      WHERE object = ? AND left_at IS NULL AND last_written IS NOT NULL`).get(this.runId, object) as { known: number; departed: number };
+    return { known: Number(row.known), departed: Number(row.departed) };
+  }
+
   /** A key that left the segment and was handled (ignored, cleared): not reported again. */
   markDeparted(object: string, keys: string[]): void {
     const statement = this.db.prepare(`UPDATE records SET left_at = ? WHERE object = ? AND key = ?`);
