@@ -106,11 +106,23 @@ interface Pipeline {
   sink: RowSink;
   tracker?: ChangeTracker;
   planner?: DryRunPlanner;
-  /** Keys between arrival and settlement, with their line: a key twice in flight would race in the CRM. */
-  unsettledKeys: Map<string, number>;
+  /**
+   * Keys between arrival and settlement, with their row and the later row waiting for it: a key in
+   * two writes at once would race in the CRM. At most one row waits per key, so memory stays
+   * bounded by the rows in flight.
+   */
+  unsettled: Map<string, UnsettledKey>;
+  /** Rows replaced by a later row of their key this run. */
+  superseded: number;
   ignoredColumns: Set<string>;
   /** The writer that cleared or archived the rows that left the segment, once opened: its calls count for the object. */
   removalWriter?: ObjectWriter;
+}
+
+interface UnsettledKey {
+  item: SinkItem;
+  /** The key's latest row, waiting for `item` (already diffed or sent) to settle. */
+  waiting?: SinkItem;
 }
 
 class SyncRun {
@@ -134,7 +146,7 @@ class SyncRun {
     const { store, fullResync, dryRun, compareWithCrm } = this.options;
     // Comparing with the CRM, the store still catches repeated keys but decides nothing else.
     const tracker = store ? new ChangeTracker(store, opened.objectId, plan, (fullResync ?? false) || (compareWithCrm ?? false), !dryRun) : undefined;
-    const pipeline: Pipeline = { plan, opened, sink: undefined as unknown as RowSink, tracker, unsettledKeys: new Map(), ignoredColumns: new Set() };
+    const pipeline: Pipeline = { plan, opened, sink: undefined as unknown as RowSink, tracker, unsettled: new Map(), superseded: 0, ignoredColumns: new Set() };
     let sink: RowSink;
     if (dryRun) {
       pipeline.planner = new DryRunPlanner(plan, (item, status) => this.settle(pipeline, item, status));
@@ -146,11 +158,7 @@ class SyncRun {
       });
     }
     if (compareWithCrm && !fullResync) sink = this.crmChangeFilter(pipeline, sink);
-    pipeline.sink = tracker
-      ? new ChangeFilter(tracker, sink, (item) => this.settle(pipeline, item, 'unchanged'), (item) => this.rejectItem(pipeline, item, {
-          code: 'duplicate_key', field: plan.match.source, message: `key "${item.write.key}" came earlier in this run; only its first row is written`,
-        }))
-      : sink;
+    pipeline.sink = tracker ? new ChangeFilter(tracker, sink, (item) => this.settle(pipeline, item, 'unchanged')) : sink;
     return pipeline;
   }
 
@@ -158,7 +166,7 @@ class SyncRun {
     const { writer } = pipeline.opened;
     if (!canCompareWithCrm(writer)) throw bugError(`${pipeline.plan.origin}: this CRM cannot compare rows with its records`);
     return new CrmChangeFilter(writer, pipeline.plan, next, (item) => {
-      // Settled without a write: the store must still learn the key was seen (a repeat is a duplicate).
+      // Settled without a write: the store must still learn the key was seen (it has not left the segment).
       pipeline.tracker?.settledUnwritten([{ write: item.write, memo: item.memo! }]);
       this.settle(pipeline, item, 'unchanged');
     });
@@ -195,6 +203,7 @@ class SyncRun {
     }
     if (!this.fatal) await this.handleDepartures();
     this.warnIgnoredColumns();
+    this.reportSuperseded();
     if (this.statesWithheld > 0) this.options.log.info(`dry run: ${this.statesWithheld} state message(s) not emitted, so the orchestrator keeps its bookmark`);
     const planned = new Map([...this.pipelines.values()].filter((p) => p.planner).map((p) => [p.plan.origin, p.planner!.samples]));
     const apiCalls = new Map([...this.pipelines.values()].flatMap((p) => {
@@ -257,14 +266,50 @@ class SyncRun {
     const mapped = mapRow(message.data, plan, writer, pipeline.ignoredColumns);
     if (!mapped.ok) return this.rejectRecord(seq, target, message, mapped.rejection);
     const { key } = mapped.row;
-    const earlierLine = pipeline.unsettledKeys.get(key);
-    if (earlierLine !== undefined) {
-      return this.rejectRecord(seq, target, message, { code: 'duplicate_key', field: plan.match.source, message: `key "${key}" already came on line ${earlierLine} of this run` }, key);
-    }
     const prepared = writer.prepare(mapped.row);
     if (!prepared.ok) return this.rejectRecord(seq, target, message, prepared.rejection, key);
-    pipeline.unsettledKeys.set(key, message.line);
-    return pipeline.sink.add({ seq, line: message.line, data: message.data, write: { key, values: prepared.values } });
+    const item: SinkItem = { seq, line: message.line, data: message.data, write: { key, values: prepared.values } };
+    const earlier = pipeline.unsettled.get(key);
+    if (earlier) return this.supersede(pipeline, earlier, item);
+    pipeline.unsettled.set(key, { item });
+    return pipeline.sink.add(item);
+  }
+
+  /**
+   * The last row of a key is the current one (incremental and CDC streams). An earlier row still
+   * waiting unsent takes the later one's values in its place; one already diffed or sent is left
+   * to settle, and the later row waits for it, replacing any row that was waiting before.
+   */
+  private supersede(pipeline: Pipeline, earlier: UnsettledKey, later: SinkItem): Promise<void> {
+    let replaced: SinkItem;
+    if (!earlier.item.locked) {
+      replaced = { ...earlier.item };
+      Object.assign(earlier.item, { seq: later.seq, line: later.line, data: later.data, write: later.write });
+    } else {
+      replaced = earlier.waiting ?? later;
+      earlier.waiting = later;
+      if (replaced === later) return this.releaseStates();
+    }
+    pipeline.superseded += 1;
+    this.counts.settled(pipeline.plan.origin, 'skipped');
+    this.checkpoints.settle(replaced.seq, false);
+    return this.releaseStates();
+  }
+
+  /** A row of the key settled: the row waiting for it, if any, goes on to be diffed and sent. */
+  private keySettled(pipeline: Pipeline, item: SinkItem): void {
+    const { key } = item.write;
+    const entry = pipeline.unsettled.get(key);
+    if (entry?.item !== item) return;
+    const next = entry.waiting;
+    if (!next) {
+      pipeline.unsettled.delete(key);
+      return;
+    }
+    pipeline.unsettled.set(key, { item: next });
+    // After a fatal error nothing more is sent: the row stays unsettled, so no state after it goes out.
+    if (this.fatal) return;
+    pipeline.sink.add(next)?.catch((error: unknown) => this.stop(error));
   }
 
   /** A record refused before it reached a sink: settled at once, so states after it may go out. */
@@ -308,7 +353,7 @@ class SyncRun {
     }
     const rejection = { code: failure.code ?? 'rejected', message: failure.message, field: failure.field };
     try {
-      // Before the keys leave the in-flight set: a repeat of one later in the run is then a duplicate.
+      // Before a later row of one of these keys goes on: it is diffed against what the store holds.
       pipeline.tracker?.settledUnwritten(items.map((item) => ({ write: item.write, memo: item.memo! })));
     } catch (error) {
       this.stop(bugError(`could not record the refused rows in the state store: ${(error as Error).message}`, { cause: error }));
@@ -319,23 +364,30 @@ class SyncRun {
   }
 
   private settle(pipeline: Pipeline, item: SinkItem, status: FinalStatus): void {
-    pipeline.unsettledKeys.delete(item.write.key);
     this.counts.settled(pipeline.plan.origin, status);
     this.checkpoints.settle(item.seq, false);
+    this.keySettled(pipeline, item);
   }
 
   private rejectItem(pipeline: Pipeline, item: SinkItem, rejection: Rejection): void {
-    pipeline.unsettledKeys.delete(item.write.key);
     this.reject(item.seq, pipeline.plan.origin, { line: item.line, stream: pipeline.plan.stream, key: item.write.key, data: item.data, rejection });
+    this.keySettled(pipeline, item);
   }
 
-  /** Reported like a rejection, but never settled: no state after it goes out. */
+  /**
+   * Reported like a rejection, but never settled: no state after it goes out. A later row of the
+   * key is not sent either (the lost write might still land after it) and is reported the same way.
+   */
   private holdItem(pipeline: Pipeline, item: SinkItem, reason: Rejection): void {
-    pipeline.unsettledKeys.delete(item.write.key);
-    this.unknownOutcomes += 1;
-    this.counts.settled(pipeline.plan.origin, 'unknown');
-    this.checkpoints.hold(item.seq);
-    this.options.onRejected?.({ line: item.line, stream: pipeline.plan.stream, key: item.write.key, data: item.data, rejection: reason });
+    const waiting = pipeline.unsettled.get(item.write.key)?.waiting;
+    pipeline.unsettled.delete(item.write.key);
+    for (const held of waiting ? [item, waiting] : [item]) {
+      this.unknownOutcomes += 1;
+      this.counts.settled(pipeline.plan.origin, 'unknown');
+      this.checkpoints.hold(held.seq);
+      const why = held === item ? reason : { code: reason.code, message: `not sent: it waits for an earlier row of its key whose outcome is unknown (${reason.message})` };
+      this.options.onRejected?.({ line: held.line, stream: pipeline.plan.stream, key: held.write.key, data: held.data, rejection: why });
+    }
   }
 
   private reject(seq: number, target: string, record: RejectedRecord): void {
@@ -370,11 +422,22 @@ class SyncRun {
     this.options.onProgress?.({ read: total.received, settled, elapsedMs: Date.now() - this.startedAt });
   }
 
-  /** Sends what was read (also when interrupted: it is bounded by the buffers), unless the run failed. */
+  /**
+   * Sends what was read (also when interrupted: it is bounded by the buffers), unless the run failed.
+   * A row waiting for a write of its key goes on when that write settles, maybe during the drain:
+   * so the drain repeats until no key is left unsettled.
+   */
   private async finish(): Promise<void> {
-    const sinks = [...this.pipelines.values()].map((p) => p.sink);
-    if (this.fatal) await Promise.all(sinks.map((sink) => sink.settleInFlight()));
-    else await Promise.all(sinks.map((sink) => sink.drain()));
+    const pipelines = [...this.pipelines.values()];
+    const unsettledKeys = () => pipelines.reduce((sum, p) => sum + p.unsettled.size, 0);
+    for (let left = Infinity; !this.fatal;) {
+      await Promise.all(pipelines.map((p) => p.sink.drain()));
+      const now = unsettledKeys();
+      if (now === 0) break;
+      if (now >= left) this.stop(bugError(`${now} row(s) neither sent nor settled after the input ended`));
+      left = now;
+    }
+    if (this.fatal) await Promise.all(pipelines.map((p) => p.sink.settleInFlight()));
     await this.releaseStates();
   }
 
@@ -405,6 +468,12 @@ class SyncRun {
         this.stop(error);
         return;
       }
+    }
+  }
+
+  private reportSuperseded(): void {
+    for (const { plan, superseded } of this.pipelines.values()) {
+      if (superseded > 0) this.options.log.info(`${targetLabel(plan)}: ${superseded} row(s) were superseded by a later row of the same key in this run (counted as skipped)`);
     }
   }
 

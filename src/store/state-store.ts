@@ -118,7 +118,7 @@ export class StateStore {
     return found;
   }
 
-  /** Records that these keys are in this run's input: they have not left the segment, and a repeat is a duplicate. */
+  /** Records that these keys are in this run's input: they have not left the segment. */
   markSeen(object: string, keys: string[]): void {
     if (keys.length === 0) return;
     this.transaction(() => {

@@ -160,30 +160,3 @@ describe('rows that left the segment', () => {
   });
 });
 
-describe('a key twice in one run', () => {
-  it('writes the first row and rejects the later ones, even far apart', async () => {
-    const ws = workspace();
-    const input = [...rows(700), { invoice_id: 'INV-3', amount: -1, status: 'open', note: 'again' }, { invoice_id: 'NEW', amount: 1, status: 'open', note: '' }, { invoice_id: 'NEW', amount: 2, status: 'open', note: '' }];
-    const run = await ws.run(input);
-    expect(run.code, run.stderr).toBe(0);
-    expect(summaryOf(run.stderr)['invoices']).toMatchObject({ received: 703, created: 701, rejected: 2 });
-    expect(run.stderr).toContain('rejected line 701 (key INV-3): duplicate_key [invoice_id]');
-    expect(run.stderr).toContain('rejected line 703 (key NEW): duplicate_key [invoice_id]');
-    expect(ws.crm().records.invoices['INV-3'].amount).toBe(3);
-    expect(ws.crm().records.invoices.NEW.amount).toBe(1);
-  });
-
-  it('rejects a repeat of a new key the CRM refused earlier in the run, without sending it', async () => {
-    const ws = workspace();
-    const input = rows(1500);
-    input[2].status = 'INVALID';
-    input.push({ ...rows(3)[2], note: 'repeat' });
-    const run = await ws.run(input);
-    expect(run.code, run.stderr).toBe(0);
-    expect(summaryOf(run.stderr)['invoices']).toMatchObject({ received: 1501, created: 1499, rejected: 2 });
-    expect(run.stderr).toContain('rejected line 1501 (key INV-2): duplicate_key [invoice_id]');
-    expect(ws.crm().records.invoices['INV-2']).toBeUndefined();
-    const again = await ws.run(rows(1500));
-    expect(summaryOf(again.stderr)['invoices']).toMatchObject({ created: 1, unchanged: 1499 });
-  });
-});
