@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import type { Config, ObjectConfig, OnRemoval } from './spec.js';
 import { configError } from '../errors.js';
 import type { DestinationSyncMode } from '../protocol/messages.js';
-import { isObject } from '../protocol/input.js';
+import { declaredColumns, isObject } from '../protocol/input.js';
+import { missingSourceColumns } from './source-columns.js';
 
 /** insert / update / upsert as configured; archive comes from Airbyte's soft_delete. */
 export type Operation = 'insert' | 'update' | 'upsert' | 'archive';
@@ -41,6 +42,8 @@ export interface ConfiguredStream {
   destinationSyncMode: DestinationSyncMode;
   objectName?: string;
   primaryKey: string[][];
+  /** The columns its json_schema declares, when it declares them all. */
+  columns?: string[];
 }
 
 export function loadCatalog(path: string): ConfiguredStream[] {
@@ -65,6 +68,7 @@ function parseConfiguredStream(entry: unknown, at: string): ConfiguredStream {
     destinationSyncMode: (entry.destination_sync_mode as DestinationSyncMode) ?? 'append',
     objectName: typeof entry.destination_object_name === 'string' ? entry.destination_object_name : undefined,
     primaryKey: Array.isArray(entry.primary_key) ? (entry.primary_key as string[][]) : [],
+    columns: declaredColumns(entry.stream.json_schema),
   };
 }
 
@@ -85,11 +89,16 @@ export function resolveStreamPlans(config: Config, catalog: ConfiguredStream[] =
   const catchAll = fromConfig.length === 1 && !fromConfig[0].stream ? fromConfig[0] : undefined;
   for (const plan of fromConfig) if (plan.stream) byStream.set(plan.stream, plan);
 
+  const mappingProblems: string[] = [];
   for (const stream of catalog) {
     const configured = byStream.get(stream.name) ?? catchAll;
     if (configured) {
       configured.completeSegment = stream.syncMode === 'full_refresh';
       warnings.push(...disagreements(configured, stream));
+      // An entry without `stream` is checked only against a catalog of one stream: with more, which it takes is up to the rows.
+      const checkable = stream.columns && (configured !== catchAll || catalog.length === 1);
+      const problem = checkable ? missingSourceColumns(configured, stream.columns!, stream.name, 'catalog json_schema') : undefined;
+      if (problem) mappingProblems.push(problem);
       continue;
     }
     // One unusable stream must not stop the others: its records are rejected with the reason.
@@ -101,6 +110,7 @@ export function resolveStreamPlans(config: Config, catalog: ConfiguredStream[] =
       byStream.set(stream.name, plan);
     }
   }
+  if (mappingProblems.length > 0) throw configError(mappingProblems.join('; '), { code: 'invalid_mapping' });
   const plans = [...new Set([...fromConfig, ...byStream.values()])];
   return {
     plans,

@@ -5,7 +5,8 @@ import type { InputMessage, Protocol } from '../protocol/input.js';
 import type { ResolvedPlans, StreamPlan } from '../config/stream-plan.js';
 import type { OnRemoval } from '../config/spec.js';
 import type { ObjectWriter, Rejection, RowOutcome, Values } from '../crm/destination.js';
-import { asConnectorError, bugError, INTERRUPTED, transientError, type ConnectorError } from '../errors.js';
+import { asConnectorError, bugError, configError, INTERRUPTED, transientError, type ConnectorError } from '../errors.js';
+import { missingSourceColumns } from '../config/source-columns.js';
 import { abortable } from '../protocol/abortable.js';
 import type { Logger } from '../protocol/log.js';
 import type { StateStore } from '../store/state-store.js';
@@ -137,6 +138,10 @@ class SyncRun {
   private readonly scopes = new StateScopes();
   /** Dry run: states that would have gone out. */
   private statesWithheld = 0;
+  /** Columns of a stream's latest SCHEMA, until its next record checks them against the plan that takes it. */
+  private readonly schemaToCheck = new Map<string, string[]>();
+  /** The first rejection of each target: named when every row of it was rejected. */
+  private readonly firstRejection = new Map<string, RejectedRecord>();
 
   constructor(private readonly options: SyncOptions) {
     for (const [plan, opened] of options.opened) this.pipelines.set(plan, this.pipeline(plan, opened));
@@ -202,6 +207,7 @@ class SyncRun {
       this.fatal = transientError(`interrupted (${String(stopSignal.reason ?? 'signal')}): the rows written were committed and their states emitted; rerun to continue`, { code: INTERRUPTED });
     }
     if (!this.fatal) await this.handleDepartures();
+    if (!this.fatal) this.failIfAllRejected();
     this.warnIgnoredColumns();
     this.reportSuperseded();
     if (this.statesWithheld > 0) this.options.log.info(`dry run: ${this.statesWithheld} state message(s) not emitted, so the orchestrator keeps its bookmark`);
@@ -244,6 +250,10 @@ class SyncRun {
         return this.releaseStates();
       }
       case 'schema':
+        // Checked when a record shows which plan takes the stream (an entry without `stream` takes only one).
+        if (message.columns) this.schemaToCheck.set(message.stream, message.columns);
+        else this.schemaToCheck.delete(message.stream);
+        return;
       case 'activate_version':
       case 'ignored':
         return;
@@ -262,6 +272,7 @@ class SyncRun {
       if (unconfigured) return this.rejectRecord(seq, target, message, { code: 'stream_not_configured', message: unconfigured });
       return this.rejectRecord(seq, target, message, { code: 'unknown_stream', message: `no sync configuration consumes stream "${message.stream ?? '(bare rows)'}"` });
     }
+    if (this.schemaToCheck.size > 0 && !this.columnsFit(plan, message.stream)) return;
     const { writer } = pipeline.opened;
     const mapped = mapRow(message.data, plan, writer, pipeline.ignoredColumns);
     if (!mapped.ok) return this.rejectRecord(seq, target, message, mapped.rejection);
@@ -310,6 +321,19 @@ class SyncRun {
     // After a fatal error nothing more is sent: the row stays unsettled, so no state after it goes out.
     if (this.fatal) return;
     pipeline.sink.add(next)?.catch((error: unknown) => this.stop(error));
+  }
+
+  /**
+   * A mapping naming a column the stream's SCHEMA lacks would reject every row: the run stops before
+   * this record (it stays unsettled, so no state after it goes out).
+   */
+  private columnsFit(plan: StreamPlan, stream: string | undefined): boolean {
+    const columns = stream === undefined ? undefined : this.schemaToCheck.get(stream);
+    if (!columns) return true;
+    this.schemaToCheck.delete(stream!);
+    const problem = missingSourceColumns(plan, columns, stream!, 'SCHEMA');
+    if (problem) this.stop(configError(problem, { code: 'invalid_mapping' }));
+    return problem === undefined;
   }
 
   /** A record refused before it reached a sink: settled at once, so states after it may go out. */
@@ -391,6 +415,7 @@ class SyncRun {
   }
 
   private reject(seq: number, target: string, record: RejectedRecord): void {
+    if (!this.firstRejection.has(target)) this.firstRejection.set(target, record);
     this.counts.settled(target, 'rejected');
     this.checkpoints.settle(seq, true);
     this.options.onRejected?.(record);
@@ -468,6 +493,19 @@ class SyncRun {
         this.stop(error);
         return;
       }
+    }
+  }
+
+  /** Rejected rows are reported and the run goes on; but a stream none of whose rows landed is a failed run. */
+  private failIfAllRejected(): void {
+    for (const { plan } of this.pipelines.values()) {
+      const counts = this.counts.byTarget.get(plan.origin);
+      const first = this.firstRejection.get(plan.origin);
+      if (!counts || !first || counts.rejected < counts.received) continue;
+      const { code, field, message } = first.rejection;
+      this.stop(configError(`${targetLabel(plan)}: all ${counts.received} row(s) were rejected, so nothing was written `
+        + `(first: line ${first.line}, ${code}${field ? ` [${field}]` : ''}: ${message}); see the rejected rows for the others`, { code: 'all_rows_rejected' }));
+      return;
     }
   }
 

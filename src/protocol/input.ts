@@ -11,7 +11,8 @@ type Row = Record<string, unknown>;
 export type InputMessage =
   | { kind: 'record'; line: number; stream?: string; namespace?: string; data: Row }
   | { kind: 'state'; line: number; protocol: Protocol; body: Row }
-  | { kind: 'schema'; line: number; stream: string; keyProperties: string[] }
+  /** columns: the schema's property names, or undefined when it does not list them all (no properties, or any allowed). */
+  | { kind: 'schema'; line: number; stream: string; keyProperties: string[]; columns?: string[] }
   | { kind: 'activate_version'; line: number; stream: string; version: number }
   | { kind: 'ignored'; line: number; type: string }
   | { kind: 'invalid'; line: number; code: string; reason: string; stream?: string };
@@ -109,13 +110,25 @@ function fromSinger(message: Row, text: string, line: number): InputMessage {
     }
     case 'SCHEMA': {
       const keys = Array.isArray(message.key_properties) ? message.key_properties.filter((k) => typeof k === 'string') : [];
-      return { kind: 'schema', line, stream, keyProperties: keys as string[] };
+      return { kind: 'schema', line, stream, keyProperties: keys as string[], columns: declaredColumns(message.schema) };
     }
     case 'ACTIVATE_VERSION':
       return { kind: 'activate_version', line, stream, version: Number(message.version) };
     default:
       return { kind: 'ignored', line, type: String(message.type) };
   }
+}
+
+/**
+ * The columns a JSON schema declares, when it declares them all: a schema that lists no property,
+ * or explicitly allows others, says nothing about a column it does not list.
+ */
+export function declaredColumns(schema: unknown): string[] | undefined {
+  if (!isObject(schema) || !isObject(schema.properties)) return undefined;
+  const others = schema.additionalProperties;
+  if (others === true || isObject(others)) return undefined;
+  const columns = Object.keys(schema.properties);
+  return columns.length > 0 ? columns : undefined;
 }
 
 /** JSON.parse that keeps numbers whose text a double cannot hold exactly, for verbatim re-emission. */
