@@ -21,6 +21,7 @@ import { DryRunPlanner, type PlannedChange } from './dry-run.js';
 import { mapRow } from './mapping.js';
 import type { RowSink, SinkItem } from './row-sink.js';
 import { StreamSink } from './stream-sink.js';
+import { TableVersions } from './table-versions.js';
 
 export interface StateMessage {
   protocol: Protocol;
@@ -140,10 +141,13 @@ class SyncRun {
   private statesWithheld = 0;
   /** Columns of a stream's latest SCHEMA, until its next record checks them against the plan that takes it. */
   private readonly schemaToCheck = new Map<string, string[]>();
+  /** Singer streams whose whole table this run carries (ACTIVATE_VERSION). */
+  private readonly tables: TableVersions;
   /** The first rejection of each target: named when every row of it was rejected. */
   private readonly firstRejection = new Map<string, RejectedRecord>();
 
   constructor(private readonly options: SyncOptions) {
+    this.tables = new TableVersions(options.log);
     for (const [plan, opened] of options.opened) this.pipelines.set(plan, this.pipeline(plan, opened));
   }
 
@@ -255,6 +259,8 @@ class SyncRun {
         else this.schemaToCheck.delete(message.stream);
         return;
       case 'activate_version':
+        if (this.options.plans.planFor(message.stream)) this.tables.activate(message.stream, message.version);
+        return;
       case 'ignored':
         return;
     }
@@ -272,6 +278,7 @@ class SyncRun {
       if (unconfigured) return this.rejectRecord(seq, target, message, { code: 'stream_not_configured', message: unconfigured });
       return this.rejectRecord(seq, target, message, { code: 'unknown_stream', message: `no sync configuration consumes stream "${message.stream ?? '(bare rows)'}"` });
     }
+    if (message.stream !== undefined) this.tables.record(message.stream, message.version);
     if (this.schemaToCheck.size > 0 && !this.columnsFit(plan, message.stream)) return;
     const { writer } = pipeline.opened;
     const mapped = mapRow(message.data, plan, writer, pipeline.ignoredColumns);
@@ -466,6 +473,12 @@ class SyncRun {
     await this.releaseStates();
   }
 
+  /** Whether every stream this plan took sent its whole table between ACTIVATE_VERSION messages. */
+  private carriesWholeTable(plan: StreamPlan): boolean {
+    const streams = [...this.tables.streamNames()].filter((stream) => this.options.plans.planFor(stream) === plan);
+    return streams.length > 0 && streams.every((stream) => this.tables.isWholeTable(stream));
+  }
+
   /**
    * Only a complete run that finished cleanly can say who left the segment, and only for an object
    * it had rows for: an empty or wholly rejected input (a failed export) says nothing about who left.
@@ -475,7 +488,7 @@ class SyncRun {
     if (!store) return;
     for (const pipeline of this.pipelines.values()) {
       const { plan, opened } = pipeline;
-      if (!plan.completeSegment && !this.options.completeSegment) continue;
+      if (!plan.completeSegment && !this.options.completeSegment && !this.carriesWholeTable(plan)) continue;
       const counts = this.counts.byTarget.get(plan.origin);
       if (!counts || counts.received === counts.rejected) {
         const why = counts ? 'had every row of it rejected' : 'held no row of it';

@@ -9,7 +9,8 @@ export type Protocol = 'airbyte' | 'singer';
 type Row = Record<string, unknown>;
 
 export type InputMessage =
-  | { kind: 'record'; line: number; stream?: string; namespace?: string; data: Row }
+  /** version: a Singer record's table version (see ACTIVATE_VERSION). */
+  | { kind: 'record'; line: number; stream?: string; namespace?: string; data: Row; version?: number }
   | { kind: 'state'; line: number; protocol: Protocol; body: Row }
   /** columns: the schema's property names, or undefined when it does not list them all (no properties, or any allowed). */
   | { kind: 'schema'; line: number; stream: string; keyProperties: string[]; columns?: string[] }
@@ -103,7 +104,7 @@ function fromSinger(message: Row, text: string, line: number): InputMessage {
       if (!isObject(message.record)) {
         return { kind: 'invalid', line, stream, code: 'not_an_object', reason: `record must be an object, not ${describeJsonType(message.record)}` };
       }
-      return { kind: 'record', line, stream, data: message.record };
+      return { kind: 'record', line, stream, data: message.record, ...(typeof message.version === 'number' ? { version: message.version } : {}) };
     case 'STATE': {
       const lossless = parseLossless(text) as { value: unknown };
       return { kind: 'state', line, protocol: 'singer', body: { value: lossless.value } };
