@@ -194,7 +194,7 @@ describe('Salesforce Bulk API 2.0 jobs', () => {
     const run = await runCli(['write', '--config', config], { stdin: rows });
     expect(run.code).toBe(1);
     expect(traceOf(run.messages)?.message).toContain('500 row(s) may or may not have been written');
-    expect(summaryOf(run.stderr)['invoices:Invoice__c']).toMatchObject({ received: 500, created: 0, unknown: 500 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 500, created: 0, unknown: 500 });
     expect(jobCreates()).toHaveLength(1);
     await until(() => sf.records('Invoice__c').length === 500, 'the job ends in Salesforce all the same');
   });
