@@ -489,9 +489,8 @@ class SyncRun {
     for (const pipeline of this.pipelines.values()) {
       const { plan, opened } = pipeline;
       if (!plan.completeSegment && !this.options.completeSegment && !this.carriesWholeTable(plan)) continue;
-      const counts = this.counts.byTarget.get(plan.origin);
-      if (!counts || counts.received === counts.rejected) {
-        const why = counts ? 'had every row of it rejected' : 'held no row of it';
+      if (this.rowsThatCount(pipeline) === 0) {
+        const why = this.counts.byTarget.has(plan.origin) ? 'had every row of it rejected' : 'held no row of it';
         log.warn(`${plan.origin}: the complete run ${why}, so no record is treated as having left the segment`);
         continue;
       }
@@ -511,15 +510,22 @@ class SyncRun {
 
   /** Rejected rows are reported and the run goes on; but a stream none of whose rows landed is a failed run. */
   private failIfAllRejected(): void {
-    for (const { plan } of this.pipelines.values()) {
+    for (const pipeline of this.pipelines.values()) {
+      const { plan } = pipeline;
       const counts = this.counts.byTarget.get(plan.origin);
       const first = this.firstRejection.get(plan.origin);
-      if (!counts || !first || counts.rejected < counts.received) continue;
+      if (!counts || !first || this.rowsThatCount(pipeline) > 0) continue;
       const { code, field, message } = first.rejection;
-      this.stop(configError(`${targetLabel(plan)}: all ${counts.received} row(s) were rejected, so nothing was written `
+      this.stop(configError(`${targetLabel(plan)}: all ${counts.rejected} row(s) were rejected, so nothing was written `
         + `(first: line ${first.line}, ${code}${field ? ` [${field}]` : ''}: ${message}); see the rejected rows for the others`, { code: 'all_rows_rejected' }));
       return;
     }
+  }
+
+  /** The rows of a plan that were not rejected nor replaced by a later row of their key. */
+  private rowsThatCount(pipeline: Pipeline): number {
+    const counts = this.counts.byTarget.get(pipeline.plan.origin);
+    return counts ? counts.received - counts.rejected - pipeline.superseded : 0;
   }
 
   private reportSuperseded(): void {

@@ -76,3 +76,15 @@ describe('a stream whose every row was rejected', () => {
     expect(run.code, run.stderr).toBe(0);
   });
 });
+
+describe('a stream whose rows were all rejected or replaced by a later rejected row', () => {
+  it('ends non-zero too, and a complete run removes nothing', async () => {
+    const ws = memoryWorkspace({ on_removal: 'archive' }, { rejectValue: 'INVALID' });
+    expect((await ws.run([airbyte.record(invoice(1)), airbyte.record(invoice(2))], 'airbyte')).code).toBe(0);
+    const run = await ws.run([airbyte.record(invoice(1)), airbyte.record(invoice(1, { status: 'INVALID' }))], 'airbyte', ['--complete']);
+    expect(run.code).toBe(1);
+    expect(errorTraces(run.messages)[0].trace.error.message).toContain('invoices:invoices: all 1 row(s) were rejected, so nothing was written');
+    expect(run.stderr).toContain('objects[0]: the complete run had every row of it rejected, so no record is treated as having left the segment');
+    expect(Object.keys(ws.crm().records.invoices).sort()).toEqual(['INV-1', 'INV-2']);
+  });
+});
