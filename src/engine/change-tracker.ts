@@ -82,6 +82,11 @@ export class ChangeTracker {
     this.settledUnwritten(unwritten);
   }
 
+  /** Keys of rows refused before they reached the tracker (a value that cannot convert): still in the segment. */
+  markSeen(keys: string[]): void {
+    this.store.markSeen(this.objectId, keys);
+  }
+
   /** Rows that settled without a write (refused, not found, skipped): their new keys are marked seen now. */
   settledUnwritten(rows: { write: PendingWrite; memo: ChangeMemo }[]): void {
     const unmarked = rows.filter(({ memo }) => !memo.markedSeen).map(({ write }) => write.key);

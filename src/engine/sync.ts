@@ -9,7 +9,7 @@ import { asConnectorError, bugError, configError, INTERRUPTED, transientError, t
 import { missingSourceColumns } from '../config/source-columns.js';
 import { abortable } from '../protocol/abortable.js';
 import type { Logger } from '../protocol/log.js';
-import type { StateStore } from '../store/state-store.js';
+import { LOOKUP_CHUNK, type StateStore } from '../store/state-store.js';
 import { ChangeFilter } from './change-filter.js';
 import { ChangeTracker } from './change-tracker.js';
 import { canCompareWithCrm, CrmChangeFilter } from './crm-change-filter.js';
@@ -116,6 +116,8 @@ interface Pipeline {
   unsettled: Map<string, UnsettledKey>;
   /** Rows replaced by a later row of their key this run. */
   superseded: number;
+  /** Keys of rows refused before the change filter, to mark as seen in the store a chunk at a time. */
+  refusedKeys: string[];
   ignoredColumns: Set<string>;
   /** The writer that cleared or archived the rows that left the segment, once opened: its calls count for the object. */
   removalWriter?: ObjectWriter;
@@ -155,7 +157,7 @@ class SyncRun {
     const { store, fullResync, dryRun, compareWithCrm } = this.options;
     // Comparing with the CRM, the store still catches repeated keys but decides nothing else.
     const tracker = store ? new ChangeTracker(store, opened.objectId, plan, (fullResync ?? false) || (compareWithCrm ?? false), !dryRun) : undefined;
-    const pipeline: Pipeline = { plan, opened, sink: undefined as unknown as RowSink, tracker, unsettled: new Map(), superseded: 0, ignoredColumns: new Set() };
+    const pipeline: Pipeline = { plan, opened, sink: undefined as unknown as RowSink, tracker, unsettled: new Map(), superseded: 0, refusedKeys: [], ignoredColumns: new Set() };
     let sink: RowSink;
     if (dryRun) {
       pipeline.planner = new DryRunPlanner(plan, (item, status) => this.settle(pipeline, item, status));
@@ -285,7 +287,10 @@ class SyncRun {
     if (!mapped.ok) return this.rejectRecord(seq, target, message, mapped.rejection);
     const { key } = mapped.row;
     const prepared = writer.prepare(mapped.row);
-    if (!prepared.ok) return this.rejectRecord(seq, target, message, prepared.rejection, key);
+    if (!prepared.ok) {
+      this.keepInSegment(pipeline, key);
+      return this.rejectRecord(seq, target, message, prepared.rejection, key);
+    }
     const item: SinkItem = { seq, line: message.line, data: message.data, write: { key, values: prepared.values } };
     const earlier = pipeline.unsettled.get(key);
     if (earlier) return this.supersede(pipeline, earlier, item);
@@ -341,6 +346,26 @@ class SyncRun {
     const problem = missingSourceColumns(plan, columns, stream!, 'SCHEMA');
     if (problem) this.stop(configError(problem, { code: 'invalid_mapping' }));
     return problem === undefined;
+  }
+
+  /**
+   * A row refused for one of its values is still in the segment: its key must not look as if it
+   * left (a complete run would clear or archive its record). Marked in the store a chunk at a time.
+   */
+  private keepInSegment(pipeline: Pipeline, key?: string): void {
+    if (!pipeline.tracker || key === undefined) return;
+    pipeline.refusedKeys.push(key);
+    if (pipeline.refusedKeys.length >= LOOKUP_CHUNK) this.markRefusedKeys(pipeline);
+  }
+
+  private markRefusedKeys(pipeline: Pipeline): void {
+    const keys = pipeline.refusedKeys.splice(0);
+    if (keys.length === 0) return;
+    try {
+      pipeline.tracker?.markSeen(keys);
+    } catch (error) {
+      this.stop(bugError(`could not record the refused rows in the state store: ${(error as Error).message}`, { cause: error }));
+    }
   }
 
   /** A record refused before it reached a sink: settled at once, so states after it may go out. */
@@ -489,6 +514,8 @@ class SyncRun {
     for (const pipeline of this.pipelines.values()) {
       const { plan, opened } = pipeline;
       if (!plan.completeSegment && !this.options.completeSegment && !this.carriesWholeTable(plan)) continue;
+      this.markRefusedKeys(pipeline);
+      if (this.fatal) return;
       if (this.rowsThatCount(pipeline) === 0) {
         const why = this.counts.byTarget.has(plan.origin) ? 'had every row of it rejected' : 'held no row of it';
         log.warn(`${plan.origin}: the complete run ${why}, so no record is treated as having left the segment`);

@@ -69,3 +69,15 @@ describe('a complete run', () => {
     expect(summaryOf(run.stderr)['invoices:invoices']).toMatchObject({ received: 25, left_segment: 15, cleared: 15, archived: 0, api_calls: objectCalls() });
   });
 });
+
+describe('a complete run with a row refused before sending', () => {
+  it('keeps its record: a row with a value that cannot convert is in the segment all the same', async () => {
+    const ws = await loaded(6, { on_removal: 'archive' });
+    const rows = invoiceRows(6);
+    rows[4] = { ...rows[4], due_date: 'not a date' };
+    const run = await ws.run(rows, ['--complete']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(summaryOf(run.stderr)['invoices:invoices']).toMatchObject({ received: 6, unchanged: 5, rejected: 1, left_segment: 0, archived: 0 });
+    expect(emulator.records('invoices')).toHaveLength(6);
+  });
+});
