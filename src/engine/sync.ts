@@ -257,7 +257,7 @@ class SyncRun {
       }
       case 'schema':
         // Checked when a record shows which plan takes the stream (an entry without `stream` takes only one).
-        if (message.columns) this.schemaToCheck.set(message.stream, message.columns);
+        if (message.columns && this.options.plans.planFor(message.stream)) this.schemaToCheck.set(message.stream, message.columns);
         else this.schemaToCheck.delete(message.stream);
         return;
       case 'activate_version':
