@@ -33,7 +33,11 @@ describe('a key twice in one run', () => {
       { invoice_id: 'INV-3', amount: 3, status: 'open' },
       { invoice_id: 'INV-3', amount: -1 },
     ]);
-    expect(summaryOf(run.stderr)['invoices:invoices']).toMatchObject({ received: 703, created: 701, updated: 1, skipped: 1, rejected: 0 });
+    const counts = summaryOf(run.stderr)['invoices:invoices'];
+    expect(counts).toMatchObject({ received: 703, created: 701, rejected: 0 });
+    // INV-3's later row updates it; INV-1000's first row is replaced unsent (skipped), or updated if it went out first.
+    expect(counts.updated + counts.skipped).toBe(2);
+    expect(counts.updated).toBeGreaterThanOrEqual(1);
   });
 
   it('writes a later good row of a key whose first row the CRM rejected; only the bad row is reported', async () => {
