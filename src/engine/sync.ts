@@ -21,7 +21,7 @@ import { DryRunPlanner, type PlannedChange } from './dry-run.js';
 import { mapRow } from './mapping.js';
 import type { RowSink, SinkItem } from './row-sink.js';
 import { StreamSink } from './stream-sink.js';
-import { TableVersions } from './table-versions.js';
+import { TableVersions, type VersionMemory } from './table-versions.js';
 
 export interface StateMessage {
   protocol: Protocol;
@@ -149,7 +149,7 @@ class SyncRun {
   private readonly firstRejection = new Map<string, RejectedRecord>();
 
   constructor(private readonly options: SyncOptions) {
-    this.tables = new TableVersions(options.log);
+    this.tables = new TableVersions(options.log, (stream) => this.versionMemory(stream));
     for (const [plan, opened] of options.opened) this.pipelines.set(plan, this.pipeline(plan, opened));
   }
 
@@ -496,6 +496,18 @@ class SyncRun {
     }
     if (this.fatal) await Promise.all(pipelines.map((p) => p.sink.settleInFlight()));
     await this.releaseStates();
+  }
+
+  /** The table versions of the object a stream feeds, kept in the state store. */
+  private versionMemory(stream: string): VersionMemory | undefined {
+    const { store, plans } = this.options;
+    const plan = plans.planFor(stream);
+    const objectId = plan && this.pipelines.get(plan)?.opened.objectId;
+    if (!store || objectId === undefined) return undefined;
+    return {
+      recall: (name) => store.tableVersion(objectId, name),
+      remember: (name, version) => store.saveTableVersion(objectId, name, version),
+    };
   }
 
   /** Whether every stream this plan took sent its whole table between ACTIVATE_VERSION messages. */

@@ -58,6 +58,12 @@ const SCHEMA = `
     left_at     INTEGER,
     PRIMARY KEY (object, key)
   ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS table_versions (
+    object      TEXT NOT NULL,
+    stream      TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    PRIMARY KEY (object, stream)
+  ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS runs (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at  TEXT NOT NULL,
@@ -157,6 +163,17 @@ export class StateStore {
     const row = this.db.prepare(`SELECT COUNT(*) AS known, COALESCE(SUM(last_seen < ?), 0) AS departed FROM records
       WHERE object = ? AND left_at IS NULL AND last_written IS NOT NULL`).get(this.runId, object) as { known: number; departed: number };
     return { known: Number(row.known), departed: Number(row.departed) };
+  }
+
+  /** The Singer table version (ACTIVATE_VERSION) last announced for this object's stream, in any run. */
+  tableVersion(object: string, stream: string): string | undefined {
+    const row = this.db.prepare('SELECT version FROM table_versions WHERE object = ? AND stream = ?').get(object, stream) as { version: string } | undefined;
+    return row?.version;
+  }
+
+  saveTableVersion(object: string, stream: string, version: string): void {
+    this.db.prepare(`INSERT INTO table_versions (object, stream, version) VALUES (?, ?, ?)
+      ON CONFLICT (object, stream) DO UPDATE SET version = excluded.version`).run(object, stream, version);
   }
 
   /** A key that left the segment and was handled (ignored, cleared): not reported again. */

@@ -2,8 +2,8 @@
 // version, so it is a complete segment for that stream (on_removal applies), as an Airbyte
 // full-refresh stream. The rule: an ACTIVATE_VERSION before the stream's first record (opening),
 // every record of the stream in that version, the same ACTIVATE_VERSION after its last record
-// (closing), and the run ending cleanly. Anything less (a resumed table, a tap that died before
-// closing) says nothing about who left.
+// (closing), a version no earlier run announced (taps keep an incremental stream's version, and a
+// resumed table's), and the run ending cleanly. Anything less says nothing about who left.
 import { describe, expect, it } from 'vitest';
 import { summaryOf } from '../support/run-cli.ts';
 import { invoice, memoryWorkspace, singer } from './support.ts';
@@ -26,6 +26,20 @@ describe('ACTIVATE_VERSION', () => {
     expect(Object.keys(ws.crm().records.invoices).sort()).toEqual(['INV-0', 'INV-1', 'INV-2', 'INV-3']);
     expect(summaryOf(run.stderr)['invoices:invoices']).toMatchObject({ received: 4, unchanged: 4, left_segment: 1, archived: 1 });
     expect(run.messages).toEqual([{ version: 2 }]);
+  });
+
+  it('a version announced by an earlier run (an incremental stream, a resumed table) removes nothing', async () => {
+    const ws = await loadedFive();
+    const whole = (count: number, version: number) => [singer.activate(version), ...rows(count).map((row) => singer.record(row, 'invoices', version)), singer.activate(version)];
+    expect((await ws.run(whole(5, 2), 'singer')).code).toBe(0);
+    const again = await ws.run(whole(2, 2), 'singer');
+    expect(again.code, again.stderr).toBe(0);
+    expect(Object.keys(ws.crm().records.invoices)).toHaveLength(5);
+    expect(again.stderr).toContain('invoices: ACTIVATE_VERSION 2 was announced by an earlier run (an incremental or resumed table)');
+    // A new version is a new whole table again.
+    const next = await ws.run(whole(4, 3), 'singer');
+    expect(next.code, next.stderr).toBe(0);
+    expect(Object.keys(ws.crm().records.invoices)).toHaveLength(4);
   });
 
   it('opening only (the tap stopped before closing the table) removes nothing', async () => {
