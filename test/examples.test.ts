@@ -43,9 +43,9 @@ describe('examples', () => {
     const rows = readFileSync(example('hubspot/invoices.jsonl'), 'utf8').trim().split('\n');
     const first = await runCli(['write', '--config', config], { stdin: rows });
     expect(first.code, first.stderr).toBe(0);
-    expect(summaryOf(first.stderr)['objects[0]']).toMatchObject({ received: rows.length, created: 25, rejected: 2 });
+    expect(summaryOf(first.stderr)['invoices']).toMatchObject({ received: rows.length, created: 25, rejected: 2 });
     const second = await runCli(['write', '--config', config], { stdin: rows.slice(1) });
-    expect(summaryOf(second.stderr)['objects[0]']).toMatchObject({ left_segment: 1 });
+    expect(summaryOf(second.stderr)['invoices']).toMatchObject({ left_segment: 1 });
     const gone = emulator.records('invoices').find((r) => r.properties.invoice_number === 'INV-1001')!;
     expect(gone.properties).toMatchObject({ amount: '', status: '' });
   });

@@ -1,13 +1,16 @@
 import type { OutcomeCounts, RunCounts } from '../engine/counts.js';
 import type { PlannedChange } from '../engine/dry-run.js';
 
-const COLUMNS: (keyof OutcomeCounts)[] = ['received', 'created', 'updated', 'unchanged', 'removed', 'not_found', 'skipped', 'rejected', 'unknown', 'left_segment'];
+const COLUMNS: (keyof OutcomeCounts)[] = ['received', 'created', 'updated', 'unchanged', 'removed', 'not_found', 'skipped', 'rejected', 'unknown', 'left_segment', 'cleared', 'archived'];
 
-/** One line per object, a total line when there are several; API calls where the CRM counts them. */
-export function formatRunSummary(counts: RunCounts, durationMs: number, dryRun = false, apiCalls = new Map<string, number>(), totalApiCalls?: number): string {
+/**
+ * One line per object, labelled `stream:object` (labels), a total line when there are several; API
+ * calls where the CRM counts them.
+ */
+export function formatRunSummary(counts: RunCounts, durationMs: number, dryRun = false, apiCalls = new Map<string, number>(), totalApiCalls?: number, labels = new Map<string, string>()): string {
   const withCalls = apiCalls.size > 0;
   const calls = (value: number | undefined) => (withCalls ? [String(value ?? 0)] : []);
-  const rows = [...counts.byTarget.entries()].map(([target, c]) => [target, ...COLUMNS.map((k) => String(c[k])), ...calls(apiCalls.get(target))]);
+  const rows = [...counts.byTarget.entries()].map(([target, c]) => [labels.get(target) ?? target, ...COLUMNS.map((k) => String(c[k])), ...calls(apiCalls.get(target))]);
   if (rows.length > 1) rows.push(['total', ...COLUMNS.map((k) => String(counts.total()[k])), ...calls(totalApiCalls)]);
   const header = ['object', ...COLUMNS, ...(withCalls ? ['api_calls'] : [])];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -118,7 +118,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
     await rejectedFile?.close();
   }
   const report = buildReport({ counts: result.counts, started, dryRun, tally, apiCalls: destination.requestCount(), apiCallsByObject: result.apiCalls, error: result.fatal?.message });
-  context.log.info(formatRunSummary(result.counts, report.duration_ms, dryRun, result.apiCalls, destination.requestCount()));
+  context.log.info(formatRunSummary(result.counts, report.duration_ms, dryRun, result.apiCalls, destination.requestCount(), result.labels));
   if (dryRun) context.log.info(formatPlannedChanges(result.planned));
   if (rejectedFile && rejectedFile.count > 0) context.log.info(`${rejectedFile.count} rejected row(s) written to ${rejectedFile.path}`);
   if (result.fatal) {

@@ -4,15 +4,29 @@ export function closestName(wanted: string, candidates: Iterable<string>): strin
   const target = normalize(wanted);
   let best: { name: string; distance: number } | undefined;
   for (const name of candidates) {
-    const candidate = normalize(name);
-    const distance = candidate === target ? 0 : candidate.includes(target) || target.includes(candidate)
-      ? Math.abs(candidate.length - target.length) / 2
-      : editDistance(target, candidate);
+    const distance = distanceTo(target, name);
     if (!best || distance < best.distance) best = { name, distance };
   }
   if (!best) return undefined;
   const tolerance = Math.max(2, Math.floor(target.length / 3));
   return best.distance <= tolerance ? best.name : undefined;
+}
+
+/** Up to `count` candidates, closest first (for listing what there is when nothing is close enough to guess). */
+export function closestNames(wanted: string, candidates: Iterable<string>, count: number): string[] {
+  const target = normalize(wanted);
+  return [...candidates]
+    .map((name) => ({ name, distance: distanceTo(target, name) }))
+    .sort((a, b) => a.distance - b.distance)
+    .slice(0, count)
+    .map(({ name }) => name);
+}
+
+function distanceTo(target: string, name: string): number {
+  const candidate = normalize(name);
+  if (candidate === target) return 0;
+  if (candidate.includes(target) || target.includes(candidate)) return Math.abs(candidate.length - target.length) / 2;
+  return editDistance(target, candidate);
 }
 
 export function didYouMean(wanted: string, candidates: Iterable<string>): string {

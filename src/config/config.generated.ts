@@ -71,6 +71,10 @@ export type FieldMapping = FieldMap[];
  */
 export type RowsThatLeftTheSegment = 'ignore' | 'clear' | 'archive';
 /**
+ * A complete run that would clear or archive more than this share of the records known for the object removes nothing and fails, naming the numbers: an empty or truncated export must not wipe the CRM. Raise it for a run that really removes that much.
+ */
+export type MaxRemovalPercent = number;
+/**
  * One entry per sync configuration: one input stream written into one CRM object.
  *
  * @minItems 1
@@ -203,6 +207,7 @@ export interface ObjectSync {
   match: Matching;
   fields?: FieldMapping;
   on_removal?: RowsThatLeftTheSegment;
+  max_removal_percent?: MaxRemovalPercent;
 }
 /**
  * How a row finds its CRM record.

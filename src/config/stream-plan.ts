@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import type { Config, ObjectConfig, OnRemoval } from './spec.js';
 import { configError } from '../errors.js';
 import type { DestinationSyncMode } from '../protocol/messages.js';
-import { isObject } from '../protocol/input.js';
+import { declaredColumns, isObject } from '../protocol/input.js';
+import { missingSourceColumns } from './source-columns.js';
 
 /** insert / update / upsert as configured; archive comes from Airbyte's soft_delete. */
 export type Operation = 'insert' | 'update' | 'upsert' | 'archive';
@@ -23,11 +24,16 @@ export interface StreamPlan {
   /** Explicit mapping; undefined = every row column whose name is a writable CRM field. */
   fields?: FieldMap[];
   onRemoval: OnRemoval;
+  /** The largest share (percent) of the object's known records one complete run may clear or archive. */
+  maxRemovalPercent: number;
   /** Airbyte full_refresh: the input holds the whole segment, so absent keys have left it. */
   completeSegment: boolean;
   /** Where it came from, for messages: `objects[0]` or `catalog stream "invoices"`. */
   origin: string;
 }
+
+/** spec.json's default for objects[].max_removal_percent. */
+export const DEFAULT_MAX_REMOVAL_PERCENT = 50;
 
 export interface ConfiguredStream {
   name: string;
@@ -36,6 +42,8 @@ export interface ConfiguredStream {
   destinationSyncMode: DestinationSyncMode;
   objectName?: string;
   primaryKey: string[][];
+  /** The columns its json_schema declares, when it declares them all. */
+  columns?: string[];
 }
 
 export function loadCatalog(path: string): ConfiguredStream[] {
@@ -60,6 +68,7 @@ function parseConfiguredStream(entry: unknown, at: string): ConfiguredStream {
     destinationSyncMode: (entry.destination_sync_mode as DestinationSyncMode) ?? 'append',
     objectName: typeof entry.destination_object_name === 'string' ? entry.destination_object_name : undefined,
     primaryKey: Array.isArray(entry.primary_key) ? (entry.primary_key as string[][]) : [],
+    columns: declaredColumns(entry.stream.json_schema),
   };
 }
 
@@ -88,12 +97,16 @@ export function resolveStreamPlans(config: Config, catalog: ConfiguredStream[] =
   };
   for (const plan of fromConfig) if (plan.stream) byStream.set(plan.stream, plan);
 
+  const mappingProblems: string[] = [];
   for (const stream of catalog) {
     if (single && !single.stream && !byStream.has(stream.name)) bind(single, stream.name);
     const configured = byStream.get(stream.name);
     if (configured) {
       configured.completeSegment = stream.syncMode === 'full_refresh';
       warnings.push(...disagreements(configured, stream));
+      // An entry without `stream` was bound above to the catalog's first stream: it is checked against that one.
+      const problem = stream.columns ? missingSourceColumns(configured, stream.columns, stream.name, 'catalog json_schema') : undefined;
+      if (problem) mappingProblems.push(problem);
       continue;
     }
     // One unusable stream must not stop the others: its records are rejected with the reason.
@@ -105,6 +118,7 @@ export function resolveStreamPlans(config: Config, catalog: ConfiguredStream[] =
       byStream.set(stream.name, plan);
     }
   }
+  if (mappingProblems.length > 0) throw configError(mappingProblems.join('; '), { code: 'invalid_mapping' });
   const plans = [...new Set([...fromConfig, ...byStream.values()])];
   return {
     plans,
@@ -131,6 +145,7 @@ function planFromConfig(entry: ObjectConfig, index: number): StreamPlan {
     match: { ...entry.match },
     fields: entry.fields?.map((f) => ({ ...f })),
     onRemoval: entry.on_removal ?? 'ignore',
+    maxRemovalPercent: entry.max_removal_percent ?? DEFAULT_MAX_REMOVAL_PERCENT,
     completeSegment: false,
     origin: `objects[${index}]`,
   };
@@ -158,6 +173,7 @@ function planFromCatalog(stream: ConfiguredStream): StreamPlan | string {
     // Airbyte's data-activation path sends records already renamed to CRM field names.
     match: { source: key, destination: key },
     onRemoval,
+    maxRemovalPercent: DEFAULT_MAX_REMOVAL_PERCENT,
     completeSegment: stream.syncMode === 'full_refresh',
     origin,
   };

@@ -11,20 +11,16 @@ export class ChangeFilter extends BufferedFilter {
     private readonly tracker: ChangeTracker,
     next: RowSink,
     private readonly unchanged: (item: SinkItem) => void,
-    private readonly duplicate: (item: SinkItem) => void,
   ) {
     super(next, LOOKUP_CHUNK);
   }
 
   protected async process(batch: SinkItem[]): Promise<void> {
+    for (const item of batch) item.locked = true;
     const decisions = this.tracker.classify(batch.map((item) => item.write));
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i];
       const decision = decisions[i];
-      if ('duplicate' in decision) {
-        this.duplicate(item);
-        continue;
-      }
       item.memo = decision.memo;
       item.known = decision.memo.previous !== undefined;
       if (!decision.send) {

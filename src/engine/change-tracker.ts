@@ -3,13 +3,15 @@
 // After the CRM confirms a write, records the new hashes; a rejected row keeps its old ones and so
 // is sent again next run.
 //
-// Every key is recorded as seen this run (duplicates, rows that left the segment). A key the store
-// already holds is marked when it is classified; a new one when its row settles, by the save of
-// its hashes or, if it was not written, by a mark then: one store write per new row instead of
-// two. Until then the engine's in-flight keys catch a repeat of it.
+// Every key is recorded as seen this run (rows that left the segment). A key the store already
+// holds is marked when it is classified; a new one when its row settles, by the save of its hashes
+// or, if it was not written, by a mark then: one store write per new row instead of two. A later
+// row of a key seen earlier in the run is diffed like any other, against what the earlier row's
+// write left in the store: the engine sends it only once that write has settled.
 import type { StreamPlan } from '../config/stream-plan.js';
 import type { PendingWrite, RowOutcome, Values } from '../crm/destination.js';
 import type { LookedUp, StateStore, WrittenRecord } from '../store/state-store.js';
+import { bugError } from '../errors.js';
 import { hashFields } from './hashing.js';
 
 /** Kept with a row until the CRM answers: only text and the stored record, little for the collector. */
@@ -22,11 +24,8 @@ export interface ChangeMemo {
 }
 
 export type Decision =
-  | { duplicate: true }
   | { send: false; memo: ChangeMemo }
   | { send: true; values: Values; memo: ChangeMemo; changedFields: string[] };
-
-const DUPLICATE: Decision = { duplicate: true };
 
 export class ChangeTracker {
   constructor(
@@ -40,8 +39,8 @@ export class ChangeTracker {
   ) {}
 
   /**
-   * Classifies up to LOOKUP_CHUNK rows with one lookup and marks their keys as seen this run. A key
-   * this run has seen before is a duplicate: which of its rows is the truth is unknowable.
+   * Classifies up to LOOKUP_CHUNK rows with one lookup and marks their keys as seen this run. The
+   * engine never hands over two rows of a key at once (the later one replaces or waits for the other).
    */
   classify(rows: PendingWrite[]): Decision[] {
     const keys = rows.map((row) => row.key);
@@ -51,10 +50,7 @@ export class ChangeTracker {
     const decisions: Decision[] = [];
     for (const row of rows) {
       const previous = stored.get(row.key);
-      if (seenNow.has(row.key) || previous?.lastSeen === this.store.runId) {
-        decisions.push(DUPLICATE);
-        continue;
-      }
+      if (seenNow.has(row.key)) throw bugError(`key "${row.key}" came twice in one change-detection chunk`);
       seenNow.add(row.key);
       const marked = previous !== undefined || !this.markNewKeysOnSettle;
       if (marked) markNow.push(row.key);
@@ -84,6 +80,11 @@ export class ChangeTracker {
     this.store.saveWrites(this.objectId, written);
     if (removed.length > 0) this.store.forget(this.objectId, removed);
     this.settledUnwritten(unwritten);
+  }
+
+  /** Keys of rows refused before they reached the tracker (a value that cannot convert): still in the segment. */
+  markSeen(keys: string[]): void {
+    this.store.markSeen(this.objectId, keys);
   }
 
   /** Rows that settled without a write (refused, not found, skipped): their new keys are marked seen now. */

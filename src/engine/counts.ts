@@ -1,6 +1,6 @@
 // What became of every input record. The counts add up: received = created + updated + unchanged
 // + removed + not_found + skipped + rejected + unknown, per object and for the records no object
-// consumed.
+// consumed. left_segment, cleared and archived count CRM records of earlier runs, not input records.
 import type { RowOutcome } from '../crm/destination.js';
 
 export type FinalStatus = RowOutcome['status'];
@@ -18,10 +18,14 @@ export interface OutcomeCounts {
   unknown: number;
   /** Not input records: keys of earlier runs absent from this complete run. */
   left_segment: number;
+  /** Of those, records whose fields were emptied (on_removal: clear). */
+  cleared: number;
+  /** Of those, records archived or deleted (on_removal: archive). */
+  archived: number;
 }
 
 export const emptyCounts = (): OutcomeCounts => ({
-  received: 0, created: 0, updated: 0, unchanged: 0, removed: 0, not_found: 0, skipped: 0, rejected: 0, unknown: 0, left_segment: 0,
+  received: 0, created: 0, updated: 0, unchanged: 0, removed: 0, not_found: 0, skipped: 0, rejected: 0, unknown: 0, left_segment: 0, cleared: 0, archived: 0,
 });
 
 export class RunCounts {
@@ -46,8 +50,10 @@ export class RunCounts {
     return span ? span.last - span.first : 0;
   }
 
-  departed(target: string, count: number): void {
-    this.of(target).left_segment += count;
+  departed(target: string, count: number, removed?: { how: 'clear' | 'archive'; count: number }): void {
+    const counts = this.of(target);
+    counts.left_segment += count;
+    if (removed) counts[removed.how === 'clear' ? 'cleared' : 'archived'] += removed.count;
   }
 
   total(): OutcomeCounts {

@@ -25,6 +25,7 @@ export class CrmChangeFilter extends BufferedFilter {
   }
 
   protected async process(batch: SinkItem[]): Promise<void> {
+    for (const item of batch) item.locked = true;
     const comparisons = await this.writer.compareWithCrm(batch.map((item) => item.write));
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i];

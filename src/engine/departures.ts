@@ -1,10 +1,12 @@
 // Rows that left the segment: after a complete run (never an incremental one), keys written
 // before and absent now. ignore stops updating them; clear empties their mapped fields; archive
 // archives (HubSpot) or deletes (Salesforce) the record. Each is reported once; a failed clear or
-// archive is retried by the next complete run.
+// archive is retried by the next complete run. One run may clear or archive at most the plan's
+// max_removal_percent of the records known for the object: a truncated export must not wipe the CRM.
 import type { OnRemoval } from '../config/spec.js';
 import type { StreamPlan } from '../config/stream-plan.js';
 import type { ObjectWriter, PendingWrite } from '../crm/destination.js';
+import { configError } from '../errors.js';
 import type { Logger } from '../protocol/log.js';
 import { LOOKUP_CHUNK, type StateStore, type StoredRecord } from '../store/state-store.js';
 
@@ -28,6 +30,7 @@ export async function handleDepartures(context: DepartureContext): Promise<Depar
   const { plan, store, objectId } = context;
   const result: DepartureResult = { left: 0, handled: 0, failed: 0 };
   const how = plan.onRemoval;
+  if (how !== 'ignore') checkRemovalLimit(context, how);
   const writer = how === 'ignore' || context.dryRun ? undefined : await context.openWriter(how);
   const pageSize = writer?.maxBatchRows ?? LOOKUP_CHUNK;
   for (let after = ''; ;) {
@@ -45,6 +48,20 @@ export async function handleDepartures(context: DepartureContext): Promise<Depar
   }
   if (result.left > 0) context.log.info(`${plan.origin}: ${result.left} record(s) left the segment; ${describe(how, context.dryRun, result)}`);
   return result;
+}
+
+/** Above the limit nothing is removed and the run fails (a dry run warns): naming the numbers and the setting that allows it. */
+function checkRemovalLimit(context: DepartureContext, how: 'clear' | 'archive'): void {
+  const { plan, store, objectId } = context;
+  const { known, departed } = store.segmentCounts(objectId);
+  const percent = known === 0 ? 0 : (departed / known) * 100;
+  if (percent <= plan.maxRemovalPercent) return;
+  const where = plan.origin.startsWith('objects[') ? plan.origin : `an objects entry for stream "${plan.stream}"`;
+  const message = `${plan.origin}: this complete run would ${how} ${departed} of the ${known} records known for ${plan.object} (${Math.round(percent * 10) / 10}%), `
+    + `more than max_removal_percent ${plan.maxRemovalPercent}; nothing was removed. `
+    + `If they did leave the segment, set "max_removal_percent": ${Math.ceil(percent)} in ${where} and run again`;
+  if (context.dryRun) context.log.warn(`dry run: the real run would stop: ${message}`);
+  else throw configError(message, { code: 'removal_limit' });
 }
 
 function describe(how: OnRemoval, dryRun: boolean, result: DepartureResult): string {

@@ -15,6 +15,11 @@ export interface SinkItem {
   memo?: ChangeMemo;
   /** Whether the CRM already has a record for the key, when a change filter could tell. */
   known?: boolean;
+  /**
+   * Set once the row was diffed or sent: from then on a later row of its key cannot take its place,
+   * it waits for this one to settle.
+   */
+  locked?: boolean;
 }
 
 export interface RowSink {

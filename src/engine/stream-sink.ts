@@ -44,6 +44,7 @@ export class StreamSink implements RowSink {
   private async dispatch(): Promise<void> {
     const batch = this.pending.splice(0, this.writer.maxBatchRows);
     if (batch.length === 0) return;
+    for (const item of batch) item.locked = true;
     await this.slots.acquire();
     const request = this.writer
       .write(batch.map((item) => item.write))

@@ -6,10 +6,11 @@ import type { BatchOrigin } from '../protocol/batch-files.js';
 import type { ResolvedPlans, StreamPlan } from '../config/stream-plan.js';
 import type { OnRemoval } from '../config/spec.js';
 import type { ObjectWriter, Rejection, RowOutcome, Values } from '../crm/destination.js';
-import { asConnectorError, bugError, INTERRUPTED, transientError, type ConnectorError } from '../errors.js';
+import { asConnectorError, bugError, configError, INTERRUPTED, transientError, type ConnectorError } from '../errors.js';
+import { missingSourceColumns } from '../config/source-columns.js';
 import { abortable } from '../protocol/abortable.js';
 import type { Logger } from '../protocol/log.js';
-import type { StateStore } from '../store/state-store.js';
+import { LOOKUP_CHUNK, type StateStore } from '../store/state-store.js';
 import { ChangeFilter } from './change-filter.js';
 import { ChangeTracker } from './change-tracker.js';
 import { canCompareWithCrm, CrmChangeFilter } from './crm-change-filter.js';
@@ -21,6 +22,7 @@ import { DryRunPlanner, type PlannedChange } from './dry-run.js';
 import { mapRow } from './mapping.js';
 import type { RowSink, SinkItem } from './row-sink.js';
 import { StreamSink } from './stream-sink.js';
+import { TableVersions, type VersionMemory } from './table-versions.js';
 
 export interface StateMessage {
   protocol: Protocol;
@@ -88,10 +90,17 @@ export interface SyncResult {
   planned: Map<string, PlannedChange[]>;
   /** API requests per target, where the CRM module counts them. */
   apiCalls: Map<string, number>;
+  /** What people call each target in the summary: `stream:object`, or the object for the entry taking any stream. */
+  labels: Map<string, string>;
 }
 
 /** Where records that no plan consumes are counted. */
 export const UNROUTED = '(unrouted)';
+
+/** One token (the summary table is split on spaces): the stream and the object it feeds. */
+export function targetLabel(plan: StreamPlan): string {
+  return plan.stream === undefined ? plan.object : `${plan.stream}:${plan.object}`.replace(/\s/g, '_');
+}
 
 /** Runs over `input` (batches of messages, as readInput yields them). */
 export async function runSync(input: AsyncIterable<InputMessage[]>, options: SyncOptions): Promise<SyncResult> {
@@ -104,9 +113,25 @@ interface Pipeline {
   sink: RowSink;
   tracker?: ChangeTracker;
   planner?: DryRunPlanner;
-  /** Keys between arrival and settlement, with their line: a key twice in flight would race in the CRM. */
-  unsettledKeys: Map<string, number>;
+  /**
+   * Keys between arrival and settlement, with their row and the later row waiting for it: a key in
+   * two writes at once would race in the CRM. At most one row waits per key, so memory stays
+   * bounded by the rows in flight.
+   */
+  unsettled: Map<string, UnsettledKey>;
+  /** Rows replaced by a later row of their key this run. */
+  superseded: number;
+  /** Keys of rows refused before the change filter, to mark as seen in the store a chunk at a time. */
+  refusedKeys: string[];
   ignoredColumns: Set<string>;
+  /** The writer that cleared or archived the rows that left the segment, once opened: its calls count for the object. */
+  removalWriter?: ObjectWriter;
+}
+
+interface UnsettledKey {
+  item: SinkItem;
+  /** The key's latest row, waiting for `item` (already diffed or sent) to settle. */
+  waiting?: SinkItem;
 }
 
 class SyncRun {
@@ -120,8 +145,17 @@ class SyncRun {
   private readonly startedAt = Date.now();
   private readonly scopes = new StateScopes();
   private readonly warnedStreams = new Set<string | undefined>();
+  /** Dry run: states that would have gone out. */
+  private statesWithheld = 0;
+  /** Columns of a stream's latest SCHEMA, until its next record checks them against the plan that takes it. */
+  private readonly schemaToCheck = new Map<string, string[]>();
+  /** Singer streams whose whole table this run carries (ACTIVATE_VERSION). */
+  private readonly tables: TableVersions;
+  /** The first rejection of each target: named when every row of it was rejected. */
+  private readonly firstRejection = new Map<string, RejectedRecord>();
 
   constructor(private readonly options: SyncOptions) {
+    this.tables = new TableVersions(options.log, (stream) => this.versionMemory(stream));
     for (const [plan, opened] of options.opened) this.pipelines.set(plan, this.pipeline(plan, opened));
   }
 
@@ -129,7 +163,7 @@ class SyncRun {
     const { store, fullResync, dryRun, compareWithCrm } = this.options;
     // Comparing with the CRM, the store still catches repeated keys but decides nothing else.
     const tracker = store ? new ChangeTracker(store, opened.objectId, plan, (fullResync ?? false) || (compareWithCrm ?? false), !dryRun) : undefined;
-    const pipeline: Pipeline = { plan, opened, sink: undefined as unknown as RowSink, tracker, unsettledKeys: new Map(), ignoredColumns: new Set() };
+    const pipeline: Pipeline = { plan, opened, sink: undefined as unknown as RowSink, tracker, unsettled: new Map(), superseded: 0, refusedKeys: [], ignoredColumns: new Set() };
     let sink: RowSink;
     if (dryRun) {
       pipeline.planner = new DryRunPlanner(plan, (item, status) => this.settle(pipeline, item, status));
@@ -141,11 +175,7 @@ class SyncRun {
       });
     }
     if (compareWithCrm && !fullResync) sink = this.crmChangeFilter(pipeline, sink);
-    pipeline.sink = tracker
-      ? new ChangeFilter(tracker, sink, (item) => this.settle(pipeline, item, 'unchanged'), (item) => this.rejectItem(pipeline, item, {
-          code: 'duplicate_key', field: plan.match.source, message: `key "${item.write.key}" came earlier in this run; only its first row is written`,
-        }))
-      : sink;
+    pipeline.sink = tracker ? new ChangeFilter(tracker, sink, (item) => this.settle(pipeline, item, 'unchanged')) : sink;
     return pipeline;
   }
 
@@ -153,7 +183,7 @@ class SyncRun {
     const { writer } = pipeline.opened;
     if (!canCompareWithCrm(writer)) throw bugError(`${pipeline.plan.origin}: this CRM cannot compare rows with its records`);
     return new CrmChangeFilter(writer, pipeline.plan, next, (item) => {
-      // Settled without a write: the store must still learn the key was seen (a repeat is a duplicate).
+      // Settled without a write: the store must still learn the key was seen (it has not left the segment).
       pipeline.tracker?.settledUnwritten([{ write: item.write, memo: item.memo! }]);
       this.settle(pipeline, item, 'unchanged');
     });
@@ -189,13 +219,17 @@ class SyncRun {
       this.fatal = transientError(`interrupted (${String(stopSignal.reason ?? 'signal')}): the rows written were committed and their states emitted; rerun to continue`, { code: INTERRUPTED });
     }
     if (!this.fatal) await this.handleDepartures();
+    if (!this.fatal) this.failIfAllRejected();
     this.warnIgnoredColumns();
+    this.reportSuperseded();
+    if (this.statesWithheld > 0) this.options.log.info(`dry run: ${this.statesWithheld} state message(s) not emitted, so the orchestrator keeps its bookmark`);
     const planned = new Map([...this.pipelines.values()].filter((p) => p.planner).map((p) => [p.plan.origin, p.planner!.samples]));
     const apiCalls = new Map([...this.pipelines.values()].flatMap((p) => {
       const count = p.opened.writer.requestCount?.();
-      return count === undefined ? [] : [[p.plan.origin, count] as const];
+      return count === undefined ? [] : [[p.plan.origin, count + (p.removalWriter?.requestCount?.() ?? 0)] as const];
     }));
-    return { counts: this.counts, fatal: this.fatal, statesPending: this.checkpoints.pendingStateCount, planned, apiCalls };
+    const labels = new Map([...this.pipelines.keys()].map((plan) => [plan.origin, targetLabel(plan)]));
+    return { counts: this.counts, fatal: this.fatal, statesPending: this.checkpoints.pendingStateCount, planned, apiCalls, labels };
   }
 
   /**
@@ -228,7 +262,13 @@ class SyncRun {
         return this.releaseStates();
       }
       case 'schema':
+        // Checked when a record shows which plan takes the stream (an entry without `stream` takes only one).
+        if (message.columns && this.options.plans.planFor(message.stream)) this.schemaToCheck.set(message.stream, message.columns);
+        else this.schemaToCheck.delete(message.stream);
+        return;
       case 'activate_version':
+        if (this.options.plans.planFor(message.stream)) this.tables.activate(message.stream, message.version);
+        return;
       case 'ignored':
         return;
     }
@@ -246,18 +286,92 @@ class SyncRun {
       if (unconfigured) return this.rejectRecord(seq, target, message, { code: 'stream_not_configured', message: unconfigured });
       return this.rejectRecord(seq, target, message, { code: 'unknown_stream', message: this.unknownStream(message.stream) });
     }
+    if (message.stream !== undefined) this.tables.record(message.stream, message.version);
+    if (this.schemaToCheck.size > 0 && !this.columnsFit(plan, message.stream)) return;
     const { writer } = pipeline.opened;
     const mapped = mapRow(message.data, plan, writer, pipeline.ignoredColumns);
     if (!mapped.ok) return this.rejectRecord(seq, target, message, mapped.rejection);
     const { key } = mapped.row;
-    const earlierLine = pipeline.unsettledKeys.get(key);
-    if (earlierLine !== undefined) {
-      return this.rejectRecord(seq, target, message, { code: 'duplicate_key', field: plan.match.source, message: `key "${key}" already came on line ${earlierLine} of this run` }, key);
-    }
     const prepared = writer.prepare(mapped.row);
-    if (!prepared.ok) return this.rejectRecord(seq, target, message, prepared.rejection, key);
-    pipeline.unsettledKeys.set(key, message.line);
-    return pipeline.sink.add({ seq, line: message.line, origin: message.origin, data: message.data, write: { key, values: prepared.values } });
+    if (!prepared.ok) {
+      this.keepInSegment(pipeline, key);
+      return this.rejectRecord(seq, target, message, prepared.rejection, key);
+    }
+    const item: SinkItem = { seq, line: message.line, origin: message.origin, data: message.data, write: { key, values: prepared.values } };
+    const earlier = pipeline.unsettled.get(key);
+    if (earlier) return this.supersede(pipeline, earlier, item);
+    pipeline.unsettled.set(key, { item });
+    return pipeline.sink.add(item);
+  }
+
+  /**
+   * The last row of a key is the current one (incremental and CDC streams). An earlier row still
+   * waiting unsent takes the later one's values in its place; one already diffed or sent is left
+   * to settle, and the later row waits for it, replacing any row that was waiting before.
+   */
+  private supersede(pipeline: Pipeline, earlier: UnsettledKey, later: SinkItem): Promise<void> {
+    let replaced: SinkItem;
+    if (!earlier.item.locked) {
+      replaced = { ...earlier.item };
+      Object.assign(earlier.item, { seq: later.seq, line: later.line, data: later.data, write: later.write });
+    } else {
+      replaced = earlier.waiting ?? later;
+      earlier.waiting = later;
+      if (replaced === later) return this.releaseStates();
+    }
+    pipeline.superseded += 1;
+    this.counts.settled(pipeline.plan.origin, 'skipped');
+    this.checkpoints.settle(replaced.seq, false);
+    return this.releaseStates();
+  }
+
+  /** A row of the key settled: the row waiting for it, if any, goes on to be diffed and sent. */
+  private keySettled(pipeline: Pipeline, item: SinkItem): void {
+    const { key } = item.write;
+    const entry = pipeline.unsettled.get(key);
+    if (entry?.item !== item) return;
+    const next = entry.waiting;
+    if (!next) {
+      pipeline.unsettled.delete(key);
+      return;
+    }
+    pipeline.unsettled.set(key, { item: next });
+    // After a fatal error nothing more is sent: the row stays unsettled, so no state after it goes out.
+    if (this.fatal) return;
+    pipeline.sink.add(next)?.catch((error: unknown) => this.stop(error));
+  }
+
+  /**
+   * A mapping naming a column the stream's SCHEMA lacks would reject every row: the run stops before
+   * this record (it stays unsettled, so no state after it goes out).
+   */
+  private columnsFit(plan: StreamPlan, stream: string | undefined): boolean {
+    const columns = stream === undefined ? undefined : this.schemaToCheck.get(stream);
+    if (!columns) return true;
+    this.schemaToCheck.delete(stream!);
+    const problem = missingSourceColumns(plan, columns, stream!, 'SCHEMA');
+    if (problem) this.stop(configError(problem, { code: 'invalid_mapping' }));
+    return problem === undefined;
+  }
+
+  /**
+   * A row refused for one of its values is still in the segment: its key must not look as if it
+   * left (a complete run would clear or archive its record). Marked in the store a chunk at a time.
+   */
+  private keepInSegment(pipeline: Pipeline, key?: string): void {
+    if (!pipeline.tracker || key === undefined) return;
+    pipeline.refusedKeys.push(key);
+    if (pipeline.refusedKeys.length >= LOOKUP_CHUNK) this.markRefusedKeys(pipeline);
+  }
+
+  private markRefusedKeys(pipeline: Pipeline): void {
+    const keys = pipeline.refusedKeys.splice(0);
+    if (keys.length === 0) return;
+    try {
+      pipeline.tracker?.markSeen(keys);
+    } catch (error) {
+      this.stop(bugError(`could not record the refused rows in the state store: ${(error as Error).message}`, { cause: error }));
+    }
   }
 
   /** Why `stream` has no plan; the first time, also said as a warning (its rows are logged only up to a limit). */
@@ -311,7 +425,7 @@ class SyncRun {
     }
     const rejection = { code: failure.code ?? 'rejected', message: failure.message, field: failure.field };
     try {
-      // Before the keys leave the in-flight set: a repeat of one later in the run is then a duplicate.
+      // Before a later row of one of these keys goes on: it is diffed against what the store holds.
       pipeline.tracker?.settledUnwritten(items.map((item) => ({ write: item.write, memo: item.memo! })));
     } catch (error) {
       this.stop(bugError(`could not record the refused rows in the state store: ${(error as Error).message}`, { cause: error }));
@@ -322,26 +436,34 @@ class SyncRun {
   }
 
   private settle(pipeline: Pipeline, item: SinkItem, status: FinalStatus): void {
-    pipeline.unsettledKeys.delete(item.write.key);
     this.counts.settled(pipeline.plan.origin, status);
     this.checkpoints.settle(item.seq, false);
+    this.keySettled(pipeline, item);
   }
 
   private rejectItem(pipeline: Pipeline, item: SinkItem, rejection: Rejection): void {
-    pipeline.unsettledKeys.delete(item.write.key);
     this.reject(item.seq, pipeline.plan.origin, { line: item.line, stream: pipeline.plan.stream, key: item.write.key, data: item.data, origin: item.origin, rejection });
+    this.keySettled(pipeline, item);
   }
 
-  /** Reported like a rejection, but never settled: no state after it goes out. */
+  /**
+   * Reported like a rejection, but never settled: no state after it goes out. A later row of the
+   * key is not sent either (the lost write might still land after it) and is reported the same way.
+   */
   private holdItem(pipeline: Pipeline, item: SinkItem, reason: Rejection): void {
-    pipeline.unsettledKeys.delete(item.write.key);
-    this.unknownOutcomes += 1;
-    this.counts.settled(pipeline.plan.origin, 'unknown');
-    this.checkpoints.hold(item.seq);
-    this.options.onRejected?.({ line: item.line, stream: pipeline.plan.stream, key: item.write.key, data: item.data, origin: item.origin, rejection: reason });
+    const waiting = pipeline.unsettled.get(item.write.key)?.waiting;
+    pipeline.unsettled.delete(item.write.key);
+    for (const held of waiting ? [item, waiting] : [item]) {
+      this.unknownOutcomes += 1;
+      this.counts.settled(pipeline.plan.origin, 'unknown');
+      this.checkpoints.hold(held.seq);
+      const why = held === item ? reason : { code: reason.code, message: `not sent: it waits for an earlier row of its key whose outcome is unknown (${reason.message})` };
+      this.options.onRejected?.({ line: held.line, stream: pipeline.plan.stream, key: held.write.key, data: held.data, origin: held.origin, rejection: why });
+    }
   }
 
   private reject(seq: number, target: string, record: RejectedRecord): void {
+    if (!this.firstRejection.has(target)) this.firstRejection.set(target, record);
     this.counts.settled(target, 'rejected');
     this.checkpoints.settle(seq, true);
     this.options.onRejected?.(record);
@@ -353,10 +475,16 @@ class SyncRun {
     this.options.onStopping?.();
   }
 
-  /** Emits releasable states one after another, in the order they arrived. */
+  /**
+   * Emits releasable states one after another, in the order they arrived. A dry run wrote nothing,
+   * so it emits none: the orchestrator would save the bookmark and the real run skip the rows.
+   */
   private releaseStates(): Promise<void> {
     this.releasing = this.releasing.then(async () => {
-      for (const state of this.checkpoints.takeReleasable()) await this.options.releaseState(state);
+      for (const state of this.checkpoints.takeReleasable()) {
+        if (this.options.dryRun) this.statesWithheld += 1;
+        else await this.options.releaseState(state);
+      }
     });
     return this.releasing;
   }
@@ -367,30 +495,97 @@ class SyncRun {
     this.options.onProgress?.({ read: total.received, settled, elapsedMs: Date.now() - this.startedAt });
   }
 
-  /** Sends what was read (also when interrupted: it is bounded by the buffers), unless the run failed. */
+  /**
+   * Sends what was read (also when interrupted: it is bounded by the buffers), unless the run failed.
+   * A row waiting for a write of its key goes on when that write settles, maybe during the drain:
+   * so the drain repeats until no key is left unsettled.
+   */
   private async finish(): Promise<void> {
-    const sinks = [...this.pipelines.values()].map((p) => p.sink);
-    if (this.fatal) await Promise.all(sinks.map((sink) => sink.settleInFlight()));
-    else await Promise.all(sinks.map((sink) => sink.drain()));
+    const pipelines = [...this.pipelines.values()];
+    const unsettledKeys = () => pipelines.reduce((sum, p) => sum + p.unsettled.size, 0);
+    for (let left = Infinity; !this.fatal;) {
+      await Promise.all(pipelines.map((p) => p.sink.drain()));
+      const now = unsettledKeys();
+      if (now === 0) break;
+      if (now >= left) this.stop(bugError(`${now} row(s) neither sent nor settled after the input ended`));
+      left = now;
+    }
+    if (this.fatal) await Promise.all(pipelines.map((p) => p.sink.settleInFlight()));
     await this.releaseStates();
   }
 
-  /** Only a complete run that finished cleanly can say who left the segment. */
+  /** The table versions of the object a stream feeds, kept in the state store. */
+  private versionMemory(stream: string): VersionMemory | undefined {
+    const { store, plans } = this.options;
+    const plan = plans.planFor(stream);
+    const objectId = plan && this.pipelines.get(plan)?.opened.objectId;
+    if (!store || objectId === undefined) return undefined;
+    return {
+      recall: (name) => store.tableVersion(objectId, name),
+      remember: (name, version) => store.saveTableVersion(objectId, name, version),
+    };
+  }
+
+  /** Whether every stream this plan took sent its whole table between ACTIVATE_VERSION messages. */
+  private carriesWholeTable(plan: StreamPlan): boolean {
+    const streams = [...this.tables.streamNames()].filter((stream) => this.options.plans.planFor(stream) === plan);
+    return streams.length > 0 && streams.every((stream) => this.tables.isWholeTable(stream));
+  }
+
+  /**
+   * Only a complete run that finished cleanly can say who left the segment, and only for an object
+   * it had rows for: an empty or wholly rejected input (a failed export) says nothing about who left.
+   */
   private async handleDepartures(): Promise<void> {
     const { store, log, dryRun } = this.options;
     if (!store) return;
-    for (const { plan, opened } of this.pipelines.values()) {
-      if (!plan.completeSegment && !this.options.completeSegment) continue;
+    for (const pipeline of this.pipelines.values()) {
+      const { plan, opened } = pipeline;
+      if (!plan.completeSegment && !this.options.completeSegment && !this.carriesWholeTable(plan)) continue;
+      this.markRefusedKeys(pipeline);
+      if (this.fatal) return;
+      if (this.rowsThatCount(pipeline) === 0) {
+        const why = this.counts.byTarget.has(plan.origin) ? 'had every row of it rejected' : 'held no row of it';
+        log.warn(`${plan.origin}: the complete run ${why}, so no record is treated as having left the segment`);
+        continue;
+      }
       try {
         const result = await handleDepartures({
           plan, store, objectId: opened.objectId, log, dryRun: dryRun ?? false,
-          openWriter: (how) => opened.openRemovalWriter(how),
+          openWriter: async (how) => (pipeline.removalWriter = await opened.openRemovalWriter(how)),
         });
-        this.counts.departed(plan.origin, result.left);
+        const removed = plan.onRemoval === 'ignore' || dryRun ? undefined : { how: plan.onRemoval, count: result.handled };
+        this.counts.departed(plan.origin, result.left, removed);
       } catch (error) {
         this.stop(error);
         return;
       }
+    }
+  }
+
+  /** Rejected rows are reported and the run goes on; but a stream none of whose rows landed is a failed run. */
+  private failIfAllRejected(): void {
+    for (const pipeline of this.pipelines.values()) {
+      const { plan } = pipeline;
+      const counts = this.counts.byTarget.get(plan.origin);
+      const first = this.firstRejection.get(plan.origin);
+      if (!counts || !first || this.rowsThatCount(pipeline) > 0) continue;
+      const { code, field, message } = first.rejection;
+      this.stop(configError(`${targetLabel(plan)}: all ${counts.rejected} row(s) were rejected, so nothing was written `
+        + `(first: line ${first.line}, ${code}${field ? ` [${field}]` : ''}: ${message}); see the rejected rows for the others`, { code: 'all_rows_rejected' }));
+      return;
+    }
+  }
+
+  /** The rows of a plan that were not rejected nor replaced by a later row of their key. */
+  private rowsThatCount(pipeline: Pipeline): number {
+    const counts = this.counts.byTarget.get(pipeline.plan.origin);
+    return counts ? counts.received - counts.rejected - pipeline.superseded : 0;
+  }
+
+  private reportSuperseded(): void {
+    for (const { plan, superseded } of this.pipelines.values()) {
+      if (superseded > 0) this.options.log.info(`${targetLabel(plan)}: ${superseded} row(s) were superseded by a later row of the same key in this run (counted as skipped)`);
     }
   }
 

@@ -11,9 +11,11 @@ export type Protocol = 'airbyte' | 'singer';
 type Row = Record<string, unknown>;
 
 export type InputMessage =
-  | { kind: 'record'; line: number; stream?: string; namespace?: string; data: Row; origin?: BatchOrigin }
+  /** version: a Singer record's table version (see ACTIVATE_VERSION); origin: the BATCH file it came from. */
+  | { kind: 'record'; line: number; stream?: string; namespace?: string; data: Row; version?: number; origin?: BatchOrigin }
   | { kind: 'state'; line: number; protocol: Protocol; body: Row }
-  | { kind: 'schema'; line: number; stream: string; keyProperties: string[] }
+  /** columns: the schema's property names, or undefined when it does not list them all (no properties, or any allowed). */
+  | { kind: 'schema'; line: number; stream: string; keyProperties: string[]; columns?: string[] }
   | { kind: 'activate_version'; line: number; stream: string; version: number }
   | { kind: 'ignored'; line: number; type: string }
   | { kind: 'invalid'; line: number; code: string; reason: string; stream?: string; raw?: RawLine; origin?: BatchOrigin };
@@ -151,14 +153,14 @@ function fromSinger(message: Row, text: string, line: number): Classified {
       if (!isObject(message.record)) {
         return { kind: 'invalid', line, stream, code: 'not_an_object', reason: `record must be an object, not ${describeJsonType(message.record)}` };
       }
-      return { kind: 'record', line, stream, data: message.record };
+      return { kind: 'record', line, stream, data: message.record, ...(typeof message.version === 'number' ? { version: message.version } : {}) };
     case 'STATE': {
       const lossless = parseLossless(text) as { value: unknown };
       return { kind: 'state', line, protocol: 'singer', body: { value: lossless.value } };
     }
     case 'SCHEMA': {
       const keys = Array.isArray(message.key_properties) ? message.key_properties.filter((k) => typeof k === 'string') : [];
-      return { kind: 'schema', line, stream, keyProperties: keys as string[] };
+      return { kind: 'schema', line, stream, keyProperties: keys as string[], columns: declaredColumns(message.schema) };
     }
     case 'ACTIVATE_VERSION':
       return { kind: 'activate_version', line, stream, version: Number(message.version) };
@@ -167,6 +169,18 @@ function fromSinger(message: Row, text: string, line: number): Classified {
     default:
       return { kind: 'ignored', line, type: String(message.type) };
   }
+}
+
+/**
+ * The columns a JSON schema declares, when it declares them all: a schema that lists no property,
+ * or explicitly allows others, says nothing about a column it does not list.
+ */
+export function declaredColumns(schema: unknown): string[] | undefined {
+  if (!isObject(schema) || !isObject(schema.properties)) return undefined;
+  const others = schema.additionalProperties;
+  if (others === true || isObject(others)) return undefined;
+  const columns = Object.keys(schema.properties);
+  return columns.length > 0 ? columns : undefined;
 }
 
 export function isObject(value: unknown): value is Row {

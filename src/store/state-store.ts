@@ -58,6 +58,12 @@ const SCHEMA = `
     left_at     INTEGER,
     PRIMARY KEY (object, key)
   ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS table_versions (
+    object      TEXT NOT NULL,
+    stream      TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    PRIMARY KEY (object, stream)
+  ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS runs (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at  TEXT NOT NULL,
@@ -118,7 +124,7 @@ export class StateStore {
     return found;
   }
 
-  /** Records that these keys are in this run's input: they have not left the segment, and a repeat is a duplicate. */
+  /** Records that these keys are in this run's input: they have not left the segment. */
   markSeen(object: string, keys: string[]): void {
     if (keys.length === 0) return;
     this.transaction(() => {
@@ -150,6 +156,24 @@ export class StateStore {
   departedPage(object: string, afterKey: string, limit: number): StoredRecord[] {
     const rows = this.departedStatement.all(object, this.runId, afterKey, limit) as { key: string; crm_id: string | null; hashes: string }[];
     return rows.map((row) => ({ key: row.key, crmId: row.crm_id, hashes: JSON.parse(row.hashes) }));
+  }
+
+  /** Records written and still in the segment before this run's departures: how many, and how many this run did not see. */
+  segmentCounts(object: string): { known: number; departed: number } {
+    const row = this.db.prepare(`SELECT COUNT(*) AS known, COALESCE(SUM(last_seen < ?), 0) AS departed FROM records
+      WHERE object = ? AND left_at IS NULL AND last_written IS NOT NULL`).get(this.runId, object) as { known: number; departed: number };
+    return { known: Number(row.known), departed: Number(row.departed) };
+  }
+
+  /** The Singer table version (ACTIVATE_VERSION) last announced for this object's stream, in any run. */
+  tableVersion(object: string, stream: string): string | undefined {
+    const row = this.db.prepare('SELECT version FROM table_versions WHERE object = ? AND stream = ?').get(object, stream) as { version: string } | undefined;
+    return row?.version;
+  }
+
+  saveTableVersion(object: string, stream: string, version: string): void {
+    this.db.prepare(`INSERT INTO table_versions (object, stream, version) VALUES (?, ?, ?)
+      ON CONFLICT (object, stream) DO UPDATE SET version = excluded.version`).run(object, stream, version);
   }
 
   /** A key that left the segment and was handled (ignored, cleared): not reported again. */

@@ -221,7 +221,7 @@ describe('Singer target and bare JSONL', () => {
     expect(run.stderr).toContain('rejected line 6: not_an_object');
     expect(run.stderr).toContain('columns with no writable field of invoices were not sent: not_a_field');
     const summary = summaryOf(run.stderr);
-    expect(summary['objects[0]']).toMatchObject({ received: 4, created: 3, rejected: 1 });
+    expect(summary['invoices']).toMatchObject({ received: 4, created: 3, rejected: 1 });
     expect(summary['(unrouted)']).toMatchObject({ received: 2, rejected: 2 });
     expect(summary.total).toMatchObject({ received: 6, created: 3, updated: 0, rejected: 3 });
   });

@@ -36,7 +36,7 @@ describe('change detection with the store', () => {
       expect(input).toMatchObject({ idProperty: 'invoice_number', id: expect.stringMatching(/^INV-/) });
     }
     expect(byNumber().get('INV-00005')!.properties.amount).toBe('5005');
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 1000, updated: 37, unchanged: 963 });
+    expect(summaryOf(run.stderr)['invoices']).toMatchObject({ received: 1000, updated: 37, unchanged: 963 });
   });
 
   it('sends a row HubSpot rejected last run again, and only that row', async () => {
@@ -44,15 +44,15 @@ describe('change detection with the store', () => {
     const rows = invoiceRows(4).map((row) => ({ ...row, invoice_number: row.invoice_id }));
     const broken = rows.map((row, i) => (i === 2 ? { ...row, invoice_number: '' } : row));
     const first = await ws.run(broken);
-    expect(summaryOf(first.stderr)['objects[0]']).toMatchObject({ created: 3, rejected: 1 });
+    expect(summaryOf(first.stderr)['invoices']).toMatchObject({ created: 3, rejected: 1 });
     emulator.clearRequests();
     const again = await ws.run(broken);
     expect(writeRequests().map((r) => r.body.inputs.length)).toEqual([1]);
-    expect(summaryOf(again.stderr)['objects[0]']).toMatchObject({ unchanged: 3, rejected: 1 });
+    expect(summaryOf(again.stderr)['invoices']).toMatchObject({ unchanged: 3, rejected: 1 });
     emulator.clearRequests();
     const fixed = await ws.run(rows);
     expect(writeRequests().map((r) => r.body.inputs.length)).toEqual([1]);
-    expect(summaryOf(fixed.stderr)['objects[0]']).toMatchObject({ created: 1, unchanged: 3, rejected: 0 });
+    expect(summaryOf(fixed.stderr)['invoices']).toMatchObject({ created: 1, unchanged: 3, rejected: 0 });
     expect(emulator.records('invoices')).toHaveLength(4);
   });
 
@@ -64,11 +64,11 @@ describe('change detection with the store', () => {
     changed[3].amount = 99;
     const dry = await ws.run(changed, ['--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(summaryOf(dry.stderr)['objects[0]']).toMatchObject({ created: 2, updated: 1, unchanged: 9 });
+    expect(summaryOf(dry.stderr)['invoices']).toMatchObject({ created: 2, updated: 1, unchanged: 9 });
     expect(writeRequests()).toEqual([]);
     expect(emulator.records('invoices')).toHaveLength(10);
     const real = await ws.run(changed);
-    expect(summaryOf(real.stderr)['objects[0]']).toMatchObject({ created: 2, updated: 1, unchanged: 9 });
+    expect(summaryOf(real.stderr)['invoices']).toMatchObject({ created: 2, updated: 1, unchanged: 9 });
     expect(byNumber().get('INV-00003')!.properties.amount).toBe('99');
   });
 });
@@ -84,7 +84,7 @@ describe('rows that left the segment', () => {
   it('are never inferred from an incremental run', async () => {
     const ws = await afterFirstRun('archive');
     const run = await ws.run(invoiceRows(4));
-    expect(summaryOf(run.stderr)['objects[0]'].left_segment).toBe(0);
+    expect(summaryOf(run.stderr)['invoices'].left_segment).toBe(0);
     expect(emulator.records('invoices')).toHaveLength(6);
     expect(writeRequests()).toEqual([]);
   });
@@ -92,7 +92,7 @@ describe('rows that left the segment', () => {
   it('ignore: counted and reported once, left as they are', async () => {
     const ws = await afterFirstRun('ignore');
     const run = await ws.run(invoiceRows(4), ['--complete']);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ left_segment: 2, unchanged: 4 });
+    expect(summaryOf(run.stderr)['invoices']).toMatchObject({ left_segment: 2, unchanged: 4 });
     expect(emulator.records('invoices')).toHaveLength(6);
     expect(writeRequests()).toEqual([]);
   });
@@ -101,7 +101,7 @@ describe('rows that left the segment', () => {
     const ws = await afterFirstRun('clear');
     const run = await ws.run(invoiceRows(4), ['--complete']);
     expect(run.code, run.stderr).toBe(0);
-    expect(summaryOf(run.stderr)['objects[0]'].left_segment).toBe(2);
+    expect(summaryOf(run.stderr)['invoices'].left_segment).toBe(2);
     const [update] = writeRequests();
     expect(update.path).toMatch(/\/batch\/update$/);
     expect(update.body.inputs.map((i: { idProperty?: string }) => i.idProperty)).toEqual([undefined, undefined]);
@@ -116,7 +116,7 @@ describe('rows that left the segment', () => {
     expect([...byNumber().keys()].sort()).toEqual(['INV-00000', 'INV-00001', 'INV-00002', 'INV-00003']);
     expect(writeRequests().map((r) => r.path.split('/').at(-1))).toEqual(['archive']);
     const back = await ws.run(invoiceRows(6), ['--complete']);
-    expect(summaryOf(back.stderr)['objects[0]']).toMatchObject({ created: 2, unchanged: 4, left_segment: 0 });
+    expect(summaryOf(back.stderr)['invoices']).toMatchObject({ created: 2, unchanged: 4, left_segment: 0 });
     expect(emulator.records('invoices')).toHaveLength(6);
   });
 });
@@ -140,7 +140,7 @@ describe('change_detection "crm"', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(writeRequests()).toEqual([]);
     expect(emulator.requests.filter((r) => r.path.endsWith('/batch/read'))).toHaveLength(3);
-    expect(summaryOf(again.stderr)['objects[0]']).toMatchObject({ received: 250, unchanged: 250 });
+    expect(summaryOf(again.stderr)['invoices']).toMatchObject({ received: 250, unchanged: 250 });
     // Nothing is left behind: the run's scratch store went with it.
     expect(readdirSync(ws.dir)).toEqual(['config.json']);
   });
@@ -160,18 +160,17 @@ describe('change_detection "crm"', () => {
       ['INV-00003', { amount: '1234' }],
       ['INV-00007', { customer_email: 'buyer7@example.com' }],
     ]);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ updated: 2, unchanged: 18 });
+    expect(summaryOf(run.stderr)['invoices']).toMatchObject({ updated: 2, unchanged: 18 });
   });
 
-  it('still rejects a key that comes twice in a run, even when HubSpot already held its first row', async () => {
+  it('writes the last row of a key that comes twice in a run, compared with what its first row left in HubSpot', async () => {
     const ws = ephemeral();
     await ws.run(invoiceRows(3));
     const rows = [...invoiceRows(700), { ...invoiceRows(1)[0], amount: 99 }];
     const run = await ws.run(rows);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toContain('rejected line 701 (key INV-00000): duplicate_key [invoice_id]');
-    expect(byNumber().get('INV-00000')!.properties.amount).toBe('0.5');
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 701, created: 697, unchanged: 3, rejected: 1 });
+    expect(byNumber().get('INV-00000')!.properties.amount).toBe('99');
+    expect(summaryOf(run.stderr)['invoices']).toMatchObject({ received: 701, created: 697, unchanged: 3, updated: 1, rejected: 0 });
   });
 
   it('check refuses it where it cannot work: without a match key, or with on_removal other than ignore', async () => {

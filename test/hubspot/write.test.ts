@@ -29,7 +29,7 @@ describe('HubSpot write', () => {
       is_overdue: 'false',
     });
     expect(records.get('INV-00002')!.properties).toMatchObject({ status: 'void', tags: '', is_overdue: 'true' });
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 250, created: 250, api_calls: 3 });
+    expect(summaryOf(run.stderr)['invoices']).toMatchObject({ received: 250, created: 250, api_calls: 3 });
   });
 
   it('reports per object what became of the rows, the calls made and the time taken (--report)', async () => {
@@ -52,7 +52,7 @@ describe('HubSpot write', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(emulator.records('invoices')).toHaveLength(3);
     expect(byNumber(emulator).get('INV-00000')!.properties.amount).toBe('0.5');
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 3, created: 2, updated: 1 });
+    expect(summaryOf(run.stderr)['invoices']).toMatchObject({ received: 3, created: 2, updated: 1 });
   });
 
   it('insert creates new keys and never modifies an existing record', async () => {
@@ -65,7 +65,7 @@ describe('HubSpot write', () => {
     expect(records.get('INV-00001')!.properties.amount).toBe('7');
     expect(records.get('INV-00002')!.properties.amount).toBe('2.5');
     expect(writeCalls(emulator)).toEqual(['create']);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 3, created: 2, updated: 0, skipped: 1, rejected: 0 });
+    expect(summaryOf(run.stderr)['invoices']).toMatchObject({ received: 3, created: 2, updated: 0, skipped: 1, rejected: 0 });
   });
 
   it('update modifies matched records and never creates: unknown keys are counted not_found', async () => {
@@ -80,7 +80,7 @@ describe('HubSpot write', () => {
     expect(records.size).toBe(2);
     expect(records.get('INV-00002')!.properties).toMatchObject({ amount: '2.5', status: 'void' });
     expect(writeCalls(emulator)).toEqual(['update']);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 4, created: 0, updated: 2, not_found: 2, rejected: 0 });
+    expect(summaryOf(run.stderr)['invoices']).toMatchObject({ received: 4, created: 0, updated: 2, not_found: 2, rejected: 0 });
   });
 
   it('update by hs_object_id sends the record id without idProperty', async () => {
@@ -93,7 +93,7 @@ describe('HubSpot write', () => {
     const update = emulator.requests.find((r) => r.path.endsWith('/batch/update'))!;
     expect(update.body).toMatchObject({ inputs: [{ id: seeded.id, properties: { amount: '42' } }] });
     expect(update.body.inputs[0].idProperty).toBeUndefined();
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 2, created: 0, updated: 1, not_found: 1 });
+    expect(summaryOf(run.stderr)['invoices']).toMatchObject({ received: 2, created: 0, updated: 1, not_found: 1 });
   });
 
   it('rejects a bad row with its reason while its batch-mates land, and counts it in the state', async () => {
@@ -120,7 +120,7 @@ describe('HubSpot write', () => {
     const second = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(150)) });
     expect(second.code, second.stderr).toBe(0);
     expect(writeCalls(emulator)).toEqual([]);
-    expect(summaryOf(second.stderr)['objects[0]']).toMatchObject({ received: 150, unchanged: 150, created: 0, updated: 0 });
+    expect(summaryOf(second.stderr)['invoices']).toMatchObject({ received: 150, unchanged: 150, created: 0, updated: 0 });
   });
 
   it('rejects the row HubSpot refuses inside a 207 (a required property missing) and lands its batch-mates', async () => {
@@ -133,7 +133,7 @@ describe('HubSpot write', () => {
     expect(emulator.requests.find((r) => r.path.endsWith('/batch/create'))!.status).toBe(207);
     expect([...byNumber(emulator).keys()].sort()).toEqual(['INV-00000', 'INV-00001', 'INV-00003']);
     expect(run.stderr).toMatch(/rejected line 3 \(key INV-00002\): REQUIRED_FIELD \[invoice_number\]/);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 4, created: 3, rejected: 1 });
+    expect(summaryOf(run.stderr)['invoices']).toMatchObject({ received: 4, created: 3, rejected: 1 });
   });
 
   it('isolates a row HubSpot refuses for the whole batch (unique value taken) by bisecting', async () => {
@@ -148,6 +148,6 @@ describe('HubSpot write', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(emulator.records('invoices')).toHaveLength(8);
     expect(run.stderr).toMatch(/rejected line 6 \(key INV-00005\)/);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 8, created: 7, rejected: 1 });
+    expect(summaryOf(run.stderr)['invoices']).toMatchObject({ received: 8, created: 7, rejected: 1 });
   });
 });

@@ -54,9 +54,9 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
     expect(echoedStates(result.messages).records).toBe(ROWS);
     expect(widestGap).toBeGreaterThan(0);
     expect(widestGap).toBeLessThan(BOUND);
-    // The run lasts over ten seconds of slow writes: the probe saw the process, at a real size.
+    // The run lasts over ten seconds of slow writes: the probe saw the process, once loaded at a real size.
     expect(rssSamples.length).toBeGreaterThan(10);
-    expect(Math.min(...rssSamples)).toBeGreaterThan(20);
+    expect(Math.max(...rssSamples)).toBeGreaterThan(30);
     expect(Math.max(...rssSamples)).toBeLessThan(400);
   });
 });

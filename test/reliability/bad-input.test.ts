@@ -69,11 +69,14 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
 
     const good = expected.loaded.map((key) => {
       const n = Number(key.slice('INV-B'.length));
-      return { invoice_id: key, amount: n + 0.5, status: 'open', customer_email: `b${n}@example.com` };
+      // Line 10 repeats INV-B01 with amount 99: the last row of a key wins.
+      return { invoice_id: key, amount: key === 'INV-B01' ? 99 : n + 0.5, status: 'open', customer_email: `b${n}@example.com` };
     });
     expect(crm.state().byKey).toEqual(crm.expected(good));
     const summary = summaryOf(run.stderr);
-    expect(summary.total).toMatchObject({ received: 19, created: 4, rejected: 15 });
+    expect(summary.total).toMatchObject({ received: 19, created: 4, rejected: 14 });
+    // Line 1 (INV-B01) is replaced by line 10 while unsent (skipped), or updated by it once written.
+    expect(summary.total.skipped + summary.total.updated).toBe(1);
     expect(run.stderr).toContain('catalog stream "orphans" has no destination_object_name');
   });
 });

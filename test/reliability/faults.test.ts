@@ -3,7 +3,7 @@
 // answers. The run must end exactly as a clean one would: the CRM holds the input, no key twice,
 // every STATE echoed in order with counts that add up, exit code 0.
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, summaryOf, tempDir } from '../support/run-cli.ts';
+import { runCli, summaryRow, tempDir } from '../support/run-cli.ts';
 import { airbyteInput, allStates, CRM_SCENARIOS, echoedStates, type CrmFault, type CrmUnderTest, type SyncMode } from './crm-scenarios.ts';
 
 /** Write requests per run: the storm's rates are set for it, so every CRM meets it as densely. */
@@ -58,7 +58,7 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
     expect(states.records).toBe(ROWS);
     expect(states.rejected).toBe(0);
 
-    const counts = summaryOf(run.stderr)['objects[0]'];
+    const counts = summaryRow(run.stderr, 'invoices');
     expect(counts.received).toBe(ROWS);
     expect(counts.created + counts.updated).toBe(ROWS);
     expect(counts.rejected + counts.unknown + counts.skipped + counts.not_found).toBe(0);

@@ -29,7 +29,7 @@ describe('HubSpot insert with a unique match property', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(crm.state().duplicates).toEqual([]);
     expect(crm.state().byKey).toEqual(crm.expected(rows));
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 1000, created: 1000, rejected: 0, unknown: 0 });
+    expect(summaryOf(run.stderr)['invoices:invoices']).toMatchObject({ received: 1000, created: 1000, rejected: 0, unknown: 0 });
     expect(echoedStates(run.messages).through).toEqual(allStates(1000, 100));
   });
 });
@@ -61,7 +61,7 @@ describe('HubSpot insert without a unique match property', () => {
     // HubSpot did create them (the reset came after commit), and nothing was sent twice.
     expect(emulator.records('invoices')).toHaveLength(300);
     expect(emulator.requests.filter((r) => r.path.endsWith('/batch/create'))).toHaveLength(3);
-    const counts = summaryOf(run.stderr)['objects[0]'];
+    const counts = summaryOf(run.stderr)['invoices:invoices'];
     expect(counts).toMatchObject({ received: 300, created: 200, unknown: 100 });
 
     const unknown = readFileSync(rejectedPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line));

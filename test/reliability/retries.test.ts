@@ -3,7 +3,7 @@
 // that expires mid-run. Waits are checked from below only (never "within N ms"): a loaded
 // machine may be slower, never faster.
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, summaryOf, tempDir } from '../support/run-cli.ts';
+import { runCli, summaryRow, tempDir } from '../support/run-cli.ts';
 import { airbyteInput, allStates, CRM_SCENARIOS, echoedStates, type ConfigOptions, type CrmFault, type CrmUnderTest, type StartOptions, type SyncMode } from './crm-scenarios.ts';
 
 let crm: CrmUnderTest | undefined;
@@ -122,7 +122,7 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
     // Every batch in flight with the old token is refused; the token is refreshed once for all.
     expect(crm.requests().filter((r) => r.status === 401).length).toBeGreaterThanOrEqual(1);
     expect(crm.requests().filter((r) => r.target === 'auth')).toHaveLength(2);
-    expect(summaryOf(result.stderr)['objects[0]']).toMatchObject({ received: 600, created: 600 });
+    expect(summaryRow(result.stderr, 'invoices')).toMatchObject({ received: 600, created: 600 });
   });
 
   it('gives up with a config error when a refreshed OAuth token is refused too', async () => {

@@ -43,7 +43,7 @@ describe('Salesforce inserts whose answer was lost', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(crm.state().duplicates).toEqual([]);
     expect(crm.state().byKey).toEqual(crm.expected(rows));
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 1000, created: 1000, rejected: 0, unknown: 0 });
+    expect(summaryOf(run.stderr)['invoices:Invoice__c']).toMatchObject({ received: 1000, created: 1000, rejected: 0, unknown: 0 });
     expect(echoedStates(run.messages).through).toEqual(allStates(1000, 100));
     // The faults did cut creates off: more were sent than the five batches.
     expect(creates().length).toBeGreaterThan(5);
@@ -71,7 +71,7 @@ describe('Salesforce inserts whose answer was lost', () => {
     // Salesforce did create them (the reset came after commit), and nothing was sent twice.
     expect(sf.records('Invoice__c')).toHaveLength(600);
     expect(creates()).toHaveLength(3);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 600, created: 400, unknown: 200 });
+    expect(summaryOf(run.stderr)['invoices:Invoice__c']).toMatchObject({ received: 600, created: 400, unknown: 200 });
     const unknown = readFileSync(rejectedPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(unknown).toHaveLength(200);
     expect(new Set(unknown.map((r) => r.code))).toEqual(new Set(['unknown_outcome']));
@@ -103,7 +103,7 @@ describe('Salesforce Bulk API 2.0 jobs', () => {
     expect(crm.state().duplicates).toEqual([]);
     expect(crm.state().byKey).toEqual(crm.expected(rows));
     expect(echoedStates(run.messages).through).toEqual(allStates(3000, 250));
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 3000, created: 3000, rejected: 0, unknown: 0 });
+    expect(summaryOf(run.stderr)['invoices:Invoice__c']).toMatchObject({ received: 3000, created: 3000, rejected: 0, unknown: 0 });
     // The job was made twice (the first answer was lost; that job stays Open and empty); the
     // close was cut off after it landed, and the one sent again is refused: the job is past Open.
     expect(jobCreates()).toHaveLength(2);
@@ -135,7 +135,7 @@ describe('Salesforce Bulk API 2.0 jobs', () => {
     expect(crm.state().duplicates).toEqual([]);
     expect(crm.state().byKey).toEqual(crm.expected(rows));
     expect(echoedStates(rerun.messages).through).toEqual(allStates(2000, 200));
-    const counts = summaryOf(rerun.stderr)['objects[0]'];
+    const counts = summaryOf(rerun.stderr)['invoices:Invoice__c'];
     expect(counts.rejected + counts.unknown).toBe(0);
     // Insert never modifies: the keys the killed run's job created are skipped as existing.
     if (mode === 'insert') expect(counts.skipped).toBe(2000);
@@ -205,7 +205,7 @@ describe('Salesforce Bulk API 2.0 jobs', () => {
     const run = await runCli(['write', '--config', config], { stdin: rows });
     expect(run.code).toBe(1);
     expect(traceOf(run.messages)?.message).toContain('500 row(s) may or may not have been written');
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 500, created: 0, unknown: 500 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 500, created: 0, unknown: 500 });
     expect(jobCreates()).toHaveLength(1);
     await until(() => sf.records('Invoice__c').length === 500, 'the job ends in Salesforce all the same');
   });

@@ -23,7 +23,7 @@ describe('Salesforce write through Bulk API 2.0', () => {
     const run = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(30_000)) });
     const elapsedMs = Date.now() - started;
     expect(run.code, run.stderr).toBe(0);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 30_000, created: 30_000, rejected: 0 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 30_000, created: 30_000, rejected: 0 });
     const records = byNumber(sf);
     expect(records.size).toBe(30_000);
     expect(records.get('INV-29999')).toMatchObject({
@@ -67,7 +67,7 @@ describe('Salesforce write through Bulk API 2.0', () => {
     expect(upload.contentType).toBe('text/csv');
     expect(String(upload.body).split('\n')[0]).toBe('Notes__c,Amount__c,Invoice_Number__c,Region__c');
     expect(String(upload.body)).toContain('#N/A,6,N-1,\n');
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 3, created: 2, updated: 1 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 3, created: 2, updated: 1 });
   });
 
   it('rejects exactly the rows the result files report failed, with Salesforce\'s code and message', async () => {
@@ -84,7 +84,7 @@ describe('Salesforce write through Bulk API 2.0', () => {
     delete rows[420].region;
     const run = await runCli(['write', '--config', path], { stdin: jsonl(rows) });
     expect(run.code, run.stderr).toBe(0);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 450, created: 448, rejected: 2 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 450, created: 448, rejected: 2 });
     const rejected = readJsonl(join(dir, 'rejected.jsonl')).map(({ key, code, field, message }) => ({ key, code, field, message }));
     expect(rejected).toEqual(expect.arrayContaining([
       { key: 'INV-00010', code: 'DUPLICATE_VALUE', field: null, message: expect.stringMatching(/^duplicate value found: Invoice_Number__c duplicates value on record with id: a00/) },
@@ -103,7 +103,7 @@ describe('Salesforce write through Bulk API 2.0', () => {
     expect([...byNumber(sf).keys()].sort()).toEqual(kept.map((row) => row.invoice_id).sort());
     const deleteJob = jobsCreated(sf).find((r) => r.body.operation === 'delete');
     expect(deleteJob).toBeDefined();
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ unchanged: 300, left_segment: 300 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ unchanged: 300, left_segment: 300 });
     expect(run.stderr).toContain('300 record(s) left the segment; archived 300, failed 0');
   });
 
@@ -114,7 +114,7 @@ describe('Salesforce write through Bulk API 2.0', () => {
     const run = await runCli(['write', '--config', path], { stdin: jsonl(rows) });
     expect(run.code, run.stderr).toBe(0);
     expect(sf.records('Invoice__c').map((r) => [r.Invoice_Number__c, r.Amount__c, r.Notes__c])).toEqual([['U-0', 10, 'keep'], ['U-1', 11, 'keep'], ['U-2', 12, 'keep']]);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 4, updated: 3, not_found: 1, created: 0 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 4, updated: 3, not_found: 1, created: 0 });
     expect(writeCalls(sf).filter((c) => c.startsWith('POST'))).toEqual(['POST /jobs/ingest']);
   });
 

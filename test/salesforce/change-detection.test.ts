@@ -43,7 +43,7 @@ describe('Salesforce change detection with the store', () => {
     const again = await ws.run(invoiceRows(1000));
     expect(again.code, again.stderr).toBe(0);
     expect(writeCalls(sf)).toEqual([]);
-    expect(summaryOf(again.stderr)['objects[0]']).toMatchObject({ received: 1000, unchanged: 1000, created: 0, updated: 0 });
+    expect(summaryOf(again.stderr)['Invoice__c']).toMatchObject({ received: 1000, unchanged: 1000, created: 0, updated: 0 });
   });
 
   it('sends exactly the 37 changed rows in one call, each with only its changed fields', async () => {
@@ -60,7 +60,7 @@ describe('Salesforce change detection with the store', () => {
       expect(Object.keys(record).sort()).toEqual(['Amount__c', 'Invoice_Number__c', 'attributes']);
     }
     expect(byNumber(sf).get('INV-00005')!.Amount__c).toBe(5005);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 1000, updated: 37, unchanged: 963 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 1000, updated: 37, unchanged: 963 });
   });
 
   it('sends a row Salesforce rejected last run again, and only that row', async () => {
@@ -69,17 +69,17 @@ describe('Salesforce change detection with the store', () => {
     const rows = invoiceRows(4).map((row, i) => ({ ...row, reference: `REF-${i}` }));
     const broken = rows.map((row, i) => (i === 2 ? { ...row, reference: 'TAKEN' } : row));
     const first = await ws.run(broken);
-    expect(summaryOf(first.stderr)['objects[0]']).toMatchObject({ created: 3, rejected: 1 });
+    expect(summaryOf(first.stderr)['Invoice__c']).toMatchObject({ created: 3, rejected: 1 });
     expect(first.stderr).toContain('DUPLICATE_VALUE');
     sf.clearRequests();
     const again = await ws.run(broken);
     expect(writeCalls(sf)).toEqual(['POST /composite/sobjects']);
     expect(sf.requests.find((r) => r.method === 'POST' && r.path.endsWith('/composite/sobjects'))!.body.records.map((r: { Invoice_Number__c: string }) => r.Invoice_Number__c)).toEqual(['INV-00002']);
-    expect(summaryOf(again.stderr)['objects[0]']).toMatchObject({ unchanged: 3, rejected: 1 });
+    expect(summaryOf(again.stderr)['Invoice__c']).toMatchObject({ unchanged: 3, rejected: 1 });
     sf.clearRequests();
     const fixed = await ws.run(rows);
     expect(writeCalls(sf)).toEqual(['POST /composite/sobjects']);
-    expect(summaryOf(fixed.stderr)['objects[0]']).toMatchObject({ created: 1, unchanged: 3, rejected: 0 });
+    expect(summaryOf(fixed.stderr)['Invoice__c']).toMatchObject({ created: 1, unchanged: 3, rejected: 0 });
     expect(sf.records('Invoice__c')).toHaveLength(5);
   });
 
@@ -91,11 +91,11 @@ describe('Salesforce change detection with the store', () => {
     changed[3].amount = 99;
     const dry = await ws.run(changed, ['--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(summaryOf(dry.stderr)['objects[0]']).toMatchObject({ created: 2, updated: 1, unchanged: 9 });
+    expect(summaryOf(dry.stderr)['Invoice__c']).toMatchObject({ created: 2, updated: 1, unchanged: 9 });
     expect(writeCalls(sf)).toEqual([]);
     expect(sf.records('Invoice__c')).toHaveLength(10);
     const real = await ws.run(changed);
-    expect(summaryOf(real.stderr)['objects[0]']).toMatchObject({ created: 2, updated: 1, unchanged: 9 });
+    expect(summaryOf(real.stderr)['Invoice__c']).toMatchObject({ created: 2, updated: 1, unchanged: 9 });
     expect(byNumber(sf).get('INV-00003')!.Amount__c).toBe(99);
   });
 });
@@ -111,7 +111,7 @@ describe('Salesforce rows that left the segment', () => {
   it('are never inferred from an incremental run', async () => {
     const ws = await afterFirstRun('archive');
     const run = await ws.run(invoiceRows(4));
-    expect(summaryOf(run.stderr)['objects[0]'].left_segment).toBe(0);
+    expect(summaryOf(run.stderr)['Invoice__c'].left_segment).toBe(0);
     expect(sf.records('Invoice__c')).toHaveLength(6);
     expect(writeCalls(sf)).toEqual([]);
   });
@@ -119,7 +119,7 @@ describe('Salesforce rows that left the segment', () => {
   it('ignore: counted and reported once, left as they are', async () => {
     const ws = await afterFirstRun('ignore');
     const run = await ws.run(invoiceRows(4), ['--complete']);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ left_segment: 2, unchanged: 4 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ left_segment: 2, unchanged: 4 });
     expect(sf.records('Invoice__c')).toHaveLength(6);
     expect(writeCalls(sf)).toEqual([]);
   });
@@ -129,7 +129,7 @@ describe('Salesforce rows that left the segment', () => {
     const ids = [4, 5].map((n) => byNumber(sf).get(`INV-0000${n}`)!.Id);
     const run = await ws.run(invoiceRows(4), ['--complete']);
     expect(run.code, run.stderr).toBe(0);
-    expect(summaryOf(run.stderr)['objects[0]'].left_segment).toBe(2);
+    expect(summaryOf(run.stderr)['Invoice__c'].left_segment).toBe(2);
     expect(writeCalls(sf)).toEqual(['PATCH /composite/sobjects']);
     const [update] = sf.requests.filter((r) => r.method === 'PATCH');
     expect(update.body.records.map((r: { Id: string }) => r.Id).sort()).toEqual([...ids].sort());
@@ -144,7 +144,7 @@ describe('Salesforce rows that left the segment', () => {
     expect([...byNumber(sf).keys()].sort()).toEqual(['INV-00000', 'INV-00001', 'INV-00002', 'INV-00003']);
     expect(writeCalls(sf)).toEqual(['DELETE /composite/sobjects']);
     const back = await ws.run(invoiceRows(6), ['--complete']);
-    expect(summaryOf(back.stderr)['objects[0]']).toMatchObject({ created: 2, unchanged: 4, left_segment: 0 });
+    expect(summaryOf(back.stderr)['Invoice__c']).toMatchObject({ created: 2, unchanged: 4, left_segment: 0 });
     expect(sf.records('Invoice__c')).toHaveLength(6);
   });
 });
@@ -186,7 +186,7 @@ describe('Salesforce change_detection "crm"', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(writeCalls(sf)).toEqual([]);
     expect(lookups()).toHaveLength(2);
-    expect(summaryOf(again.stderr)['objects[0]']).toMatchObject({ received: 250, unchanged: 250 });
+    expect(summaryOf(again.stderr)['Invoice__c']).toMatchObject({ received: 250, unchanged: 250 });
     // Nothing is left behind: the run's scratch store went with it.
     expect(readdirSync(ws.dir)).toEqual(['config.json']);
   });
@@ -207,7 +207,7 @@ describe('Salesforce change_detection "crm"', () => {
       { attributes: { type: 'Invoice__c' }, Invoice_Number__c: 'INV-00007', Customer_Email__c: 'buyer7@example.com', Tags__c: 'Priority;Recurring' },
     ]);
     expect(byNumber(sf).get('INV-00007')).toMatchObject({ Customer_Email__c: 'buyer7@example.com', Tags__c: 'Priority;Recurring' });
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ updated: 2, unchanged: 18 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ updated: 2, unchanged: 18 });
   });
 
   it('update by Id reads the records by Id: unchanged rows cost no write, unknown ids are not_found', async () => {
@@ -224,6 +224,6 @@ describe('Salesforce change_detection "crm"', () => {
       { attributes: { type: 'Invoice__c' }, Id: seeded[2].Id, Amount__c: 30 },
       { attributes: { type: 'Invoice__c' }, Id: unknownId, Amount__c: 5 },
     ]);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 4, updated: 1, unchanged: 2, not_found: 1 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 4, updated: 1, unchanged: 2, not_found: 1 });
   });
 });

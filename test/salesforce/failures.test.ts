@@ -74,7 +74,7 @@ describe('Salesforce limits and server errors', () => {
     // A refused call is not retried: the limit will not lift within the run.
     const refused = sf.requests.filter((r) => r.status === 403);
     expect(refused.length).toBeLessThanOrEqual(3);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 1000, created: 400 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 1000, created: 400 });
   });
 
   it('retries an upsert Salesforce answered with 503, since repeating it is safe', async () => {
@@ -95,7 +95,7 @@ describe('Salesforce limits and server errors', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(calls(sf, 'POST', '/composite/sobjects')).toHaveLength(1);
     expect(sf.records('Invoice__c')).toHaveLength(20);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 20, created: 20, unknown: 0 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 20, created: 20, unknown: 0 });
   });
 
   it('without a key that identifies records, reports a create whose answer was lost as unknown_outcome and holds its states', async () => {
@@ -107,7 +107,7 @@ describe('Salesforce limits and server errors', () => {
     expect(traceOf(run.messages)).toMatchObject({ failure_type: 'transient_error', message: expect.stringContaining('20 row(s) may or may not have been written') });
     expect(calls(sf, 'POST', '/composite/sobjects')).toHaveLength(1);
     expect(sf.records('Invoice__c')).toHaveLength(20);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 20, created: 0, unknown: 20 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 20, created: 0, unknown: 20 });
     expect(run.stderr).toContain('unknown_outcome');
   });
 

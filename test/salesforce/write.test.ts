@@ -44,7 +44,7 @@ describe('Salesforce write through sObject Collections', () => {
       Status__c: 'Paid', Tags__c: 'Priority;Recurring', Due_Date__c: '2026-03-01', Issued_At__c: '2026-02-01T08:30:00.000Z', Is_Overdue__c: false, Region__c: 'AMER',
     });
     // Two upserts, and the one look for Bulk API jobs of an earlier run still processing (api: auto).
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 250, created: 250, rejected: 0, api_calls: 3 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 250, created: 250, rejected: 0, api_calls: 3 });
   });
 
   it('upsert updates the records that exist, creates the others, and sends nothing for unchanged rows', async () => {
@@ -54,13 +54,13 @@ describe('Salesforce write through sObject Collections', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(sf.records('Invoice__c')).toHaveLength(3);
     expect(byNumber(sf).get('INV-00000')).toMatchObject({ Amount__c: 0.25, Notes__c: 'kept' });
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 3, created: 2, updated: 1 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 3, created: 2, updated: 1 });
 
     sf.clearRequests();
     const rows = invoiceRows(3);
     rows[2].amount = 77;
     const again = await runCli(['write', '--config', path], { stdin: jsonl(rows) });
-    expect(summaryOf(again.stderr)['objects[0]']).toMatchObject({ received: 3, unchanged: 2, updated: 1 });
+    expect(summaryOf(again.stderr)['Invoice__c']).toMatchObject({ received: 3, unchanged: 2, updated: 1 });
     const [changed] = sf.requests.filter((r) => r.path.endsWith('/Invoice_Number__c'));
     expect(changed.body.records).toEqual([{ attributes: { type: 'Invoice__c' }, Invoice_Number__c: 'INV-00002', Amount__c: 77 }]);
   });
@@ -73,7 +73,7 @@ describe('Salesforce write through sObject Collections', () => {
     writeFileSync(path, JSON.stringify(config));
     sf.clearRequests();
     const again = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(5)) });
-    expect(summaryOf(again.stderr)['objects[0]']).toMatchObject({ received: 5, unchanged: 5 });
+    expect(summaryOf(again.stderr)['Invoice__c']).toMatchObject({ received: 5, unchanged: 5 });
     expect(writeCalls(sf)).toEqual([]);
   });
 
@@ -88,7 +88,7 @@ describe('Salesforce write through sObject Collections', () => {
     expect(records.get('INV-00002')).toMatchObject({ Amount__c: 2.25 });
     expect(writeCalls(sf)).toEqual([`POST ${COLLECTIONS}`]);
     expect(queries(sf)).toEqual(["SELECT Id, Invoice_Number__c FROM Invoice__c WHERE Invoice_Number__c IN ('INV-00000','INV-00001','INV-00002')"]);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 3, created: 2, updated: 0, skipped: 1, rejected: 0 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 3, created: 2, updated: 0, skipped: 1, rejected: 0 });
   });
 
   it('insert without a matching key creates every row', async () => {
@@ -97,7 +97,7 @@ describe('Salesforce write through sObject Collections', () => {
     expect(run.code, run.stderr).toBe(0);
     expect([...byNumber(sf).keys()].sort()).toEqual(['INV-00000', 'INV-00001', 'INV-00002', 'INV-00003', 'INV-00004']);
     expect(queries(sf)).toEqual([]);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 5, created: 5 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 5, created: 5 });
   });
 
   it('update by external id modifies matched records and never creates: unknown keys are not_found', async () => {
@@ -115,7 +115,7 @@ describe('Salesforce write through sObject Collections', () => {
     const update = sf.requests.find((r) => r.method === 'PATCH')!;
     expect(update.body.records.map((r: Record<string, unknown>) => Object.keys(r).includes('Invoice_Number__c'))).toEqual([false, false]);
     expect(update.body.records[0].Id).toBe(byNumber(sf).get('INV-00000')!.Id);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 4, created: 0, updated: 2, not_found: 2, rejected: 0 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 4, created: 0, updated: 2, not_found: 2, rejected: 0 });
   });
 
   it('update by Id: unknown and deleted ids are not_found, a malformed id is rejected without a call', async () => {
@@ -136,7 +136,7 @@ describe('Salesforce write through sObject Collections', () => {
     expect(run.stderr).toContain('rejected line 4 (key not-an-id): MALFORMED_ID [Id]: Record ID: id value of incorrect type: not-an-id');
     const update = sf.requests.find((r) => r.method === 'PATCH')!;
     expect(update.body.records.map((r: Record<string, unknown>) => r.Id)).toEqual(rows.slice(0, 3).map((r) => r.record_id));
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 4, updated: 1, not_found: 2, rejected: 1 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 4, updated: 1, not_found: 2, rejected: 1 });
   });
 
   it('update by an idLookup field that is not unique refuses keys held by several records', async () => {
@@ -148,7 +148,7 @@ describe('Salesforce write through sObject Collections', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(sf.records('Invoice__c').map((r) => `${r.Name}:${r.Region__c}`).sort()).toEqual(['Shared:EMEA', 'Shared:EMEA', 'Solo:APAC']);
     expect(run.stderr).toMatch(/rejected line 1 \(key Shared\): DUPLICATE_EXTERNAL_ID \[Name\]: .*more than one record found for Name Shared/);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ updated: 1, rejected: 1 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ updated: 1, rejected: 1 });
   });
 
   it('rejects only the rows Salesforce refuses, with its code and message; unconvertible rows cost no call', async () => {
@@ -200,7 +200,7 @@ describe('Salesforce write through sObject Collections', () => {
     expect(queries(sf)).toEqual([
       "SELECT Id, Invoice_Number__c FROM Invoice__c WHERE Invoice_Number__c IN ('O\\'Brien-1','back\\\\slash-2','quote\\\"3','tab\\there','x\\') OR Name != (\\'')",
     ]);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 5, updated: 4, not_found: 1, rejected: 0 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 5, updated: 4, not_found: 1, rejected: 0 });
   });
 
   it('splits key lookups into queries that each stay under the URI limit', async () => {
@@ -213,7 +213,7 @@ describe('Salesforce write through sObject Collections', () => {
     expect(lookups.length).toBeGreaterThan(5);
     for (const lookup of lookups) expect(lookup.status).toBe(200);
     expect(sf.records('Invoice__c').every((r) => r.Amount__c === 3)).toBe(true);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 1500, updated: 500, not_found: 1000 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 1500, updated: 500, not_found: 1000 });
   });
 
   it('takes object, mode and key from an Airbyte catalog (records already named as fields)', async () => {
@@ -248,7 +248,7 @@ describe('Salesforce rows that left the segment', () => {
     expect(run.code, run.stderr).toBe(0);
     expect([...byNumber(sf).keys()].sort()).toEqual(['INV-00000', 'INV-00002']);
     expect(sf.requests.some((r) => r.method === 'DELETE' && r.query.ids === gone)).toBe(true);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ unchanged: 2, left_segment: 1 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ unchanged: 2, left_segment: 1 });
   });
 
   it('clear empties the mapped fields of those records and keeps their key', async () => {
@@ -273,7 +273,7 @@ describe('the Salesforce example', () => {
     const { path } = salesforceConfig(sf, config.objects[0], { auth: config.crm.auth, api: config.crm.api });
     const run = await runCli(['write', '--config', path], { stdin: readFileSync(example('invoices.jsonl'), 'utf8') });
     expect(run.code, run.stderr).toBe(0);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 10, created: 8, rejected: 2 });
+    expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 10, created: 8, rejected: 2 });
     expect(byNumber(sf).get('INV-1008')).toMatchObject({
       Amount__c: 1200, Quantity__c: 5, Is_Overdue__c: false, Issued_At__c: '2026-01-09T07:08:00.000+0000', Notes__c: 'Paid by "wire", see ticket 12\nsecond line',
     });

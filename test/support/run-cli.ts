@@ -170,3 +170,10 @@ export function summaryOf(stderr: string): Record<string, Record<string, number>
   }
   return table;
 }
+
+/** The summary row of the object fed by `stream` (labelled `stream:object`), whichever CRM object that is. */
+export function summaryRow(stderr: string, stream: string): Record<string, number> {
+  const rows = Object.entries(summaryOf(stderr)).filter(([label]) => label.startsWith(`${stream}:`));
+  if (rows.length !== 1) throw new Error(`expected one summary row for stream "${stream}", found ${rows.length}:\n${stderr}`);
+  return rows[0][1];
+}

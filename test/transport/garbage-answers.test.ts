@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SalesforceEmulator } from '../../emulators/salesforce/index.ts';
 import type { GarbledBody } from '../../emulators/shared/garbled.ts';
 import { airbyteInput, allStates, CRM_SCENARIOS, echoedStates, startSalesforceUnderTest, type CrmUnderTest, type SyncMode } from '../reliability/crm-scenarios.ts';
-import { errorTraces, runCli, summaryOf, tempDir } from '../support/run-cli.ts';
+import { errorTraces, runCli, summaryRow, tempDir } from '../support/run-cli.ts';
 
 const BODIES: GarbledBody[] = ['html', 'truncated', 'wrong-shape'];
 const STATE_EVERY = 100;
@@ -37,7 +37,7 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
       expect(crm.state().duplicates).toEqual([]);
       expect(crm.state().byKey).toEqual(crm.expected(rows));
       expect(echoedStates(run.messages)).toMatchObject({ through: allStates(500, STATE_EVERY), rejected: 0 });
-      const counts = summaryOf(run.stderr)['objects[0]'];
+      const counts = summaryRow(run.stderr, 'invoices');
       expect(counts).toMatchObject({ received: 500, rejected: 0, unknown: 0 });
       // An upsert sent again after its garbled answer finds the records the first send made.
       expect(counts.created + counts.updated).toBe(500);
@@ -54,7 +54,7 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
     const run = await runCli(['write', '--config', config], { stdin: airbyteInput('invoices', rows, STATE_EVERY) });
     expect(run.code, run.stderr).toBe(0);
     expect(crm.state().byKey).toEqual(crm.expected(rows));
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ received: 300, updated: 300, rejected: 0, not_found: 0 });
+    expect(summaryRow(run.stderr, 'invoices')).toMatchObject({ received: 300, updated: 300, rejected: 0, not_found: 0 });
   });
 
   it.each(BODIES)('the first call of the run (reading the object) answered with %s is asked again', async (body) => {
@@ -79,7 +79,7 @@ describe.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const
     expect(errorTraces(run.messages)[0]?.trace.error).toMatchObject({ failure_type: 'transient_error', message: expect.stringMatching(/not .*expected answer/) });
     // Every write was garbled: no row is known to be written, so no state may go out.
     expect(echoedStates(run.messages).through).toEqual([]);
-    expect(summaryOf(run.stderr)['objects[0]']).toMatchObject({ rejected: 0 });
+    expect(summaryRow(run.stderr, 'invoices')).toMatchObject({ rejected: 0 });
     expect(rejectedLines(rejectedPath)).toEqual([]);
   });
 });
@@ -105,7 +105,7 @@ describe('Salesforce Bulk API 2.0: garbage answers while following a job', () =>
       expect(run.code, `${body}: ${run.stderr}`).toBe(0);
       expect(sf.requests.filter((r) => r.method === method && new RegExp(path).test(r.path)).length, 'asked again').toBeGreaterThan(1);
       expect(crm.state().byKey).toEqual(crm.expected(rows));
-      const counts = summaryOf(run.stderr)['objects[0]'];
+      const counts = summaryRow(run.stderr, 'invoices');
       expect(counts, body).toMatchObject({ received: 1000, rejected: 0, unknown: 0 });
       expect(counts.created + counts.updated, body).toBe(1000);
       await crm.close();
