@@ -75,6 +75,7 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
     requests.push(entry);
     const fault = takeFault(entry);
     if (fault?.kind === 'latency') await pause(fault.ms);
+    if (fault?.kind === 'meanwhile') fault.happen();
     if (fault?.kind === 'reset-before') return void req.socket.destroy();
     if (fault?.kind === 'status') return send(res, entry, faultReply(fault, req, raw));
     if (fault?.kind === 'expire-tokens') issuedTokens.clear();

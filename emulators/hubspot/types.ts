@@ -108,6 +108,8 @@ export type Fault = { match?: { method?: string; pathIncludes?: string; /** A re
   | { kind: 'reset-before' }
   | { kind: 'reset-after' }
   | { kind: 'latency'; ms: number }
+  /** Another client changes the portal just before this request is handled (a race a test can stage exactly). */
+  | { kind: 'meanwhile'; happen: () => void }
   /** Every OAuth access token issued so far expires now; the request then runs normally (and gets 401). */
   | { kind: 'expire-tokens' }
   /** The request is applied, then its answer replaced by a 200 the client cannot use (see GarbledBody). */

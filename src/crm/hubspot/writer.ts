@@ -79,33 +79,42 @@ export class HubSpotObjectWriter implements ObjectWriter {
     // A unique key cannot be inserted twice: existing keys are skipped, never modified.
     const existing = this.idProperty ? await this.lookup(rows) : new Map<string, string>();
     return this.splitByKnown(rows, existing,
-      (row) => ({ status: 'skipped', code: 'exists', message: `a record with ${this.idProperty?.name} ${this.idValue(row)} exists; insert mode never modifies it` }),
+      (row) => this.exists(row),
       (fresh) => this.create(fresh),
       true);
   }
 
   /**
    * batch/create is not idempotent. Rows HubSpot may have created without our hearing it are read
-   * back by the unique match property: found means created; not found is sent again (a later
-   * 409 on a resent row is read back too: the first send landed meanwhile). Without a unique
-   * property nothing can tell a landed row from a lost one, so such rows are reported with an
-   * unknown outcome: never sent twice in one run, never counted as written.
+   * back by the unique match property: found means created; not found is sent again. A batch
+   * refused because some of its keys exist (409: a killed run's creates landing late, or another
+   * writer) is read back the same way, in one call: the keys found exist and are skipped (created,
+   * when our own earlier send made them), the others are sent again. Without a unique property
+   * nothing can tell a landed row from a lost one, so such rows are reported with an unknown
+   * outcome: never sent twice in one run, never counted as written.
    */
   private async create(rows: PendingWrite[], round = 1): Promise<RowOutcome[]> {
     const outcomes = await this.sendBatch('create', rows.map((row) => ({ properties: asStrings(row.values) })));
-    const unsure = rows.filter((_, i) => outcomes[i].status === 'unknown' || (round > 1 && isConflict(outcomes[i])));
+    const unsure = rows.filter((_, i) => outcomes[i].status === 'unknown' || isConflict(outcomes[i]));
     if (unsure.length === 0) return outcomes;
     if (!this.idProperty) return outcomes.map((outcome) => (outcome.status === 'unknown' ? this.unknown(outcome.message) : outcome));
     const landed = await this.lookup(unsure);
-    const lost = unsure.filter((row) => !landed.has(this.idValue(row)) && outcomes[rows.indexOf(row)].status === 'unknown');
+    const lost = unsure.filter((row) => !landed.has(this.idValue(row)));
     const resent = lost.length > 0 && round < MAX_CREATE_ROUNDS ? await this.create(lost, round + 1) : [];
     return rows.map((row, i) => {
       const id = landed.get(this.idValue(row));
-      if (id !== undefined && unsure.includes(row)) return { status: 'created', id };
+      if (id !== undefined && unsure.includes(row)) {
+        // A key that existed before this run's first send was someone else's: insert never touches it.
+        return isConflict(outcomes[i]) && round === 1 ? this.exists(row) : { status: 'created', id };
+      }
       const at = lost.indexOf(row);
       if (at >= 0 && at < resent.length) return resent[at];
       return outcomes[i].status === 'unknown' ? this.unknown(outcomes[i].message) : outcomes[i];
     });
+  }
+
+  private exists(row: PendingWrite): RowOutcome {
+    return { status: 'skipped', code: 'exists', message: `a record with ${this.idProperty?.name} ${this.idValue(row)} exists; insert mode never modifies it` };
   }
 
   private unknown(reason: string): RowOutcome {
@@ -219,6 +228,10 @@ export class HubSpotObjectWriter implements ObjectWriter {
     if (response.status === expected || response.status === 207) {
       return reconcile(response.body, inputs.length, (result) => this.outcomeOf(action, result));
     }
+    if (response.status === 409 && action === 'create' && this.idProperty) {
+      // Some of the keys exist: create() reads the batch back instead of bisecting it call by call.
+      return inputs.map(() => ({ status: 'rejected', ...rejectionOf(response.body ?? {}), code: CONFLICT }));
+    }
     if (response.status === 400 || response.status === 409) {
       this.raiseIfRequestLevel(response);
       if (inputs.length === 1) return [{ status: 'rejected', ...rejectionOf(response.body ?? {}) }];
@@ -273,8 +286,10 @@ function batchAnswerProblem(action: string): (status: number, body: any) => stri
   return (_status, body) => (Array.isArray(body?.results) ? undefined : 'no results list');
 }
 
+const CONFLICT = 'CONFLICT';
+
 function isConflict(outcome: RowOutcome): boolean {
-  return outcome.status === 'rejected' && outcome.code === 'CONFLICT';
+  return outcome.status === 'rejected' && outcome.code === CONFLICT;
 }
 
 function asStrings(values: Values): Record<string, string> {
