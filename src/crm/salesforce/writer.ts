@@ -44,6 +44,9 @@ export class SalesforceObjectWriter implements ObjectWriter {
   private readonly insertKey?: SalesforceField;
   private readonly collections: Collections;
   private readonly bulk: BulkIngest;
+  readonly findCreated?: (keys: string[]) => Promise<Map<string, string[]>>;
+  /** SOQL sees a record once it is committed: only a request still under way when its run died may land later. */
+  readonly createsFindableAfterMs: number;
   /** Set on the first read or write: every batch waits for the same check. */
   private leftoverJobs?: Promise<void>;
 
@@ -65,6 +68,8 @@ export class SalesforceObjectWriter implements ObjectWriter {
     const identifies = this.keyField !== undefined && (this.keyField.externalId || this.keyField.unique);
     this.insertKey = plan.operation === 'insert' && identifies ? this.keyField : undefined;
     this.bulk = new BulkIngest(this.api, object, log, this.keyField?.name, plan.operation === 'insert' ? this.keyField?.name : undefined);
+    if (this.keyField) this.findCreated = (keys) => this.findByKey(keys);
+    this.createsFindableAfterMs = this.api.requestTimeoutMs;
     if (settings.api === 'rest') {
       this.maxBatchRows = COLLECTION_MAX;
       this.maxConcurrentWrites = 4;
@@ -190,6 +195,19 @@ export class SalesforceObjectWriter implements ObjectWriter {
     if (round >= MAX_CREATE_ROUNDS || this.api.stopSignal.aborted) return false;
     await sleep(backoff(round, DEFAULT_RETRY));
     return !this.api.stopSignal.aborted;
+  }
+
+  /** Row key → ids of the records whose key field holds its value (after any job a killed run left). */
+  private async findByKey(keys: string[]): Promise<Map<string, string[]>> {
+    await this.awaitLeftoverJobs();
+    const rows = keys.map((key) => ({ key, values: {} }));
+    const held = await this.lookup(rows);
+    const found = new Map<string, string[]>();
+    for (const row of rows) {
+      const ids = held.get(this.compareKey(row));
+      if (ids) found.set(row.key, ids);
+    }
+    return found;
   }
 
   private exists(row: PendingWrite, id: string): RowOutcome {

@@ -1,0 +1,77 @@
+// Creates an earlier run journaled but never recorded an answer for (it was killed, lost its disk,
+// or the connection failed after the request went out): before this run sends anything, each is
+// looked for in the CRM by its key's field value. Found: recorded as written, so the row is not
+// created again. Not found: forgotten, so the row is sent as new. A record may appear in the CRM
+// some time after its request was sent (a request still under way when its run died, a search
+// index that lags), so the search waits until that time has passed since the earlier run ended.
+import type { StreamPlan } from '../config/stream-plan.js';
+import type { ObjectWriter } from '../crm/destination.js';
+import { INTERRUPTED, transientError } from '../errors.js';
+import type { Logger } from '../protocol/log.js';
+import type { StateStore, UnresolvedCreate } from '../store/state-store.js';
+
+/** Keys one findCreated call is given. */
+const FIND_CHUNK = 500;
+
+export interface JournaledObject {
+  plan: StreamPlan;
+  objectId: string;
+  writer: ObjectWriter;
+}
+
+export async function settleEarlierCreates(store: StateStore, objects: JournaledObject[], log: Logger, stop?: AbortSignal): Promise<void> {
+  for (const object of objects) {
+    if (object.plan.operation !== 'insert') continue;
+    const pending = store.unresolvedCreates(object.objectId);
+    if (pending.length > 0) await settle(store, object, pending, log, stop);
+  }
+}
+
+async function settle(store: StateStore, { plan, objectId, writer }: JournaledObject, pending: UnresolvedCreate[], log: Logger, stop?: AbortSignal): Promise<void> {
+  const { findCreated } = writer;
+  if (!findCreated) {
+    // Only a config changed since the creates were journaled gets here (the key's field was unmapped).
+    log.warn(`${plan.origin}: ${pending.length} create(s) of an earlier run may or may not have landed and the key is written to no field of ${plan.object}, so they cannot be found: they are sent again; look for duplicates`);
+    store.settleCreates(objectId, [], pending.map((entry) => entry.key));
+    return;
+  }
+  await waitUntilFindable(pending, writer.createsFindableAfterMs ?? 0, plan, log, stop);
+  let found = 0;
+  for (let from = 0; from < pending.length; from += FIND_CHUNK) {
+    const keys = pending.slice(from, from + FIND_CHUNK).map((entry) => entry.key);
+    const held = await findCreated(keys);
+    const landed = keys.flatMap((key) => (held.has(key) ? [{ key, crmId: held.get(key)![0] }] : []));
+    for (const key of keys) {
+      const ids = held.get(key) ?? [];
+      if (ids.length > 1) log.warn(`${plan.origin}: key ${key} is held by ${ids.length} records of ${plan.object} (${ids.join(', ')}); the store keeps ${ids[0]}`);
+    }
+    store.settleCreates(objectId, landed, keys.filter((key) => !held.has(key)));
+    found += landed.length;
+  }
+  log.warn(`${plan.origin}: ${pending.length} create(s) an earlier run sent (or was about to send) were never recorded; looked up by ${plan.match.destination}: ${found} had landed (recorded, not sent again), ${pending.length - found} had not (sent again if in this run's input)`);
+}
+
+/** Waits until every record these creates could have made is visible to findCreated. */
+async function waitUntilFindable(pending: UnresolvedCreate[], findableAfterMs: number, plan: StreamPlan, log: Logger, stop?: AbortSignal): Promise<void> {
+  const now = Date.now();
+  // A run whose end is unknown may have sent its requests until now.
+  const lastSent = Math.max(...pending.map((entry) => entry.runEndedAt ?? now));
+  const waitMs = lastSent + findableAfterMs - now;
+  if (waitMs <= 0) return;
+  log.info(`${plan.origin}: waiting ${Math.ceil(waitMs / 1000)}s before looking up ${pending.length} create(s) of a run that ended ${Math.round((now - lastSent) / 1000)}s ago, so that any of them still under way has landed and can be found`);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, waitMs);
+    stop?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+  if (stop?.aborted) throw transientError(`interrupted (${String(stop.reason)}) before anything was sent; rerun to continue`, { code: INTERRUPTED });
+}
+
+/** Insert plans whose key goes to no CRM field: a create whose answer is lost cannot be found again. */
+export function unfindableCreateWarnings(plans: StreamPlan[]): string[] {
+  return plans
+    .filter((plan) => plan.operation === 'insert' && plan.match.destination === undefined)
+    .map((plan) => `${plan.origin}: insert mode writes the key ${plan.match.source} to no field of ${plan.object}, so a create whose answer is lost (a killed run, a lost store, a full disk) cannot be found again and a rerun may create it twice; map the key to a field with match.destination, ideally a unique one`);
+}
