@@ -118,7 +118,12 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
       progressIntervalMs: args.progressEveryMs,
       onRecord: (stream, namespace) => statuses.recordOf(stream, namespace),
     });
-    store?.finishRun(result.fatal ? 'failed' : 'succeeded');
+    try {
+      store?.finishRun(result.fatal ? 'failed' : 'succeeded');
+    } catch (error) {
+      // A run that already failed (a full disk) reports that failure, with its counts.
+      if (!result.fatal) throw error;
+    }
   } finally {
     progress.clear();
     process.removeListener('SIGTERM', onSignal);

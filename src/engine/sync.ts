@@ -5,7 +5,7 @@ import type { InputMessage, Protocol } from '../protocol/input.js';
 import type { ResolvedPlans, StreamPlan } from '../config/stream-plan.js';
 import type { OnRemoval } from '../config/spec.js';
 import type { ObjectWriter, Rejection, RowOutcome, Values } from '../crm/destination.js';
-import { asConnectorError, bugError, INTERRUPTED, transientError, type ConnectorError } from '../errors.js';
+import { asConnectorError, bugError, ConnectorError, INTERRUPTED, transientError } from '../errors.js';
 import { abortable } from '../protocol/abortable.js';
 import type { Logger } from '../protocol/log.js';
 import type { StateStore } from '../store/state-store.js';
@@ -83,6 +83,11 @@ export interface SyncResult {
   planned: Map<string, PlannedChange[]>;
   /** API requests per target, where the CRM module counts them. */
   apiCalls: Map<string, number>;
+}
+
+/** A store failure the store explained (disk full, damaged file) keeps its words; anything else is ours. */
+function storeError(error: unknown, what: string): ConnectorError {
+  return error instanceof ConnectorError ? error : bugError(`${what}: ${(error as Error).message}`, { cause: error });
 }
 
 /** Where records that no plan consumes are counted. */
@@ -269,7 +274,9 @@ class SyncRun {
       // Committed to the store before any state after these rows can be released.
       pipeline.tracker?.confirm(items.map((item) => ({ write: item.write, memo: item.memo! })), outcomes);
     } catch (error) {
-      this.stop(bugError(`could not record the written rows in the state store: ${(error as Error).message}`, { cause: error }));
+      // The CRM answered: the counts say what landed, but no state goes out past rows the store did not record.
+      items.forEach((item, i) => this.holdAnswered(pipeline, item, outcomes[i]));
+      this.stop(storeError(error, 'could not record the written rows in the state store'));
       return;
     }
     items.forEach((item, i) => {
@@ -298,7 +305,7 @@ class SyncRun {
       // Before the keys leave the in-flight set: a repeat of one later in the run is then a duplicate.
       pipeline.tracker?.settledUnwritten(items.map((item) => ({ write: item.write, memo: item.memo! })));
     } catch (error) {
-      this.stop(bugError(`could not record the refused rows in the state store: ${(error as Error).message}`, { cause: error }));
+      this.stop(storeError(error, 'could not record the refused rows in the state store'));
       return;
     }
     for (const item of items) this.rejectItem(pipeline, item, rejection);
@@ -323,6 +330,13 @@ class SyncRun {
     this.counts.settled(pipeline.plan.origin, 'unknown');
     this.checkpoints.hold(item.seq);
     this.options.onRejected?.({ line: item.line, stream: pipeline.plan.stream, key: item.write.key, data: item.data, rejection: reason });
+  }
+
+  /** Counted as the CRM answered, but never settled: the store does not know it, so no state after it goes out. */
+  private holdAnswered(pipeline: Pipeline, item: SinkItem, outcome: RowOutcome): void {
+    pipeline.unsettledKeys.delete(item.write.key);
+    this.counts.settled(pipeline.plan.origin, outcome.status);
+    this.checkpoints.hold(item.seq);
   }
 
   private reject(seq: number, target: string, record: RejectedRecord): void {

@@ -329,6 +329,8 @@ export class StateStore {
     if (!this.db.isOpen) return;
     try {
       if (this.lockHeld) this.db.prepare('DELETE FROM run_lock WHERE id = 1 AND run_id = ?').run(this.runId);
+    } catch {
+      // A lock row left behind (a full disk) is taken over by the next run: this process is gone by then.
     } finally {
       this.lockHeld = false;
       this.db.close();

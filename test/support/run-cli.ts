@@ -23,6 +23,9 @@ export interface CliOptions {
   /** The entry point: the product binary, or the CLI wired to the in-memory CRM. */
   entry?: 'product' | 'memory';
   timeoutMs?: number;
+  /** Run the CLI as this user and group (the tests run as root; a store's permissions matter only to others). */
+  uid?: number;
+  gid?: number;
 }
 
 const ENTRIES = {
@@ -35,6 +38,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
   const child = spawn(process.execPath, ['--no-warnings', ENTRIES[options.entry ?? 'product'], ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
   });
   let stdout = '';
   let stderr = '';

@@ -1,0 +1,164 @@
+// A store the run cannot use says so as a config error naming the file and the remedy, never as
+// a bug with SQLite's words and a stack: damaged, not writable by this uid, on a read-only file
+// system, or on a full disk (before or during the run, then with counts of what the CRM answered).
+// The tests run as root: other uids run the CLI through spawn's uid; file systems are small tmpfs
+// mounts (skipped where mounting is not allowed).
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StateStore } from '../../src/store/state-store.ts';
+import { runCli, summaryOf, tempDir, type CliRun } from '../support/run-cli.ts';
+import { airbyteInput, allStates, echoedStates, hubspotScenario, type CrmUnderTest } from './crm-scenarios.ts';
+
+const OTHER_UID = 1000;
+
+let crm: CrmUnderTest | undefined;
+const mounts: string[] = [];
+afterEach(async () => {
+  await crm?.close();
+  crm = undefined;
+  for (const mount of mounts.splice(0)) execFileSync('umount', [mount]);
+});
+
+function mountTmpfs(at: string, options: string): void {
+  mkdirSync(at, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', at]);
+  mounts.push(at);
+}
+
+const canMount = (() => {
+  try {
+    const at = join(tempDir(), 'probe');
+    mountTmpfs(at, 'size=64k');
+    execFileSync('umount', [mounts.pop()!]);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** The run failed with a config error whose message matches, before any state, without a stack. */
+function expectConfigError(run: CliRun, message: RegExp): void {
+  expect(run.code, run.stderr).toBe(1);
+  const error = run.messages.find((m) => m.type === 'TRACE' && m.trace.type === 'ERROR')?.trace.error;
+  expect(error?.failure_type, run.stderr).toBe('config_error');
+  expect(error.message).toMatch(message);
+  expect(run.stderr).not.toMatch(/bug error|\n\s+at /);
+}
+
+const writeRequests = () => crm!.requests().filter((r) => r.target === 'write').length;
+
+describe('a damaged store', () => {
+  const flipPageHeader = (path: string) => {
+    const bytes = readFileSync(path);
+    for (let i = 4096; i < 4096 + 16; i++) bytes[i] ^= 0xff; // the second page's b-tree header
+    writeFileSync(path, bytes);
+  };
+  it.each([
+    ['garbage', (path: string) => writeFileSync(path, 'not a database '.repeat(500))],
+    ['half-truncated', (path: string) => truncateSync(path, Math.floor(statSync(path).size / 2))],
+    ['flipped bytes', flipPageHeader],
+  ])('%s: "damaged; move it aside", nothing written, no state', async (_kind, damage) => {
+    crm = await hubspotScenario.start();
+    const dir = tempDir();
+    const config = crm.writeConfig(dir, 'upsert', { stream: 'invoices' });
+    const rows = crm.rows(3000);
+    const first = await runCli(['write', '--config', config], { stdin: airbyteInput('invoices', rows, 500) });
+    expect(first.code, first.stderr).toBe(0);
+    const path = join(dir, 'state.db');
+    damage(path);
+
+    const writesBefore = writeRequests();
+    const rerun = await runCli(['write', '--config', config], { stdin: airbyteInput('invoices', rows, 500) });
+    expectConfigError(rerun, new RegExp(`^the store at ${path} is damaged .*; move it aside: the next run resends every row once$`));
+    expect(rerun.messages.filter((m) => m.type === 'STATE')).toEqual([]);
+    expect(writeRequests()).toBe(writesBefore);
+  });
+});
+
+describe('a store this uid cannot write', () => {
+  function configIn(dir: string, statePath: string): string {
+    return crm!.writeConfig(dir, 'upsert', { stream: 'invoices', config: { state: { path: statePath } } });
+  }
+
+  it.each([
+    ['a read-only store file', (dir: string) => {
+      const path = join(dir, 'store', 'state.db');
+      mkdirSync(join(dir, 'store'));
+      new StateStore(path).close();
+      chownSync(join(dir, 'store'), OTHER_UID, OTHER_UID);
+      chownSync(path, OTHER_UID, OTHER_UID);
+      chmodSync(path, 0o444);
+      return { path, message: new RegExp(`^the state store file ${path} is read-only for uid ${OTHER_UID} \\(gid ${OTHER_UID}\\) \\(owner uid ${OTHER_UID}, mode 444\\); give uid ${OTHER_UID} \\(gid ${OTHER_UID}\\) write access to it$`) };
+    }],
+    ['a read-only directory', (dir: string) => {
+      mkdirSync(join(dir, 'store'), { mode: 0o555 });
+      chownSync(join(dir, 'store'), OTHER_UID, OTHER_UID);
+      return { path: join(dir, 'store', 'state.db'), message: new RegExp(`the directory ${dir}/store is read-only \\(mode 555\\); uid ${OTHER_UID} \\(gid ${OTHER_UID}\\) needs write access to it`) };
+    }],
+    ['a directory of another user', (dir: string) => {
+      mkdirSync(join(dir, 'store'), { mode: 0o755 });
+      return { path: join(dir, 'store', 'nested', 'state.db'), message: new RegExp(`the directory ${dir}/store belongs to uid 0 \\(mode 755\\); uid ${OTHER_UID} \\(gid ${OTHER_UID}\\) needs write access to it`) };
+    }],
+  ])('%s: says which, with the uid that needs write access, before any CRM call', async (_kind, setUp) => {
+    crm = await hubspotScenario.start();
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    const { path, message } = setUp(dir);
+    const config = configIn(dir, path);
+    const run = await runCli(['write', '--config', config], { stdin: airbyteInput('invoices', crm.rows(10), 10), uid: OTHER_UID });
+    expectConfigError(run, message);
+    expect(crm.requests()).toEqual([]);
+  });
+
+  it.skipIf(!canMount)('a read-only file system (the store folder not yet made): says the file system is read-only', async () => {
+    crm = await hubspotScenario.start();
+    const dir = tempDir();
+    mountTmpfs(join(dir, 'airbyte'), 'ro,size=64k');
+    const path = join(dir, 'airbyte', 'state', 'state.db');
+    const run = await runCli(['write', '--config', configIn(dir, path)], { stdin: airbyteInput('invoices', crm.rows(10), 10) });
+    expectConfigError(run, new RegExp(`^the file system holding the state store ${path} is read-only; mount ${dir}/airbyte writable for uid 0 \\(gid 0\\)$`));
+    expect(crm.requests()).toEqual([]);
+  });
+});
+
+describe.skipIf(!canMount)('a full disk', () => {
+  it('before the run: "disk full at" the store folder, before any CRM call', async () => {
+    crm = await hubspotScenario.start();
+    const dir = tempDir();
+    const disk = join(dir, 'disk');
+    mountTmpfs(disk, 'size=64k');
+    expect(() => writeFileSync(join(disk, 'filler'), Buffer.alloc(1024 * 1024))).toThrow(/ENOSPC/);
+    const config = crm.writeConfig(dir, 'upsert', { stream: 'invoices', config: { state: { path: join(disk, 'state.db') } } });
+    const run = await runCli(['write', '--config', config], { stdin: airbyteInput('invoices', crm.rows(10), 10) });
+    expectConfigError(run, new RegExp(`^disk full at ${disk}: `));
+    expect(crm.requests()).toEqual([]);
+  });
+
+  it('during the run: "disk full at", counts from what the CRM answered, no state past the unrecorded rows; a rerun with room converges', async () => {
+    crm = await hubspotScenario.start();
+    const dir = tempDir();
+    const disk = join(dir, 'disk');
+    mountTmpfs(disk, 'size=160k');
+    const config = crm.writeConfig(dir, 'upsert', { stream: 'invoices', config: { state: { path: join(disk, 'state.db') } } });
+    const rows = crm.rows(3000);
+    const input = airbyteInput('invoices', rows, 100);
+    const run = await runCli(['write', '--config', config], { stdin: input });
+    expectConfigError(run, new RegExp(`^disk full at ${disk}: `));
+    const landed = crm.state().byKey.size;
+    expect(landed).toBeGreaterThan(0);
+    expect(landed).toBeLessThan(rows.length);
+    expect(summaryOf(run.stderr)['objects[0]'].created).toBe(landed);
+    // Every state that went out covers rows the CRM holds.
+    const { through } = echoedStates(run.messages);
+    for (const row of rows.slice(0, (through.at(-1) ?? -1) + 1)) expect(crm.state().byKey.has(crm.key(row))).toBe(true);
+
+    execFileSync('mount', ['-o', 'remount,size=16m', disk]);
+    const rerun = await runCli(['write', '--config', config], { stdin: input });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(crm.state().duplicates).toEqual([]);
+    expect(crm.state().byKey).toEqual(crm.expected(rows));
+    expect(echoedStates(rerun.messages).through).toEqual(allStates(rows.length, 100));
+  });
+});
