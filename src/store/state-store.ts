@@ -272,7 +272,7 @@ export class StateStore {
     this.transaction(() => keys.forEach((key) => statement.run(object, key)));
   }
 
-  finishRun(outcome: 'succeeded' | 'failed' | 'refused'): void {
+  finishRun(outcome: 'succeeded' | 'failed' | 'refused' | 'checked'): void {
     this.guard(() => this.db.prepare('UPDATE runs SET finished_at = ?, outcome = ? WHERE id = ?').run(new Date().toISOString(), outcome, this.runId));
   }
 

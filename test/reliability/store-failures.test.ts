@@ -162,3 +162,51 @@ describe.skipIf(!canMount)('a full disk', () => {
     expect(echoedStates(rerun.messages).through).toEqual(allStates(rows.length, 100));
   });
 });
+
+describe('check proves the store works', () => {
+  const statusOf = (run: CliRun) => run.messages.find((m) => m.type === 'CONNECTION_STATUS')?.connectionStatus;
+
+  it('makes the store folder and file, takes and releases the lock: a sync can start right after', async () => {
+    crm = await hubspotScenario.start();
+    const dir = tempDir();
+    const path = join(dir, 'not', 'yet', 'state.db');
+    const config = crm.writeConfig(dir, 'upsert', { stream: 'invoices', config: { state: { path } } });
+    const check = await runCli(['check', '--config', config]);
+    expect(statusOf(check), check.stderr).toEqual({ status: 'SUCCEEDED' });
+    expect(statSync(path).isFile()).toBe(true);
+    const run = await runCli(['write', '--config', config], { stdin: airbyteInput('invoices', crm.rows(10), 10) });
+    expect(run.code, run.stderr).toBe(0);
+  });
+
+  it('fails on a store this uid cannot write, naming state.path, the folder and the uid', async () => {
+    crm = await hubspotScenario.start();
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    mkdirSync(join(dir, 'store'), { mode: 0o555 });
+    chownSync(join(dir, 'store'), OTHER_UID, OTHER_UID);
+    const config = crm.writeConfig(dir, 'upsert', { stream: 'invoices', config: { state: { path: join(dir, 'store', 'state.db') } } });
+    const check = await runCli(['check', '--config', config], { uid: OTHER_UID });
+    expect(check.code).toBe(0);
+    expect(statusOf(check)).toEqual({
+      status: 'FAILED',
+      message: expect.stringMatching(new RegExp(`^state\\.path: cannot write the state store ${dir}/store/state\\.db: the directory ${dir}/store is read-only \\(mode 555\\); uid ${OTHER_UID} \\(gid ${OTHER_UID}\\) needs write access`)),
+    });
+  });
+
+  it('check and write warn when insert mode writes the key to no CRM field, naming the fix', async () => {
+    crm = await hubspotScenario.start();
+    const dir = tempDir();
+    const path = crm.writeConfig(dir, 'insert', { stream: 'invoices' });
+    const config = JSON.parse(readFileSync(path, 'utf8'));
+    config.objects[0].match = { source: 'invoice_id' };
+    config.objects[0].fields.push({ source: 'invoice_id', destination: 'invoice_number' });
+    writeFileSync(path, JSON.stringify(config));
+    const warning = /objects\[0\]: insert mode writes the key invoice_id to no field of invoices, so a create whose answer is lost .* cannot be found again .*; map the key to a field with match\.destination, ideally a unique one/;
+    const check = await runCli(['check', '--config', path]);
+    expect(statusOf(check), check.stderr).toEqual({ status: 'SUCCEEDED' });
+    expect(check.stderr).toMatch(warning);
+    const run = await runCli(['write', '--config', path], { stdin: airbyteInput('invoices', crm.rows(10), 10) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(warning);
+  });
+});
