@@ -75,7 +75,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
   try {
     await destination.verifyAccess();
     opened = await openPlans(destination, resolved.plans, config);
-    if (store && !dryRun) await settleEarlierCreates(store, [...opened].map(([plan, { objectId, writer }]) => ({ plan, objectId, writer })), context.log, stop.signal);
+    if (store && !dryRun) await settleEarlierCreates(store, opened, context.log, stop.signal);
   } catch (error) {
     store?.close();
     throw error;

@@ -5,10 +5,11 @@
 // some time after its request was sent (a request still under way when its run died, a search
 // index that lags), so the search waits until that time has passed since the earlier run ended.
 import type { StreamPlan } from '../config/stream-plan.js';
-import type { ObjectWriter } from '../crm/destination.js';
+import type { MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome } from '../crm/destination.js';
 import { INTERRUPTED, transientError } from '../errors.js';
 import type { Logger } from '../protocol/log.js';
 import type { StateStore, UnresolvedCreate } from '../store/state-store.js';
+import type { OpenedPlan } from './sync.js';
 
 /** Keys one findCreated call is given. */
 const FIND_CHUNK = 500;
@@ -19,11 +20,74 @@ export interface JournaledObject {
   writer: ObjectWriter;
 }
 
-export async function settleEarlierCreates(store: StateStore, objects: JournaledObject[], log: Logger, stop?: AbortSignal): Promise<void> {
-  for (const object of objects) {
-    if (object.plan.operation !== 'insert') continue;
+/**
+ * Before a run sends anything: settles the creates earlier runs left unresolved, and warns about
+ * objects whose store was lost; an insert into one looks every row up before creating it.
+ */
+export async function settleEarlierCreates(store: StateStore, opened: Map<StreamPlan, OpenedPlan>, log: Logger, stop?: AbortSignal): Promise<void> {
+  const vanished = store.vanishedObjects();
+  for (const [plan, object] of opened) {
+    if (vanished.objects.includes(object.objectId)) await recoverVanished(store, plan, object, vanished.runEndedAt, log, stop);
+    if (plan.operation !== 'insert') continue;
     const pending = store.unresolvedCreates(object.objectId);
-    if (pending.length > 0) await settle(store, object, pending, log, stop);
+    if (pending.length > 0) await settle(store, { plan, objectId: object.objectId, writer: object.writer }, pending, log, stop);
+  }
+}
+
+/** The store holds nothing of an object an earlier run wrote: a first run, said so; inserts check the CRM first. */
+async function recoverVanished(store: StateStore, plan: StreamPlan, object: OpenedPlan, runEndedAt: number | undefined, log: Logger, stop?: AbortSignal): Promise<void> {
+  const where = `the state store at ${store.path} holds nothing of ${plan.object}, which an earlier run wrote (per ${store.path}.id): the store was lost or replaced`;
+  if (plan.operation !== 'insert') {
+    log.warn(`${plan.origin}: ${where}; this run is a first run: every row is sent again`);
+    return;
+  }
+  const { writer } = object;
+  if (!writer.findCreated) {
+    log.warn(`${plan.origin}: ${where}; the key is written to no field, so rows created before cannot be found: they are created again (look for duplicates)`);
+    return;
+  }
+  log.warn(`${plan.origin}: ${where}; every row is looked up by ${plan.match.destination} before it is created, so none is created twice`);
+  await waitUntilFindable(runEndedAt, writer.createsFindableAfterMs ?? 0, plan, 'records of the earlier run', log, stop);
+  object.writer = new LookupBeforeCreate(writer, writer.findCreated.bind(writer));
+}
+
+/** An insert writer that creates only rows whose key the CRM does not hold yet; the others are recorded as they are. */
+class LookupBeforeCreate implements ObjectWriter {
+  readonly maxBatchRows: number;
+  readonly maxConcurrentWrites: number;
+  readonly createsFindableAfterMs?: number;
+
+  constructor(
+    private readonly inner: ObjectWriter,
+    readonly findCreated: (keys: string[]) => Promise<Map<string, string[]>>,
+  ) {
+    this.maxBatchRows = inner.maxBatchRows;
+    this.maxConcurrentWrites = inner.maxConcurrentWrites;
+    this.createsFindableAfterMs = inner.createsFindableAfterMs;
+  }
+
+  isWritableField(name: string): boolean {
+    return this.inner.isWritableField(name);
+  }
+
+  canClear(name: string): boolean {
+    return this.inner.canClear?.(name) ?? true;
+  }
+
+  prepare(row: MappedRow): Prepared {
+    return this.inner.prepare(row);
+  }
+
+  async write(rows: PendingWrite[]): Promise<RowOutcome[]> {
+    const held = await this.findCreated(rows.map((row) => row.key));
+    const fresh = rows.filter((row) => !held.has(row.key));
+    const sent = fresh.length > 0 ? await this.inner.write(fresh) : [];
+    let next = 0;
+    return rows.map((row): RowOutcome => (held.has(row.key) ? { status: 'unchanged', id: held.get(row.key)![0] } : sent[next++]));
+  }
+
+  requestCount(): number {
+    return this.inner.requestCount?.() ?? 0;
   }
 }
 
@@ -35,7 +99,9 @@ async function settle(store: StateStore, { plan, objectId, writer }: JournaledOb
     store.settleCreates(objectId, [], pending.map((entry) => entry.key));
     return;
   }
-  await waitUntilFindable(pending, writer.createsFindableAfterMs ?? 0, plan, log, stop);
+  // A run whose end is unknown may have sent its requests until now.
+  const lastSent = Math.max(...pending.map((entry) => entry.runEndedAt ?? Date.now()));
+  await waitUntilFindable(lastSent, writer.createsFindableAfterMs ?? 0, plan, `${pending.length} create(s)`, log, stop);
   let found = 0;
   for (let from = 0; from < pending.length; from += FIND_CHUNK) {
     const keys = pending.slice(from, from + FIND_CHUNK).map((entry) => entry.key);
@@ -51,14 +117,13 @@ async function settle(store: StateStore, { plan, objectId, writer }: JournaledOb
   log.warn(`${plan.origin}: ${pending.length} create(s) an earlier run sent (or was about to send) were never recorded; looked up by ${plan.match.destination}: ${found} had landed (recorded, not sent again), ${pending.length - found} had not (sent again if in this run's input)`);
 }
 
-/** Waits until every record these creates could have made is visible to findCreated. */
-async function waitUntilFindable(pending: UnresolvedCreate[], findableAfterMs: number, plan: StreamPlan, log: Logger, stop?: AbortSignal): Promise<void> {
+/** Waits until every record a run that ended at `endedAt` (unknown: now) could have made is visible to findCreated. */
+async function waitUntilFindable(endedAt: number | undefined, findableAfterMs: number, plan: StreamPlan, what: string, log: Logger, stop?: AbortSignal): Promise<void> {
   const now = Date.now();
-  // A run whose end is unknown may have sent its requests until now.
-  const lastSent = Math.max(...pending.map((entry) => entry.runEndedAt ?? now));
+  const lastSent = endedAt ?? now;
   const waitMs = lastSent + findableAfterMs - now;
   if (waitMs <= 0) return;
-  log.info(`${plan.origin}: waiting ${Math.ceil(waitMs / 1000)}s before looking up ${pending.length} create(s) of a run that ended ${Math.round((now - lastSent) / 1000)}s ago, so that any of them still under way has landed and can be found`);
+  log.info(`${plan.origin}: waiting ${Math.ceil(waitMs / 1000)}s before looking up ${what} of a run that ended ${Math.round((now - lastSent) / 1000)}s ago, so that any request of it still under way has landed and can be found`);
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, waitMs);
     stop?.addEventListener('abort', () => {

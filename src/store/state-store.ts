@@ -2,7 +2,8 @@
 // what was last written successfully, and the last run that saw the key. SQLite in WAL mode so a
 // crash loses at most the batch in flight, never the file. Lookups and writes are batched so
 // memory stays flat at millions of keys.
-import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { asConnectorError, configError, ConnectorError } from '../errors.js';
@@ -87,6 +88,12 @@ const SCHEMA = `
     started_at    TEXT NOT NULL,
     heartbeat_at  INTEGER NOT NULL
   );
+  -- This store's identity: a store made afresh where the marker names another was lost.
+  CREATE TABLE IF NOT EXISTS store_info (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    store_id   TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
   -- Write-ahead journal of creates the CRM cannot match again by a unique key: committed before
   -- the request, resolved when its answer is recorded.
   CREATE TABLE IF NOT EXISTS pending_creates (
@@ -111,6 +118,18 @@ const SAVE_CONFLICT = `ON CONFLICT (object, key) DO UPDATE SET crm_id = COALESCE
 const SEEN_ROW = '(?, ?, ?)';
 const SEEN_CONFLICT = 'ON CONFLICT (object, key) DO UPDATE SET last_seen = excluded.last_seen, left_at = NULL';
 
+/**
+ * The marker beside the store (state.db.id): which store wrote which CRM objects, and when its
+ * last run ended. It outlives the store file when only that is lost (deleted, emptied, a fresh
+ * volume for the file but not its folder), so the next run knows it is not a first run.
+ */
+interface StoreMarker {
+  store: string;
+  objects: string[];
+  /** When the last run on the store ended cleanly; null while one runs (or after one died). */
+  runEndedAt: string | null;
+}
+
 export class StateStore {
   private readonly db: DatabaseSync;
   // One statement per row count, each binding a whole chunk: a statement run per row cost more
@@ -126,6 +145,10 @@ export class StateStore {
 
   private heartbeat?: NodeJS.Timeout;
   private lockHeld = false;
+  readonly storeId: string;
+  /** Kept by runs that hold the lock (never by dry runs and scratch stores). */
+  private marker?: StoreMarker;
+  private vanished: { objects: string[]; runEndedAt?: number } = { objects: [] };
 
   constructor(readonly path: string) {
     const onDisk = path !== ':memory:';
@@ -145,6 +168,8 @@ export class StateStore {
       this.begin = this.db.prepare('BEGIN');
       this.commit = this.db.prepare('COMMIT');
       this.rollback = this.db.prepare('ROLLBACK');
+      this.db.prepare('INSERT OR IGNORE INTO store_info (id, store_id, created_at) VALUES (1, ?, ?)').run(randomUUID(), new Date().toISOString());
+      this.storeId = String((this.db.prepare('SELECT store_id FROM store_info WHERE id = 1').get() as { store_id: string }).store_id);
       const run = this.db.prepare('INSERT INTO runs (started_at) VALUES (?)').run(new Date().toISOString());
       this.runId = Number(run.lastInsertRowid);
     } catch (error) {
@@ -174,12 +199,52 @@ export class StateStore {
         this.db.exec('COMMIT');
         this.lockHeld = true;
         this.startHeartbeat(onLost);
+        this.checkMarker();
         return holder ? describeHolder(holder, now) : undefined;
       } catch (error) {
         if (this.db.isTransaction) this.db.exec('ROLLBACK');
         if (error instanceof ConnectorError && error.code === 'store_locked') this.finishRun('refused');
         throw error;
       }
+    });
+  }
+
+  /**
+   * CRM objects an earlier run wrote (per the marker) of which this store holds nothing: the store
+   * they were recorded in was lost. With when that store's last run ended, when the marker knows.
+   */
+  vanishedObjects(): { objects: string[]; runEndedAt?: number } {
+    return this.vanished;
+  }
+
+  private checkMarker(): void {
+    const markerPath = `${this.path}.id`;
+    let earlier: StoreMarker | undefined;
+    try {
+      if (existsSync(markerPath)) earlier = JSON.parse(readFileSync(markerPath, 'utf8')) as StoreMarker;
+    } catch (error) {
+      throw configError(`the marker ${resolve(markerPath)} beside the state store cannot be read (${(error as Error).message}); move it aside if the store is intact`, { cause: error });
+    }
+    const objects = new Set(earlier?.objects ?? []);
+    const has = this.db.prepare('SELECT 1 FROM records WHERE object = ? AND last_written IS NOT NULL LIMIT 1');
+    const lost = [...objects].filter((object) => has.get(object) === undefined);
+    const endedAt = earlier?.runEndedAt ? Date.parse(earlier.runEndedAt) : undefined;
+    this.vanished = { objects: lost, runEndedAt: endedAt };
+    this.marker = { store: this.storeId, objects: [...objects], runEndedAt: null };
+    this.writeMarker();
+  }
+
+  private noteWritten(object: string): void {
+    if (!this.marker || this.marker.objects.includes(object)) return;
+    this.marker.objects.push(object);
+    this.writeMarker();
+  }
+
+  private writeMarker(): void {
+    const markerPath = `${this.path}.id`;
+    this.guard(() => {
+      writeFileSync(`${markerPath}.tmp`, `${JSON.stringify(this.marker)}\n`);
+      renameSync(`${markerPath}.tmp`, markerPath);
     });
   }
 
@@ -242,6 +307,7 @@ export class StateStore {
   /** Saves what the CRM confirmed, in one transaction. */
   saveWrites(object: string, written: WrittenRecord[], resolvedCreates: string[] = []): void {
     if (written.length === 0 && resolvedCreates.length === 0) return;
+    if (written.length > 0) this.noteWritten(object);
     this.transaction(() => {
       this.deleteJournalEntries(object, resolvedCreates);
       for (let from = 0; from < written.length; from += SAVE_CHUNK) {
@@ -307,6 +373,7 @@ export class StateStore {
   settleCreates(object: string, found: { key: string; crmId: string }[], lost: string[]): void {
     const save = this.guard(() => this.db.prepare(`INSERT INTO records (object, key, crm_id, hashes, last_seen, last_written, left_at)
       SELECT object, key, ?, hashes, run_id, run_id, NULL FROM pending_creates WHERE object = ? AND key = ? ${SAVE_CONFLICT}`));
+    if (found.length > 0) this.noteWritten(object);
     this.transaction(() => {
       for (const { key, crmId } of found) save.run(crmId, object, key);
       this.deleteJournalEntries(object, [...found.map((entry) => entry.key), ...lost]);
@@ -329,6 +396,10 @@ export class StateStore {
     if (!this.db.isOpen) return;
     try {
       if (this.lockHeld) this.db.prepare('DELETE FROM run_lock WHERE id = 1 AND run_id = ?').run(this.runId);
+      if (this.lockHeld && this.marker) {
+        this.marker.runEndedAt = new Date().toISOString();
+        this.writeMarker();
+      }
     } catch {
       // A lock row left behind (a full disk) is taken over by the next run: this process is gone by then.
     } finally {

@@ -1,7 +1,10 @@
 // Inserts matched by a key field that holds no unique values: the CRM cannot refuse a second
 // record for the same key, so only the store's create journal prevents one. A run killed with
 // SIGKILL at several moments (creates in flight landing after the kill, answered but not
-// recorded, not yet sent), then rerun with the same input: every row exactly once.
+// recorded, not yet sent), then rerun with the same input: every row exactly once. The same when
+// the store was lost between runs (its marker says an earlier run wrote the object).
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHubSpotEmulator, type HubSpotEmulator } from '../../emulators/hubspot/index.ts';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../emulators/salesforce/index.ts';
@@ -129,5 +132,24 @@ describe.each([['HubSpot', hubspot], ['Salesforce', salesforce]] as const)('%s i
     expect(duplicates).toEqual([]);
     expect(byKey).toEqual(expected);
     expect(rerun.stderr).toMatch(/create\(s\) an earlier run sent \(or was about to send\) were never recorded; looked up by \w+: \d+ had landed/);
+  });
+});
+
+describe.each([['HubSpot', hubspot], ['Salesforce', salesforce]] as const)('%s insert whose state store vanished between runs', (_name, start) => {
+  it('the next run says so, looks every row up before creating it, and creates none twice', async () => {
+    crm = await start();
+    const dir = tempDir();
+    const config = crm.writeConfig(dir);
+    const firstHalf = input.slice(0, input.length / 2);
+    const first = await runCli(['write', '--config', config], { stdin: firstHalf, env: ENV });
+    expect(first.code, first.stderr).toBe(0);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `state.db${suffix}`), { force: true });
+
+    const rerun = await runCli(['write', '--config', config], { stdin: input, env: ENV });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const { byKey, duplicates } = crm.contents();
+    expect(duplicates).toEqual([]);
+    expect(byKey).toEqual(expected);
+    expect(rerun.stderr).toMatch(/holds nothing of \w+, which an earlier run wrote \(per .*state\.db\.id\): the store was lost or replaced; every row is looked up by \w+ before it is created/);
   });
 });

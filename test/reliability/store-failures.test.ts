@@ -4,7 +4,7 @@
 // The tests run as root: other uids run the CLI through spawn's uid; file systems are small tmpfs
 // mounts (skipped where mounting is not allowed).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/store/state-store.ts';
@@ -208,5 +208,29 @@ describe('check proves the store works', () => {
     const run = await runCli(['write', '--config', path], { stdin: airbyteInput('invoices', crm.rows(10), 10) });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(warning);
+  });
+});
+
+describe('a store that vanished between runs', () => {
+  it('is a first run only with a warning saying so (upsert: every row sent again, nothing doubled)', async () => {
+    crm = await hubspotScenario.start();
+    const dir = tempDir();
+    const config = crm.writeConfig(dir, 'upsert', { stream: 'invoices' });
+    const rows = crm.rows(200);
+    const first = await runCli(['write', '--config', config], { stdin: airbyteInput('invoices', rows, 100) });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).not.toMatch(/earlier run wrote/);
+    rmSync(join(dir, 'state.db'));
+
+    const rerun = await runCli(['write', '--config', config], { stdin: airbyteInput('invoices', rows, 100) });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toContain(`the state store at ${join(dir, 'state.db')} holds nothing of invoices, which an earlier run wrote (per ${join(dir, 'state.db')}.id): the store was lost or replaced; this run is a first run: every row is sent again`);
+    expect(crm.state().duplicates).toEqual([]);
+    expect(crm.state().byKey).toEqual(crm.expected(rows));
+
+    // Recorded again: the next run is an ordinary one.
+    const third = await runCli(['write', '--config', config], { stdin: airbyteInput('invoices', rows, 100) });
+    expect(third.stderr).not.toMatch(/earlier run wrote/);
+    expect(summaryOf(third.stderr)['objects[0]']).toMatchObject({ unchanged: 200 });
   });
 });
