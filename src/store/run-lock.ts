@@ -11,8 +11,11 @@ import { hostname } from 'node:os';
 
 /** How often a run refreshes its heartbeat. An environment override exists for tests only. */
 export const HEARTBEAT_MS = Number(process.env.CRM_ACTIVATE_HEARTBEAT_MS) || 5_000;
-/** A holder on another host whose heartbeat is older than this is taken to be dead. */
-export const STALE_AFTER_MS = Math.max(60_000, HEARTBEAT_MS * 12);
+/**
+ * A holder on another host whose heartbeat is older than this is taken to be dead. Short, as a
+ * killed container's run blocks the next one that long; six missed beats rule out a busy moment.
+ */
+export const STALE_AFTER_MS = Math.max(30_000, HEARTBEAT_MS * 6);
 
 export interface LockHolder {
   runId: number;

@@ -4,9 +4,9 @@
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StateStore } from '../../src/store/state-store.ts';
-import { STALE_AFTER_MS } from '../../src/store/run-lock.ts';
+import { HEARTBEAT_MS, STALE_AFTER_MS } from '../../src/store/run-lock.ts';
 import { runCli, tempDir } from '../support/run-cli.ts';
 import { airbyteInput, allStates, echoedStates, hubspotScenario, type CrmUnderTest } from './crm-scenarios.ts';
 import { startCli, until } from './live-cli.ts';
@@ -94,6 +94,29 @@ describe('a holder on another host', () => {
       expect(store.acquireRunLock()).toMatch(/^pid 4242 on host other-host/);
     } finally {
       store.close();
+    }
+  });
+});
+
+describe('a run whose lock was taken over', () => {
+  it('is told at its next heartbeat, so it can stop', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const path = join(tempDir(), 'state.db');
+    const store = new StateStore(path);
+    try {
+      const lost: string[] = [];
+      store.acquireRunLock((message) => lost.push(message));
+      vi.advanceTimersByTime(HEARTBEAT_MS);
+      expect(lost).toEqual([]);
+      // Another run judged this one dead (it stalled past the staleness window) and took the store.
+      const other = new DatabaseSync(path);
+      other.prepare('UPDATE run_lock SET run_id = run_id + 100, pid = 4242').run();
+      other.close();
+      vi.advanceTimersByTime(HEARTBEAT_MS);
+      expect(lost).toEqual([`the lock on the state store at ${path} was taken over by another run`]);
+    } finally {
+      store.close();
+      vi.useRealTimers();
     }
   });
 });
