@@ -166,7 +166,7 @@ async function judgeWarnings(context: CommandContext, args: WriteArgs, config: C
  * a store of its own that dies with it, only to catch a key repeated in the input.
  */
 function openStore(context: CommandContext, config: Config, dryRun: boolean, stop: AbortController): StateStore {
-  if (config.change_detection === 'crm') return new StateStore(scratchStorePath());
+  if (config.change_detection === 'crm') return new StateStore(scratchStorePath(), { scratch: true });
   const path = config.state?.path ?? DEFAULT_STATE_PATH;
   if (dryRun) return new StateStore(snapshotOf(path));
   const store = new StateStore(path);

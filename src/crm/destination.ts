@@ -84,6 +84,12 @@ export interface ObjectWriter {
   findCreated?(keys: string[]): Promise<Map<string, string[]>>;
   /** How long after a create was sent findCreated may still miss its record (the request's time, a search index's lag). */
   readonly createsFindableAfterMs?: number;
+  /**
+   * Insert mode by a key field that does not identify records: the CRM would take a second create
+   * of the same key, so each create is journaled in the store before it is sent, for the next run
+   * to settle with findCreated if this one dies before recording the answer.
+   */
+  readonly journalsCreates?: boolean;
 }
 
 export interface OpenedObject {

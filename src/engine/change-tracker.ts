@@ -30,9 +30,10 @@ const DUPLICATE: Decision = { duplicate: true };
 
 export class ChangeTracker {
   /**
-   * Insert mode with the key written to a field: creates of new keys go to the store's journal
-   * before they are sent (a dry run sends nothing), so a run that dies before recording their
-   * answer leaves them for the next run to find in the CRM instead of creating them twice.
+   * Inserts the CRM cannot refuse twice (ObjectWriter.journalsCreates): creates of new keys go to
+   * the store's journal before they are sent, so a run that dies before recording their answer
+   * leaves them for the next run to find in the CRM instead of creating them twice. Not in a dry
+   * run (it sends nothing) nor in a scratch store (it dies with the run).
    */
   private readonly journal: boolean;
   private batches = 0;
@@ -45,8 +46,9 @@ export class ChangeTracker {
     private readonly fullResync: boolean,
     /** Mark new keys when their rows settle; a dry run, which saves nothing, marks them at once. */
     private readonly markNewKeysOnSettle = true,
+    journalCreates = false,
   ) {
-    this.journal = plan.operation === 'insert' && plan.match.destination !== undefined && markNewKeysOnSettle;
+    this.journal = journalCreates && markNewKeysOnSettle && store.durable;
   }
 
   /**

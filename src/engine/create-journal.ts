@@ -56,6 +56,7 @@ class LookupBeforeCreate implements ObjectWriter {
   readonly maxBatchRows: number;
   readonly maxConcurrentWrites: number;
   readonly createsFindableAfterMs?: number;
+  readonly journalsCreates?: boolean;
 
   constructor(
     private readonly inner: ObjectWriter,
@@ -64,6 +65,7 @@ class LookupBeforeCreate implements ObjectWriter {
     this.maxBatchRows = inner.maxBatchRows;
     this.maxConcurrentWrites = inner.maxConcurrentWrites;
     this.createsFindableAfterMs = inner.createsFindableAfterMs;
+    this.journalsCreates = inner.journalsCreates;
   }
 
   isWritableField(name: string): boolean {

@@ -45,9 +45,9 @@ export function mayBeAlive(holder: LockHolder, now: number): boolean {
   return now - holder.heartbeatAt <= STALE_AFTER_MS;
 }
 
-/** When a holder that is gone stopped at the latest: its last heartbeat, plus the beat it missed. */
-export function diedBy(holder: LockHolder): number {
-  return holder.heartbeatAt + HEARTBEAT_MS;
+/** When a holder found gone at `now` stopped at the latest: its last heartbeat plus the beat it missed, or now. */
+export function diedBy(holder: LockHolder, now: number): number {
+  return Math.min(holder.heartbeatAt + HEARTBEAT_MS, now);
 }
 
 export function describeHolder(holder: LockHolder, now: number): string {

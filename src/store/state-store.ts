@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { asConnectorError, configError, ConnectorError } from '../errors.js';
+import { asConnectorError, bugError, configError, ConnectorError } from '../errors.js';
 import { currentHolder, describeHolder, diedBy, HEARTBEAT_MS, mayBeAlive, STALE_AFTER_MS, type LockHolder } from './run-lock.js';
 import { storeFailure, writeAccessProblem } from './store-errors.js';
 
@@ -150,8 +150,12 @@ export class StateStore {
   private marker?: StoreMarker;
   private vanished: { objects: string[]; runEndedAt?: number } = { objects: [] };
 
-  constructor(readonly path: string) {
+  /** False for a store that dies with the run (change_detection crm): nothing in it reaches the next run. */
+  readonly durable: boolean;
+
+  constructor(readonly path: string, options: { scratch?: boolean } = {}) {
     const onDisk = path !== ':memory:';
+    this.durable = onDisk && options.scratch !== true;
     const problem = onDisk ? writeAccessProblem(path) : undefined;
     if (problem) throw configError(problem, { code: 'store_not_writable' });
     try {
@@ -192,7 +196,7 @@ export class StateStore {
         if (holder && mayBeAlive(holder, now)) {
           throw configError(`another run is using the state store at ${resolve(this.path)} (${describeHolder(holder, now)}); runs on one store must not overlap: wait for it to finish or stop it (a holder that died is taken over at once on its own host, else ${Math.round(STALE_AFTER_MS / 1000)}s after its last heartbeat)`, { code: 'store_locked' });
         }
-        if (holder) this.db.prepare("UPDATE runs SET finished_at = ?, outcome = 'died' WHERE id = ? AND finished_at IS NULL").run(new Date(diedBy(holder)).toISOString(), holder.runId);
+        if (holder) this.db.prepare("UPDATE runs SET finished_at = ?, outcome = 'died' WHERE id = ? AND finished_at IS NULL").run(new Date(diedBy(holder, now)).toISOString(), holder.runId);
         const me = currentHolder(this.runId, now);
         this.db.prepare(`INSERT OR REPLACE INTO run_lock (id, run_id, pid, host, machine, process_start, started_at, heartbeat_at)
           VALUES (1, ?, ?, ?, ?, ?, ?, ?)`).run(me.runId, me.pid, me.host, me.machine, me.processStart, me.startedAt, me.heartbeatAt);
@@ -417,9 +421,13 @@ export class StateStore {
     }
   }
 
-  private failure(error: unknown, what: string): ConnectorError {
+  /** Opening, an unknown failure is the file's (as before); later, one nobody explained is ours. */
+  private failure(error: unknown, what: 'cannot open' | 'cannot use' | 'cannot write'): ConnectorError {
     if (error instanceof ConnectorError) return error;
-    return storeFailure(this.path, error) ?? configError(`${what} the state store at ${resolve(this.path)}: ${(error as Error).message}`, { cause: error });
+    const explained = storeFailure(this.path, error);
+    if (explained) return explained;
+    const message = `${what} the state store at ${resolve(this.path)}: ${(error as Error).message}`;
+    return what === 'cannot open' ? configError(message, { cause: error }) : bugError(message, { cause: error });
   }
 
   private transaction(work: () => void): void {

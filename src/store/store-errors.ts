@@ -3,10 +3,11 @@
 // readonly database", ENOENT for a read-only parent) names neither the file nor the remedy.
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { configError, type ConnectorError } from '../errors.js';
+import { configError, transientError, type ConnectorError } from '../errors.js';
 
 // SQLite's primary result codes (the low byte of an extended code).
 const SQLITE_PERM = 3;
+const SQLITE_BUSY = 5;
 const SQLITE_READONLY = 8;
 const SQLITE_CORRUPT = 11;
 const SQLITE_FULL = 13;
@@ -19,6 +20,9 @@ export function storeFailure(path: string, error: unknown): ConnectorError | und
   const osCode = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === SQLITE_CORRUPT || code === SQLITE_NOTADB) return damagedStore(path, error);
   if (code === SQLITE_FULL || osCode === 'ENOSPC') return diskFull(path, error);
+  if (code === SQLITE_BUSY) {
+    return transientError(`the state store at ${resolve(path)} stayed busy: another process (a dry run, a check, a tool) held it for more than 5 s; rerun`, { code: 'store_busy', cause: error });
+  }
   if (code === SQLITE_READONLY || code === SQLITE_PERM || code === SQLITE_CANTOPEN || osCode === 'EACCES' || osCode === 'EPERM' || osCode === 'EROFS') {
     const problem = writeAccessProblem(path);
     if (problem) return configError(problem, { code: 'store_not_writable', cause: error });

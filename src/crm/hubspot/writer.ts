@@ -38,6 +38,7 @@ export class HubSpotObjectWriter implements ObjectWriter {
   private requests = 0;
   readonly findCreated?: (keys: string[]) => Promise<Map<string, string[]>>;
   readonly createsFindableAfterMs: number;
+  readonly journalsCreates: boolean;
 
   constructor(
     private readonly api: HubSpotApi,
@@ -49,7 +50,9 @@ export class HubSpotObjectWriter implements ObjectWriter {
     this.idProperty = this.keyProperty?.hasUniqueValue ? this.keyProperty : undefined;
     // A unique property is read back at once (batch/read); any other only through search, which lags.
     if (this.keyProperty) this.findCreated = (keys) => (this.idProperty ? this.readBackByKey(keys) : this.searchByKey(keys));
-    this.createsFindableAfterMs = api.timeoutMs + (this.idProperty ? 0 : SEARCH_LAG_MS);
+    // No wait by a unique property: a create landing after the lookup makes the resend a 409, read back.
+    this.createsFindableAfterMs = this.idProperty ? 0 : api.timeoutMs + SEARCH_LAG_MS;
+    this.journalsCreates = plan.operation === 'insert' && this.keyProperty !== undefined && !this.idProperty;
     // Enough requests in flight to keep the rate limit busy while others wait on HubSpot.
     this.maxConcurrentWrites = Math.max(2, Math.min(16, Math.ceil(api.requestsPerSecond)));
   }

@@ -47,6 +47,7 @@ export class SalesforceObjectWriter implements ObjectWriter {
   readonly findCreated?: (keys: string[]) => Promise<Map<string, string[]>>;
   /** SOQL sees a record once it is committed: only a request still under way when its run died may land later. */
   readonly createsFindableAfterMs: number;
+  readonly journalsCreates: boolean;
   /** Set on the first read or write: every batch waits for the same check. */
   private leftoverJobs?: Promise<void>;
 
@@ -69,7 +70,9 @@ export class SalesforceObjectWriter implements ObjectWriter {
     this.insertKey = plan.operation === 'insert' && identifies ? this.keyField : undefined;
     this.bulk = new BulkIngest(this.api, object, log, this.keyField?.name, plan.operation === 'insert' ? this.keyField?.name : undefined);
     if (this.keyField) this.findCreated = (keys) => this.findByKey(keys);
-    this.createsFindableAfterMs = this.api.requestTimeoutMs;
+    // No wait by a key that identifies records: a create landing after the lookup makes the resend a DUPLICATE_VALUE, read back.
+    this.createsFindableAfterMs = this.insertKey ? 0 : this.api.requestTimeoutMs;
+    this.journalsCreates = plan.operation === 'insert' && this.keyField !== undefined && !this.insertKey;
     if (settings.api === 'rest') {
       this.maxBatchRows = COLLECTION_MAX;
       this.maxConcurrentWrites = 4;
