@@ -30,6 +30,8 @@ interface PlainKeyCrm {
   contents(): { byKey: Map<string, string>; duplicates: string[] };
   answeredCreates(): number;
   slowDownWrites(): void;
+  /** The connection of one create request is cut after the CRM committed it: its answer is lost. */
+  cutOneAnswer(): void;
   clearFaults(): void;
   close(): Promise<void>;
 }
@@ -61,6 +63,7 @@ async function hubspot(): Promise<PlainKeyCrm> {
     contents: () => contentsOf(emulator.records('receipts').map((r) => [r.properties.reference, `${r.properties.amount}/${r.properties.status}`])),
     answeredCreates: () => emulator.requests.filter((r) => r.path.endsWith('/batch/create') && r.status !== 0).length,
     slowDownWrites: () => emulator.injectFaults([{ kind: 'latency', ms: 300, match: { pathMatches: '/batch/create$' } }]),
+    cutOneAnswer: () => emulator.injectFaults([{ kind: 'reset-after', match: { pathMatches: '/batch/create$' }, every: 3, times: 1 }]),
     clearFaults: () => emulator.clearFaults(),
     close: () => emulator.close(),
   };
@@ -93,6 +96,7 @@ async function salesforce(): Promise<PlainKeyCrm> {
     contents: () => contentsOf(emulator.records('Receipt__c').map((r) => [String(r.Reference__c), `${r.Amount__c}/${r.Status__c}`])),
     answeredCreates: () => emulator.requests.filter((r) => r.path.includes('/composite/sobjects') && r.status !== 0).length,
     slowDownWrites: () => emulator.injectFaults([{ kind: 'latency', ms: 300, match: { pathMatches: '/composite/sobjects' } }]),
+    cutOneAnswer: () => emulator.injectFaults([{ kind: 'reset-after', match: { pathMatches: '/composite/sobjects' }, every: 3, times: 1 }]),
     clearFaults: () => emulator.clearFaults(),
     close: () => emulator.close(),
   };
@@ -132,6 +136,26 @@ describe.each([['HubSpot', hubspot], ['Salesforce', salesforce]] as const)('%s i
     expect(duplicates).toEqual([]);
     expect(byKey).toEqual(expected);
     expect(rerun.stderr).toMatch(/create\(s\) an earlier run sent \(or was about to send\) were never recorded; looked up by \w+: \d+ had landed/);
+  });
+});
+
+describe.each([['HubSpot', hubspot], ['Salesforce', salesforce]] as const)('%s insert whose answer was lost', (_name, start) => {
+  it('reports the rows as unknown_outcome; the rerun finds them by the key field and creates none twice', async () => {
+    crm = await start();
+    const config = crm.writeConfig(tempDir());
+    crm.cutOneAnswer();
+    const first = await runCli(['write', '--config', config], { stdin: input, env: ENV });
+    expect(first.code).toBe(1);
+    const error = first.messages.find((m) => m.type === 'TRACE' && m.trace.type === 'ERROR')?.trace.error;
+    expect(error).toMatchObject({ failure_type: 'transient_error', message: expect.stringMatching(/row\(s\) may or may not have been written/) });
+    expect(first.stderr).toMatch(/unknown_outcome: .*a rerun (searches|queries) \w+ for it before sending anything \(the store's create journal\), so it is not created twice/);
+    crm.clearFaults();
+
+    const rerun = await runCli(['write', '--config', config], { stdin: input, env: ENV });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const { byKey, duplicates } = crm.contents();
+    expect(duplicates).toEqual([]);
+    expect(byKey).toEqual(expected);
   });
 });
 

@@ -124,7 +124,9 @@ export class HubSpotObjectWriter implements ObjectWriter {
   private unknown(reason: string): RowOutcome {
     const next = this.idProperty
       ? `a rerun reads ${this.idProperty.name} before creating, so it cannot be created twice`
-      : `without a unique-value property in match.destination the connector cannot check; a rerun sends it again, so look for it in HubSpot first (matching by a unique-value property makes inserts safe to retry)`;
+      : this.keyProperty
+        ? `a rerun searches ${this.keyProperty.name} for it before sending anything (the store's create journal), so it is not created twice`
+        : `without a unique-value property in match.destination the connector cannot check; a rerun sends it again, so look for it in HubSpot first (matching by a unique-value property makes inserts safe to retry)`;
     return { status: 'unknown', code: UNKNOWN_OUTCOME, message: `HubSpot may or may not have created this record (${reason}); its state is held back; ${next}` };
   }
 

@@ -225,7 +225,9 @@ export class SalesforceObjectWriter implements ObjectWriter {
   private unknown(reason: string): RowOutcome {
     const next = this.insertKey
       ? `a rerun reads ${this.insertKey.name} before creating, so it cannot be created twice`
-      : 'without an external-id or unique field in match.destination the connector cannot check; a rerun sends it again, so look for it in Salesforce first (matching inserts by an external-id field makes them safe to retry)';
+      : this.keyField
+        ? `a rerun queries ${this.keyField.name} for it before sending anything (the store's create journal), so it is not created twice`
+        : 'without an external-id or unique field in match.destination the connector cannot check; a rerun sends it again, so look for it in Salesforce first (matching inserts by an external-id field makes them safe to retry)';
     return { status: 'unknown', code: UNKNOWN_OUTCOME, message: `Salesforce may or may not have created this record (${reason}); its state is held back; ${next}` };
   }
 
