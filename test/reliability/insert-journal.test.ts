@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHubSpotEmulator, type HubSpotEmulator } from '../../emulators/hubspot/index.ts';
 import { startSalesforceEmulator, type SalesforceEmulator } from '../../emulators/salesforce/index.ts';
-import { runCli, tempDir, writeJson } from '../support/run-cli.ts';
+import { runCli, tempDir, writeJson, type CliRun } from '../support/run-cli.ts';
 import { SALESFORCE_CLIENT } from './crm-scenarios.ts';
 import { startCli, until } from './live-cli.ts';
 
@@ -118,6 +118,16 @@ afterEach(async () => {
   crm = undefined;
 });
 
+/** Reruns with the whole input: it succeeds and the CRM holds every row exactly once, with its values. */
+async function rerunLeavesEveryRowOnce(config: string): Promise<CliRun> {
+  const rerun = await runCli(['write', '--config', config], { stdin: input, env: ENV });
+  expect(rerun.code, rerun.stderr).toBe(0);
+  const { byKey, duplicates } = crm!.contents();
+  expect(duplicates).toEqual([]);
+  expect(byKey).toEqual(expected);
+  return rerun;
+}
+
 describe.each([['HubSpot', hubspot], ['Salesforce', salesforce]] as const)('%s insert by a key field without unique values', (_name, start) => {
   it.each([1, 3, 5])('killed with SIGKILL after %i answered create request(s), a rerun leaves every row exactly once', async (answered) => {
     crm = await start();
@@ -130,11 +140,7 @@ describe.each([['HubSpot', hubspot], ['Salesforce', salesforce]] as const)('%s i
     expect((await first.done).signal).toBe('SIGKILL');
     crm.clearFaults();
 
-    const rerun = await runCli(['write', '--config', config], { stdin: input, env: ENV });
-    expect(rerun.code, rerun.stderr).toBe(0);
-    const { byKey, duplicates } = crm.contents();
-    expect(duplicates).toEqual([]);
-    expect(byKey).toEqual(expected);
+    const rerun = await rerunLeavesEveryRowOnce(config);
     expect(rerun.stderr).toMatch(/create\(s\) an earlier run sent \(or was about to send\) were never recorded; looked up by \w+: \d+ had landed/);
   });
 });
@@ -151,11 +157,7 @@ describe.each([['HubSpot', hubspot], ['Salesforce', salesforce]] as const)('%s i
     expect(first.stderr).toMatch(/unknown_outcome: .*a rerun (searches|queries) \w+ for it before sending anything \(the store's create journal\), so it is not created twice/);
     crm.clearFaults();
 
-    const rerun = await runCli(['write', '--config', config], { stdin: input, env: ENV });
-    expect(rerun.code, rerun.stderr).toBe(0);
-    const { byKey, duplicates } = crm.contents();
-    expect(duplicates).toEqual([]);
-    expect(byKey).toEqual(expected);
+    await rerunLeavesEveryRowOnce(config);
   });
 });
 
@@ -169,11 +171,7 @@ describe.each([['HubSpot', hubspot], ['Salesforce', salesforce]] as const)('%s i
     expect(first.code, first.stderr).toBe(0);
     for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `state.db${suffix}`), { force: true });
 
-    const rerun = await runCli(['write', '--config', config], { stdin: input, env: ENV });
-    expect(rerun.code, rerun.stderr).toBe(0);
-    const { byKey, duplicates } = crm.contents();
-    expect(duplicates).toEqual([]);
-    expect(byKey).toEqual(expected);
+    const rerun = await rerunLeavesEveryRowOnce(config);
     expect(rerun.stderr).toMatch(/holds nothing of \w+, which an earlier run wrote \(per .*state\.db\.id\): the store was lost or replaced; every row is looked up by \w+ before it is created/);
   });
 });
