@@ -168,7 +168,7 @@ async function judgeWarnings(context: CommandContext, args: WriteArgs, config: C
 function openStore(context: CommandContext, config: Config, dryRun: boolean, stop: AbortController): StateStore {
   if (config.change_detection === 'crm') return new StateStore(scratchStorePath(), { scratch: true });
   const path = config.state?.path ?? DEFAULT_STATE_PATH;
-  if (dryRun) return new StateStore(snapshotOf(path));
+  if (dryRun) return new StateStore(snapshotOf(path), { copyOf: path });
   const store = new StateStore(path);
   try {
     // A run that lost the lock stops like an interrupted one: what it wrote is committed.

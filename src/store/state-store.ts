@@ -153,9 +153,14 @@ export class StateStore {
   /** False for a store that dies with the run (change_detection crm): nothing in it reaches the next run. */
   readonly durable: boolean;
 
-  constructor(readonly path: string, options: { scratch?: boolean } = {}) {
+  /** The store messages name: a dry run's copy names the store it copies, which the operator knows. */
+  private readonly shownPath: string;
+
+  /** scratch: dies with the run; copyOf: a copy of that store (a dry run's). */
+  constructor(readonly path: string, options: { scratch?: boolean; copyOf?: string } = {}) {
     const onDisk = path !== ':memory:';
-    this.durable = onDisk && options.scratch !== true;
+    this.durable = onDisk && options.scratch !== true && options.copyOf === undefined;
+    this.shownPath = options.copyOf ?? path;
     const problem = onDisk ? writeAccessProblem(path) : undefined;
     if (problem) throw configError(problem, { code: 'store_not_writable' });
     try {
@@ -424,9 +429,9 @@ export class StateStore {
   /** Opening, an unknown failure is the file's (as before); later, one nobody explained is ours. */
   private failure(error: unknown, what: 'cannot open' | 'cannot use' | 'cannot write'): ConnectorError {
     if (error instanceof ConnectorError) return error;
-    const explained = storeFailure(this.path, error);
+    const explained = storeFailure(this.shownPath, error);
     if (explained) return explained;
-    const message = `${what} the state store at ${resolve(this.path)}: ${(error as Error).message}`;
+    const message = `${what} the state store at ${resolve(this.shownPath)}: ${(error as Error).message}`;
     return what === 'cannot open' ? configError(message, { cause: error }) : bugError(message, { cause: error });
   }
 

@@ -77,6 +77,17 @@ describe('a damaged store', () => {
   });
 });
 
+describe('a damaged store under a dry run', () => {
+  it('names the store, not the copy the dry run works on', async () => {
+    crm = await hubspotScenario.start();
+    const dir = tempDir();
+    const config = crm.writeConfig(dir, 'upsert', { stream: 'invoices' });
+    writeFileSync(join(dir, 'state.db'), 'not a database '.repeat(500));
+    const run = await runCli(['write', '--config', config, '--dry-run'], { stdin: airbyteInput('invoices', crm.rows(10), 10) });
+    expectConfigError(run, new RegExp(`^the store at ${join(dir, 'state.db')} is damaged `));
+  });
+});
+
 describe('a store this uid cannot write', () => {
   function configIn(dir: string, statePath: string): string {
     return crm!.writeConfig(dir, 'upsert', { stream: 'invoices', config: { state: { path: statePath } } });
