@@ -4,6 +4,8 @@
 // created again. Not found: forgotten, so the row is sent as new. A record may appear in the CRM
 // some time after its request was sent (a request still under way when its run died, a search
 // index that lags), so the search waits until that time has passed since the earlier run ended.
+// A store that lost what earlier runs wrote (its marker says so) cannot tell which creates landed
+// at all: an insert then looks every row up before creating it.
 import type { StreamPlan } from '../config/stream-plan.js';
 import type { MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome } from '../crm/destination.js';
 import { INTERRUPTED, transientError } from '../errors.js';

@@ -38,9 +38,11 @@ interface PlainKeyCrm {
 
 async function hubspot(): Promise<PlainKeyCrm> {
   const token = 'pat-na1-journal-test';
-  // Search finds a record only 1.5 s after its creation, as HubSpot's index lags.
+  // Search finds a record only 3.5 s after its creation, as HubSpot's index lags: longer than a
+  // killed run's requests may take to land (request_timeout_ms 2 s), so only a rerun that allows
+  // for the lag itself finds every record that landed.
   const emulator: HubSpotEmulator = await startHubSpotEmulator({
-    accessTokens: [token], rateLimit: { max: 100, intervalMs: 1000 }, searchLagMs: 1500,
+    accessTokens: [token], rateLimit: { max: 100, intervalMs: 1000 }, searchLagMs: 3500,
     schemas: [{
       name: 'receipts', labels: { singular: 'Receipt', plural: 'Receipts' }, requiredProperties: [], associatedObjects: [],
       primaryDisplayProperty: 'reference',
