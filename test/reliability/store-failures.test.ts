@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/store/state-store.ts';
 import { runCli, summaryOf, tempDir, type CliRun } from '../support/run-cli.ts';
@@ -85,6 +86,29 @@ describe('a damaged store under a dry run', () => {
     writeFileSync(join(dir, 'state.db'), 'not a database '.repeat(500));
     const run = await runCli(['write', '--config', config, '--dry-run'], { stdin: airbyteInput('invoices', crm.rows(10), 10) });
     expectConfigError(run, new RegExp(`^the store at ${join(dir, 'state.db')} is damaged `));
+  });
+});
+
+describe('a store another process keeps busy', () => {
+  it('stops with a transient error saying so (not "bug error: database is locked"), before any CRM call', async () => {
+    crm = await hubspotScenario.start();
+    const dir = tempDir();
+    const path = join(dir, 'state.db');
+    new StateStore(path).close();
+    // A tool (the sqlite3 shell, a backup) holds a write transaction open.
+    const tool = new DatabaseSync(path);
+    tool.exec('BEGIN IMMEDIATE');
+    try {
+      const run = await runCli(['write', '--config', crm.writeConfig(dir, 'upsert', { stream: 'invoices' })], { stdin: airbyteInput('invoices', crm.rows(10), 10) });
+      expect(run.code).toBe(1);
+      const error = run.messages.find((m) => m.type === 'TRACE' && m.trace.type === 'ERROR')?.trace.error;
+      expect(error).toMatchObject({ failure_type: 'transient_error', message: expect.stringMatching(new RegExp(`^the state store at ${path} stayed busy: another process .* held it for more than 5 s; rerun$`)) });
+      expect(run.stderr).not.toMatch(/bug error|\n\s+at /);
+      expect(crm.requests()).toEqual([]);
+    } finally {
+      tool.exec('ROLLBACK');
+      tool.close();
+    }
   });
 });
 
