@@ -9,8 +9,8 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 
-/** How often a run refreshes its heartbeat. An environment override exists for tests only. */
-export const HEARTBEAT_MS = Number(process.env.CRM_ACTIVATE_HEARTBEAT_MS) || 5_000;
+/** How often a run refreshes its heartbeat (the variable shortens it for tests, whose reruns wait on it). */
+export const HEARTBEAT_MS = Number(process.env.CRM_ACTIVATE_TEST_HEARTBEAT_MS) || 5_000;
 /**
  * A holder on another host whose heartbeat is older than this is taken to be dead. Short, as a
  * killed container's run blocks the next one that long; six missed beats rule out a busy moment.

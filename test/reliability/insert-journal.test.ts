@@ -15,7 +15,7 @@ import { startCli, until } from './live-cli.ts';
 const ROWS = 1200;
 const STATUSES = ['open', 'paid', 'void'];
 /** The heartbeat bounds when a killed run died; a short one keeps the rerun's wait short. */
-const ENV = { CRM_ACTIVATE_HEARTBEAT_MS: '200' };
+const ENV = { CRM_ACTIVATE_TEST_HEARTBEAT_MS: '200' };
 const rows = Array.from({ length: ROWS }, (_, n) => ({ invoice_id: `R-${String(n).padStart(5, '0')}`, amount: n, status: STATUSES[n % 3] }));
 const input = rows.flatMap((data, i) => {
   const record = JSON.stringify({ type: 'RECORD', record: { stream: 'receipts', data, emitted_at: 1 } });
