@@ -10,7 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/store/state-store.ts';
 import { runCli, summaryOf, tempDir, type CliRun } from '../support/run-cli.ts';
-import { airbyteInput, allStates, echoedStates, hubspotScenario, type CrmUnderTest } from './crm-scenarios.ts';
+import { airbyteInput, allStates, CRM_SCENARIOS, echoedStates, hubspotScenario, type CrmUnderTest } from './crm-scenarios.ts';
 
 const OTHER_UID = 1000;
 
@@ -267,5 +267,22 @@ describe('a store that vanished between runs', () => {
     const third = await runCli(['write', '--config', config], { stdin: airbyteInput('invoices', rows, 100) });
     expect(third.stderr).not.toMatch(/earlier run wrote/);
     expect(summaryOf(third.stderr)['objects[0]']).toMatchObject({ unchanged: 200 });
+  });
+
+  it.each(CRM_SCENARIOS.map((scenario) => [scenario.name, scenario] as const))('%s insert by a unique key: rows created before are found and recorded, the others created', async (_name, scenario) => {
+    crm = await scenario.start();
+    const dir = tempDir();
+    const config = crm.writeConfig(dir, 'insert', { stream: 'invoices' });
+    const rows = crm.rows(400);
+    const first = await runCli(['write', '--config', config], { stdin: airbyteInput('invoices', rows.slice(0, 200), 100) });
+    expect(first.code, first.stderr).toBe(0);
+    rmSync(join(dir, 'state.db'));
+
+    const rerun = await runCli(['write', '--config', config], { stdin: airbyteInput('invoices', rows, 100) });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toMatch(/the store was lost or replaced; every row is looked up by \w+ before it is created, so none is created twice/);
+    expect(crm.state().duplicates).toEqual([]);
+    expect(crm.state().byKey).toEqual(crm.expected(rows));
+    expect(summaryOf(rerun.stderr)['objects[0]']).toMatchObject({ received: 400, created: 200, unchanged: 200, skipped: 0 });
   });
 });
