@@ -39,10 +39,23 @@ export function currentHolder(runId: number, now: number): LockHolder {
 
 /** Whether the holder may still be running (then the lock is refused). */
 export function mayBeAlive(holder: LockHolder, now: number): boolean {
+  const heartbeatFresh = now - holder.heartbeatAt <= STALE_AFTER_MS;
   if (holder.host === hostname() && holder.machine !== '' && holder.machine === machineId() && holder.processStart !== '') {
-    return processStartOf(holder.pid) === holder.processStart;
+    const start = processStartOf(holder.pid);
+    if (start !== undefined) return start === holder.processStart;
+    // /proc may hide other users' processes (hidepid): the kernel still says whether the pid exists.
+    return pidExists(holder.pid) && heartbeatFresh;
   }
-  return now - holder.heartbeatAt <= STALE_AFTER_MS;
+  return heartbeatFresh;
+}
+
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** When a holder found gone at `now` stopped at the latest: its last heartbeat plus the beat it missed, or now. */
