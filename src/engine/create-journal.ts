@@ -104,7 +104,7 @@ async function settle(store: StateStore, { plan, objectId, writer }: JournaledOb
     return;
   }
   // A run whose end is unknown may have sent its requests until now.
-  const lastSent = Math.max(...pending.map((entry) => entry.runEndedAt ?? Date.now()));
+  const lastSent = pending.reduce((latest, entry) => Math.max(latest, entry.runEndedAt ?? Date.now()), 0);
   await waitUntilFindable(lastSent, writer.createsFindableAfterMs ?? 0, plan, `${pending.length} create(s)`, log, stop);
   let found = 0;
   for (let from = 0; from < pending.length; from += FIND_CHUNK) {

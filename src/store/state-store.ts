@@ -1,7 +1,10 @@
 // The change-detection store: per CRM object and row key, the CRM record id, a hash per field of
 // what was last written successfully, and the last run that saw the key. SQLite in WAL mode so a
 // crash loses at most the batch in flight, never the file. Lookups and writes are batched so
-// memory stays flat at millions of keys.
+// memory stays flat at millions of keys. It also holds what keeps runs safe in production: the run
+// lock (one run at a time), the create journal (inserts the CRM cannot refuse twice), its own
+// identity with a marker file beside it (a lost store is noticed), and failures put in the
+// operator's terms (store-errors.ts).
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
