@@ -17,8 +17,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error && npm cache clean --force
 COPY --from=build /build/dist ./dist
-# Airbyte mounts its config and catalog under /airbyte and runs the image as a non-root user.
-RUN mkdir -p /airbyte && chown 1000:1000 /airbyte
+# Airbyte mounts its config and catalog under /airbyte and runs the image as a non-root user;
+# OpenShift-style platforms run it as a random uid in group 0, so the folder (where the state
+# store goes) is group-0 writable, as their convention goes.
+RUN mkdir -p /airbyte && chown 1000:0 /airbyte && chmod g=u /airbyte
 USER 1000:1000
 WORKDIR /airbyte
 ENV AIRBYTE_ENTRYPOINT="/usr/local/bin/node /app/dist/src/main.js"

@@ -28,6 +28,8 @@ export interface HubSpotEmulatorOptions {
   schemas?: ObjectSchemaEgg[];
   /** Seeds the random draws of faults with a `probability`, so a failing run can be replayed. */
   faultSeed?: number;
+  /** How long after its creation a record stays invisible to search (HubSpot's index lags). */
+  searchLagMs?: number;
 }
 
 export interface HubSpotEmulator {
@@ -144,7 +146,7 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
         case 'archive': return batchArchive(portal, schema, body);
       }
     }
-    if (rest.length === 1 && rest[0] === 'search' && method === 'POST') return search(portal, schema, body);
+    if (rest.length === 1 && rest[0] === 'search' && method === 'POST') return search(portal, schema, body, options.searchLagMs);
     if (rest.length === 0 && method === 'GET') return listRecords(portal, schema, query);
     if (rest.length === 0 && method === 'POST') return createRecord(portal, schema, body, apiRoot());
     if (rest.length === 1 && method === 'GET') return readRecord(portal, schema, rest[0], query);

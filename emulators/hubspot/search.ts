@@ -1,5 +1,7 @@
 // POST /crm/v3/objects/{type}/search: filter groups ORed, filters inside a group ANDed, with
 // HubSpot's limits (5 groups, 10 filters a group, 25 in all, limit ≤ 200). Enough for lookups.
+// Search reads an index that lags the records: a record created less than `lagMs` ago is not found
+// yet (HubSpot documents a delay of a few seconds), while batch/read sees it at once.
 import { validationError } from './errors.js';
 import { view } from './objects.js';
 import type { Portal } from './portal.js';
@@ -15,12 +17,12 @@ interface Filter {
 
 const OPERATORS = new Set(['EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'IN', 'NOT_IN', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY', 'CONTAINS_TOKEN', 'NOT_CONTAINS_TOKEN']);
 
-export function search(portal: Portal, schema: StoredSchema, body: Record<string, any>): Reply {
+export function search(portal: Portal, schema: StoredSchema, body: Record<string, any>, lagMs = 0): Reply {
   const groups: { filters: Filter[] }[] = Array.isArray(body?.filterGroups) ? body.filterGroups : [];
   const limit = body?.limit ?? 10;
   checkLimits(groups, limit, body?.query);
   const matches = [...portal.recordsOf(schema).values()]
-    .filter((record) => !record.archived)
+    .filter((record) => !record.archived && Date.now() - Date.parse(record.createdAt) >= lagMs)
     .filter((record) => groups.length === 0 || groups.some((group) => group.filters.every((filter) => matchesFilter(record, filter))));
   const start = Number(body?.after ?? 0);
   const properties: string[] = Array.isArray(body?.properties) && body.properties.length > 0 ? body.properties : defaultProperties(schema);

@@ -1,8 +1,14 @@
 // check: the config is valid, the credentials work, every object exists and every mapping is
-// writable. All problems are reported at once, each naming the field at fault.
+// writable, the state store can be written and locked. All problems are reported at once, each
+// naming the field at fault.
 import { loadConfig } from '../config/validate.js';
 import { resolveStreamPlans } from '../config/stream-plan.js';
+import type { Config } from '../config/spec.js';
+import { unfindableCreateWarnings } from '../engine/create-journal.js';
 import { asConnectorError } from '../errors.js';
+import type { Logger } from '../protocol/log.js';
+import { StateStore } from '../store/state-store.js';
+import { DEFAULT_STATE_PATH } from '../store/snapshot.js';
 import { protectSecrets, type CommandContext } from './context.js';
 import { openObject } from './open-object.js';
 import { runEvents } from './run-events.js';
@@ -22,9 +28,12 @@ async function findProblems(context: CommandContext, configPath: string): Promis
     const config = loadConfig(configPath);
     protectSecrets(context, config);
     const { plans } = resolveStreamPlans(config);
+    unfindableCreateWarnings(plans).forEach((warning) => context.log.warn(warning));
+    const problems: string[] = [];
+    const storeProblem = checkStore(config, context.log);
+    if (storeProblem) problems.push(storeProblem);
     destination = await context.deps.createDestination(config, context.log, runEvents(context, { config, configPath, output: 'airbyte' }));
     await destination.verifyAccess();
-    const problems: string[] = [];
     for (const plan of plans) {
       const opened = await openObject(destination, plan, config);
       for (const problem of opened.problems) problems.push(`${plan.origin}: ${problem.message}`);
@@ -34,5 +43,27 @@ async function findProblems(context: CommandContext, configPath: string): Promis
     return [asConnectorError(error).message];
   } finally {
     await destination?.close();
+  }
+}
+
+/**
+ * The store a sync will use, proven as the sync uses it: its folder and file made if needed,
+ * opened for writing, its lock taken and released. A run holding the lock is no problem.
+ */
+function checkStore(config: Config, log: Logger): string | undefined {
+  if (config.change_detection === 'off' || config.change_detection === 'crm') return undefined;
+  let store: StateStore | undefined;
+  try {
+    store = new StateStore(config.state?.path ?? DEFAULT_STATE_PATH);
+    store.acquireRunLock();
+    store.finishRun('checked');
+    return undefined;
+  } catch (error) {
+    const failure = asConnectorError(error);
+    if (failure.code !== 'store_locked') return `state.path: ${failure.message}`;
+    log.warn(`${failure.message} (check leaves it alone)`);
+    return undefined;
+  } finally {
+    store?.close();
   }
 }

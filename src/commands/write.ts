@@ -10,6 +10,7 @@ import { RejectedRowsFile } from '../protocol/rejected-file.js';
 import type { ReleasedState } from '../engine/checkpoints.js';
 import { runSync, type OpenedPlan, type Progress, type RejectedRecord, type StateMessage, type SyncResult } from '../engine/sync.js';
 import { StateStore } from '../store/state-store.js';
+import { settleEarlierCreates, unfindableCreateWarnings } from '../engine/create-journal.js';
 import { DEFAULT_STATE_PATH, scratchStore, snapshotOf, type TemporaryStore } from '../store/snapshot.js';
 import { protectSecrets, type CommandContext } from './context.js';
 import { openObject } from './open-object.js';
@@ -63,15 +64,25 @@ function streamsOf(catalog: ConfiguredStream[], plans: StreamPlan[]): StreamDesc
 
 async function runWrite(context: CommandContext, args: WriteArgs, config: Config, resolved: ResolvedPlans, destination: Destination, statuses: StreamStatuses): Promise<void> {
   resolved.warnings.forEach((warning) => context.log.warn(warning));
-  await destination.verifyAccess();
-  const opened = await openPlans(destination, resolved.plans, config);
+  unfindableCreateWarnings(resolved.plans).forEach((warning) => context.log.warn(warning));
   const dryRun = args.dryRun || config.dry_run === true;
-  const { store, temporary } = config.change_detection === 'off' ? {} : openStore(config, dryRun);
+  const stop = new AbortController();
+  // The store before any CRM call: a run that may not use it must not touch the CRM either.
+  const { store, temporary } = config.change_detection === 'off' ? {} : openStore(context, config, dryRun, stop);
+  let opened: Map<StreamPlan, OpenedPlan>;
+  try {
+    await destination.verifyAccess();
+    opened = await openPlans(destination, resolved.plans, config);
+    if (store && !dryRun) await settleEarlierCreates(store, opened, context.log, stop.signal);
+  } catch (error) {
+    store?.close();
+    temporary?.remove();
+    throw error;
+  }
   const rejectedFile = config.rejected_records_path ? new RejectedRowsFile(config.rejected_records_path, context.log.redactor) : undefined;
   const tally = new RejectionTally();
   const log = rejectionLogger(context);
   const started = new Date();
-  const stop = new AbortController();
   // SIGTERM (orchestrators) and SIGINT (Ctrl-C) stop reading; a second one ends the process at once.
   const onSignal = (signal: NodeJS.Signals) => {
     context.log.warn(`${signal}: finishing the requests under way (no more retries), then stopping (send it again to stop at once)`);
@@ -106,7 +117,12 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
       progressIntervalMs: args.progressEveryMs,
       onRecord: (stream, namespace) => statuses.recordOf(stream, namespace),
     });
-    store?.finishRun(result.fatal ? 'failed' : 'succeeded');
+    try {
+      store?.finishRun(result.fatal ? 'failed' : 'succeeded');
+    } catch (error) {
+      // A run that already failed (a full disk) reports that failure, with its counts.
+      if (!result.fatal) throw error;
+    }
   } finally {
     progress.clear();
     process.removeListener('SIGTERM', onSignal);
@@ -149,10 +165,29 @@ async function judgeWarnings(context: CommandContext, args: WriteArgs, config: C
  * A dry run must not change the store: it works on a copy. Comparing with the CRM, the run keeps
  * a store of its own that dies with it, only to catch a key repeated in the input.
  */
-function openStore(config: Config, dryRun: boolean): { store: StateStore; temporary?: TemporaryStore } {
+function openStore(context: CommandContext, config: Config, dryRun: boolean, stop: AbortController): { store: StateStore; temporary?: TemporaryStore } {
   const path = config.state?.path ?? DEFAULT_STATE_PATH;
-  const temporary = config.change_detection === 'crm' ? scratchStore() : dryRun ? snapshotOf(path) : undefined;
-  return { store: new StateStore(temporary?.path ?? path), temporary };
+  if (config.change_detection === 'crm') {
+    const temporary = scratchStore();
+    return { store: new StateStore(temporary.path, { scratch: true }), temporary };
+  }
+  if (dryRun) {
+    const temporary = snapshotOf(path);
+    return { store: new StateStore(temporary.path, { copyOf: path }), temporary };
+  }
+  const store = new StateStore(path);
+  try {
+    // A run that lost the lock stops like an interrupted one: what it wrote is committed.
+    const takenOver = store.acquireRunLock((message) => {
+      context.log.error(`${message}: stopping`);
+      stop.abort('the state store lock was lost');
+    });
+    if (takenOver) context.log.warn(`the state store at ${path} was held by a run that is gone (${takenOver}); taken over`);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  return { store };
 }
 
 async function openPlans(destination: Destination, plans: StreamPlan[], config: Config): Promise<Map<StreamPlan, OpenedPlan>> {

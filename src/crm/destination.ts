@@ -76,6 +76,20 @@ export interface ObjectWriter {
   compareWithCrm?(rows: PendingWrite[]): Promise<CrmComparison[]>;
   /** API requests this object's writes and reads made so far, for the run report. */
   requestCount?(): number;
+  /**
+   * Insert mode: row key → the CRM ids of the records holding the key's value in the key field, for
+   * creates an earlier run may have made without recording them. Absent when the key is written
+   * to no field: such records cannot be found again.
+   */
+  findCreated?(keys: string[]): Promise<Map<string, string[]>>;
+  /** How long after a create was sent findCreated may still miss its record (the request's time, a search index's lag). */
+  readonly createsFindableAfterMs?: number;
+  /**
+   * Insert mode by a key field that does not identify records: the CRM would take a second create
+   * of the same key, so each create is journaled in the store before it is sent, for the next run
+   * to settle with findCreated if this one dies before recording the answer.
+   */
+  readonly journalsCreates?: boolean;
 }
 
 export interface OpenedObject {

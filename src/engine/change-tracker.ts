@@ -28,6 +28,15 @@ export type Decision =
   | { send: true; values: Values; memo: ChangeMemo; changedFields: string[] };
 
 export class ChangeTracker {
+  /**
+   * Inserts the CRM cannot refuse twice (ObjectWriter.journalsCreates): creates of new keys go to
+   * the store's journal before they are sent, so a run that dies before recording their answer
+   * leaves them for the next run to find in the CRM instead of creating them twice. Not in a dry
+   * run (it sends nothing) nor in a scratch store (it dies with the run).
+   */
+  private readonly journal: boolean;
+  private batches = 0;
+
   constructor(
     private readonly store: StateStore,
     /** Identifies the CRM object across runs (portal or org + object). */
@@ -36,7 +45,10 @@ export class ChangeTracker {
     private readonly fullResync: boolean,
     /** Mark new keys when their rows settle; a dry run, which saves nothing, marks them at once. */
     private readonly markNewKeysOnSettle = true,
-  ) {}
+    journalCreates = false,
+  ) {
+    this.journal = journalCreates && markNewKeysOnSettle && store.durable;
+  }
 
   /**
    * Classifies up to LOOKUP_CHUNK rows with one lookup and marks their keys as seen this run. The
@@ -57,7 +69,17 @@ export class ChangeTracker {
       decisions.push(this.decide(row, previous?.written ? previous : undefined, marked));
     }
     this.store.markSeen(this.objectId, markNow);
+    if (this.journal) this.journalCreates(rows, decisions);
     return decisions;
+  }
+
+  private journalCreates(rows: PendingWrite[], decisions: Decision[]): void {
+    const creates = rows.flatMap((row, i) => {
+      const decision = decisions[i];
+      return 'send' in decision && decision.send && !decision.memo.previous ? [{ key: row.key, hashesJson: decision.memo.hashesJson }] : [];
+    });
+    this.batches += 1;
+    this.store.journalCreates(this.objectId, `${this.store.runId}.${this.batches}`, creates);
   }
 
   /** Saves the rows the CRM confirmed; rows it did not confirm keep their previous state. */
@@ -65,6 +87,8 @@ export class ChangeTracker {
     const written: WrittenRecord[] = [];
     const removed: string[] = [];
     const unwritten: { write: PendingWrite; memo: ChangeMemo }[] = [];
+    // A create whose outcome is unknown stays in the journal, for the next run to settle.
+    const answered = this.journal ? rows.filter((_, i) => outcomes[i].status !== 'unknown').map((row) => row.write.key) : [];
     rows.forEach((row, i) => {
       const { write, memo } = row;
       const outcome = outcomes[i];
@@ -77,9 +101,9 @@ export class ChangeTracker {
         unwritten.push(row);
       }
     });
-    this.store.saveWrites(this.objectId, written);
+    this.store.saveWrites(this.objectId, written, answered);
     if (removed.length > 0) this.store.forget(this.objectId, removed);
-    this.settledUnwritten(unwritten);
+    this.markUnwrittenSeen(unwritten);
   }
 
   /** Keys of rows refused before they reached the tracker (a value that cannot convert): still in the segment. */
@@ -89,6 +113,11 @@ export class ChangeTracker {
 
   /** Rows that settled without a write (refused, not found, skipped): their new keys are marked seen now. */
   settledUnwritten(rows: { write: PendingWrite; memo: ChangeMemo }[]): void {
+    if (this.journal) this.store.resolveCreates(this.objectId, rows.map(({ write }) => write.key));
+    this.markUnwrittenSeen(rows);
+  }
+
+  private markUnwrittenSeen(rows: { write: PendingWrite; memo: ChangeMemo }[]): void {
     const unmarked = rows.filter(({ memo }) => !memo.markedSeen).map(({ write }) => write.key);
     if (unmarked.length > 0) this.store.markSeen(this.objectId, unmarked);
   }

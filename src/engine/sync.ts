@@ -6,7 +6,7 @@ import type { BatchOrigin } from '../protocol/batch-files.js';
 import type { ResolvedPlans, StreamPlan } from '../config/stream-plan.js';
 import type { OnRemoval } from '../config/spec.js';
 import type { ObjectWriter, Rejection, RowOutcome, Values } from '../crm/destination.js';
-import { asConnectorError, bugError, configError, INTERRUPTED, transientError, type ConnectorError } from '../errors.js';
+import { asConnectorError, bugError, configError, ConnectorError, INTERRUPTED, transientError } from '../errors.js';
 import { missingSourceColumns } from '../config/source-columns.js';
 import { abortable } from '../protocol/abortable.js';
 import type { Logger } from '../protocol/log.js';
@@ -94,6 +94,11 @@ export interface SyncResult {
   labels: Map<string, string>;
 }
 
+/** A store failure the store explained (disk full, damaged file) keeps its words; anything else is ours. */
+function storeError(error: unknown, what: string): ConnectorError {
+  return error instanceof ConnectorError ? error : bugError(`${what}: ${(error as Error).message}`, { cause: error });
+}
+
 /** Where records that no plan consumes are counted. */
 export const UNROUTED = '(unrouted)';
 
@@ -162,7 +167,7 @@ class SyncRun {
   private pipeline(plan: StreamPlan, opened: OpenedPlan): Pipeline {
     const { store, fullResync, dryRun, compareWithCrm } = this.options;
     // Comparing with the CRM, the store still catches repeated keys but decides nothing else.
-    const tracker = store ? new ChangeTracker(store, opened.objectId, plan, (fullResync ?? false) || (compareWithCrm ?? false), !dryRun) : undefined;
+    const tracker = store ? new ChangeTracker(store, opened.objectId, plan, (fullResync ?? false) || (compareWithCrm ?? false), !dryRun, opened.writer.journalsCreates) : undefined;
     const pipeline: Pipeline = { plan, opened, sink: undefined as unknown as RowSink, tracker, unsettled: new Map(), superseded: 0, refusedKeys: [], ignoredColumns: new Set() };
     let sink: RowSink;
     if (dryRun) {
@@ -370,7 +375,7 @@ class SyncRun {
     try {
       pipeline.tracker?.markSeen(keys);
     } catch (error) {
-      this.stop(bugError(`could not record the refused rows in the state store: ${(error as Error).message}`, { cause: error }));
+      this.stop(storeError(error, 'could not record the refused rows in the state store'));
     }
   }
 
@@ -399,7 +404,9 @@ class SyncRun {
       // Committed to the store before any state after these rows can be released.
       pipeline.tracker?.confirm(items.map((item) => ({ write: item.write, memo: item.memo! })), outcomes);
     } catch (error) {
-      this.stop(bugError(`could not record the written rows in the state store: ${(error as Error).message}`, { cause: error }));
+      // The CRM answered: the counts say what landed, but no state goes out past rows the store did not record.
+      items.forEach((item, i) => this.holdAnswered(pipeline, item, outcomes[i]));
+      this.stop(storeError(error, 'could not record the written rows in the state store'));
       return;
     }
     items.forEach((item, i) => {
@@ -428,7 +435,7 @@ class SyncRun {
       // Before a later row of one of these keys goes on: it is diffed against what the store holds.
       pipeline.tracker?.settledUnwritten(items.map((item) => ({ write: item.write, memo: item.memo! })));
     } catch (error) {
-      this.stop(bugError(`could not record the refused rows in the state store: ${(error as Error).message}`, { cause: error }));
+      this.stop(storeError(error, 'could not record the refused rows in the state store'));
       return;
     }
     for (const item of items) this.rejectItem(pipeline, item, rejection);
@@ -460,6 +467,15 @@ class SyncRun {
       const why = held === item ? reason : { code: reason.code, message: `not sent: it waits for an earlier row of its key whose outcome is unknown (${reason.message})` };
       this.options.onRejected?.({ line: held.line, stream: pipeline.plan.stream, key: held.write.key, data: held.data, origin: held.origin, rejection: why });
     }
+  }
+
+  /**
+   * Counted as the CRM answered, but never settled: the store does not know it, so no state after it
+   * goes out. Its key stays in flight: the run is stopping, and a later row of it must not be sent.
+   */
+  private holdAnswered(pipeline: Pipeline, item: SinkItem, outcome: RowOutcome): void {
+    this.counts.settled(pipeline.plan.origin, outcome.status);
+    this.checkpoints.hold(item.seq);
   }
 
   private reject(seq: number, target: string, record: RejectedRecord): void {

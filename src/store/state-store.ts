@@ -1,11 +1,17 @@
 // The change-detection store: per CRM object and row key, the CRM record id, a hash per field of
 // what was last written successfully, and the last run that saw the key. SQLite in WAL mode so a
 // crash loses at most the batch in flight, never the file. Lookups and writes are batched so
-// memory stays flat at millions of keys.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+// memory stays flat at millions of keys. It also holds what keeps runs safe in production: the run
+// lock (one run at a time), the create journal (inserts the CRM cannot refuse twice), its own
+// identity with a marker file beside it (a lost store is noticed), and failures put in the
+// operator's terms (store-errors.ts).
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { configError } from '../errors.js';
+import { asConnectorError, bugError, configError, ConnectorError } from '../errors.js';
+import { currentHolder, describeHolder, diedBy, HEARTBEAT_MS, mayBeAlive, STALE_AFTER_MS, type LockHolder } from './run-lock.js';
+import { storeFailure, writeAccessProblem } from './store-errors.js';
 
 export interface StoredRecord {
   key: string;
@@ -21,6 +27,16 @@ export interface LookedUp extends StoredRecord {
   written: boolean;
   /** The hashes as stored, JSON: the same text means the same hashes, without parsing it. */
   hashesJson: string;
+}
+
+/** A create journaled by an earlier run and never resolved. */
+export interface UnresolvedCreate {
+  key: string;
+  batchId: string;
+  journaledAt: number;
+  hashesJson: string;
+  /** When the run that journaled it ended (or, killed, at the latest died); undefined when unknown. */
+  runEndedAt?: number;
 }
 
 export interface WrittenRecord {
@@ -70,6 +86,34 @@ const SCHEMA = `
     finished_at TEXT,
     outcome     TEXT
   );
+  -- At most one row: the run that holds the store (see run-lock.ts).
+  CREATE TABLE IF NOT EXISTS run_lock (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    run_id        INTEGER NOT NULL,
+    pid           INTEGER NOT NULL,
+    host          TEXT NOT NULL,
+    machine       TEXT NOT NULL,
+    process_start TEXT NOT NULL,
+    started_at    TEXT NOT NULL,
+    heartbeat_at  INTEGER NOT NULL
+  );
+  -- This store's identity: a store made afresh where the marker names another was lost.
+  CREATE TABLE IF NOT EXISTS store_info (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    store_id   TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  -- Write-ahead journal of creates the CRM cannot match again by a unique key: committed before
+  -- the request, resolved when its answer is recorded.
+  CREATE TABLE IF NOT EXISTS pending_creates (
+    object       TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    batch_id     TEXT NOT NULL,
+    run_id       INTEGER NOT NULL,
+    journaled_at INTEGER NOT NULL,
+    hashes       TEXT NOT NULL,
+    PRIMARY KEY (object, key)
+  ) WITHOUT ROWID;
 `;
 
 /** SQLite's default limit on bound parameters is far above this; it keeps statements few and cached. */
@@ -82,6 +126,18 @@ const SAVE_CONFLICT = `ON CONFLICT (object, key) DO UPDATE SET crm_id = COALESCE
   last_seen = excluded.last_seen, last_written = excluded.last_written, left_at = NULL`;
 const SEEN_ROW = '(?, ?, ?)';
 const SEEN_CONFLICT = 'ON CONFLICT (object, key) DO UPDATE SET last_seen = excluded.last_seen, left_at = NULL';
+
+/**
+ * The marker beside the store (state.db.id): which store wrote which CRM objects, and when its
+ * last run ended. It outlives the store file when only that is lost (deleted, emptied, a fresh
+ * volume for the file but not its folder), so the next run knows it is not a first run.
+ */
+interface StoreMarker {
+  store: string;
+  objects: string[];
+  /** When the last run on the store ended cleanly; null while one runs (or after one died). */
+  runEndedAt: string | null;
+}
 
 export class StateStore {
   private readonly db: DatabaseSync;
@@ -96,26 +152,154 @@ export class StateStore {
   private readonly rollback: StatementSync;
   readonly runId: number;
 
-  constructor(path: string) {
+  private heartbeat?: NodeJS.Timeout;
+  private lockHeld = false;
+  readonly storeId: string;
+  /** Kept by runs that hold the lock (never by dry runs and scratch stores). */
+  private marker?: StoreMarker;
+  private vanished: { objects: string[]; runEndedAt?: number } = { objects: [] };
+
+  /** False for a store that dies with the run (change_detection crm): nothing in it reaches the next run. */
+  readonly durable: boolean;
+
+  /** The store messages name: a dry run's copy names the store it copies, which the operator knows. */
+  private readonly shownPath: string;
+
+  /** scratch: dies with the run; copyOf: a copy of that store (a dry run's). */
+  constructor(readonly path: string, options: { scratch?: boolean; copyOf?: string } = {}) {
+    const onDisk = path !== ':memory:';
+    this.durable = onDisk && options.scratch !== true && options.copyOf === undefined;
+    this.shownPath = options.copyOf ?? path;
+    const problem = onDisk ? writeAccessProblem(path) : undefined;
+    if (problem) throw configError(problem, { code: 'store_not_writable' });
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      if (onDisk) mkdirSync(dirname(path), { recursive: true });
       this.db = new DatabaseSync(path);
     } catch (error) {
-      throw configError(`cannot open the state store at ${path}: ${(error as Error).message}`);
+      throw this.failure(error, 'cannot open');
     }
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
-    this.db.exec(SCHEMA);
-    this.departedStatement = this.db.prepare(`SELECT key, crm_id, hashes FROM records
-      WHERE object = ? AND last_seen < ? AND left_at IS NULL AND last_written IS NOT NULL AND key > ? ORDER BY key LIMIT ?`);
-    this.begin = this.db.prepare('BEGIN');
-    this.commit = this.db.prepare('COMMIT');
-    this.rollback = this.db.prepare('ROLLBACK');
-    const run = this.db.prepare('INSERT INTO runs (started_at) VALUES (?)').run(new Date().toISOString());
-    this.runId = Number(run.lastInsertRowid);
+    try {
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+      this.db.exec(SCHEMA);
+      this.departedStatement = this.db.prepare(`SELECT key, crm_id, hashes FROM records
+        WHERE object = ? AND last_seen < ? AND left_at IS NULL AND last_written IS NOT NULL AND key > ? ORDER BY key LIMIT ?`);
+      this.begin = this.db.prepare('BEGIN');
+      this.commit = this.db.prepare('COMMIT');
+      this.rollback = this.db.prepare('ROLLBACK');
+      this.db.prepare('INSERT OR IGNORE INTO store_info (id, store_id, created_at) VALUES (1, ?, ?)').run(randomUUID(), new Date().toISOString());
+      this.storeId = String((this.db.prepare('SELECT store_id FROM store_info WHERE id = 1').get() as { store_id: string }).store_id);
+      const run = this.db.prepare('INSERT INTO runs (started_at) VALUES (?)').run(new Date().toISOString());
+      this.runId = Number(run.lastInsertRowid);
+    } catch (error) {
+      this.db.close();
+      throw this.failure(error, 'cannot open');
+    }
+  }
+
+  /**
+   * Takes the store for this run: refused (a config error naming the holder) while another run
+   * may be using it; a holder that is gone is taken over. Held until close(), with a heartbeat.
+   * Answers the run taken over from, for a warning.
+   */
+  acquireRunLock(onLost?: (message: string) => void): string | undefined {
+    return this.guard(() => {
+      const now = Date.now();
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const holder = this.lockHolder();
+        if (holder && mayBeAlive(holder, now)) {
+          throw configError(`another run is using the state store at ${resolve(this.path)} (${describeHolder(holder, now)}); runs on one store must not overlap: wait for it to finish or stop it (a holder that died is taken over at once on its own host, else ${Math.round(STALE_AFTER_MS / 1000)}s after its last heartbeat)`, { code: 'store_locked' });
+        }
+        if (holder) this.db.prepare("UPDATE runs SET finished_at = ?, outcome = 'died' WHERE id = ? AND finished_at IS NULL").run(new Date(diedBy(holder, now)).toISOString(), holder.runId);
+        const me = currentHolder(this.runId, now);
+        this.db.prepare(`INSERT OR REPLACE INTO run_lock (id, run_id, pid, host, machine, process_start, started_at, heartbeat_at)
+          VALUES (1, ?, ?, ?, ?, ?, ?, ?)`).run(me.runId, me.pid, me.host, me.machine, me.processStart, me.startedAt, me.heartbeatAt);
+        this.db.exec('COMMIT');
+        this.lockHeld = true;
+        this.startHeartbeat(onLost);
+        this.checkMarker();
+        return holder ? describeHolder(holder, now) : undefined;
+      } catch (error) {
+        if (this.db.isTransaction) this.db.exec('ROLLBACK');
+        if (error instanceof ConnectorError && error.code === 'store_locked') this.finishRun('refused');
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * CRM objects an earlier run wrote (per the marker) of which this store holds nothing: the store
+   * they were recorded in was lost. With when that store's last run ended, when the marker knows.
+   */
+  vanishedObjects(): { objects: string[]; runEndedAt?: number } {
+    return this.vanished;
+  }
+
+  private checkMarker(): void {
+    const markerPath = `${this.path}.id`;
+    let earlier: StoreMarker | undefined;
+    try {
+      if (existsSync(markerPath)) earlier = JSON.parse(readFileSync(markerPath, 'utf8')) as StoreMarker;
+    } catch (error) {
+      throw configError(`the marker ${resolve(markerPath)} beside the state store cannot be read (${(error as Error).message}); move it aside if the store is intact`, { cause: error });
+    }
+    const objects = new Set(earlier?.objects ?? []);
+    const has = this.db.prepare('SELECT 1 FROM records WHERE object = ? AND last_written IS NOT NULL LIMIT 1');
+    const lost = [...objects].filter((object) => has.get(object) === undefined);
+    const endedAt = earlier?.runEndedAt ? Date.parse(earlier.runEndedAt) : undefined;
+    this.vanished = { objects: lost, runEndedAt: endedAt };
+    this.marker = { store: this.storeId, objects: [...objects], runEndedAt: null };
+    this.writeMarker();
+  }
+
+  private noteWritten(object: string): void {
+    if (!this.marker || this.marker.objects.includes(object)) return;
+    this.marker.objects.push(object);
+    this.writeMarker();
+  }
+
+  private writeMarker(): void {
+    const markerPath = `${this.path}.id`;
+    this.guard(() => {
+      writeFileSync(`${markerPath}.tmp`, `${JSON.stringify(this.marker)}\n`);
+      renameSync(`${markerPath}.tmp`, markerPath);
+    });
+  }
+
+  private lockHolder(): LockHolder | undefined {
+    const row = this.db.prepare('SELECT * FROM run_lock WHERE id = 1').get() as Record<string, string | number> | undefined;
+    if (!row) return undefined;
+    return {
+      runId: Number(row.run_id), pid: Number(row.pid), host: String(row.host), machine: String(row.machine),
+      processStart: String(row.process_start), startedAt: String(row.started_at), heartbeatAt: Number(row.heartbeat_at),
+    };
+  }
+
+  /** Refreshes the holder's sign of life; a run whose lock was taken over is told (it must stop). */
+  private startHeartbeat(onLost?: (message: string) => void): void {
+    const beat = this.db.prepare('UPDATE run_lock SET heartbeat_at = ? WHERE id = 1 AND run_id = ?');
+    this.heartbeat = setInterval(() => {
+      let message: string | undefined;
+      try {
+        if (beat.run(Date.now(), this.runId).changes === 0) message = `the lock on the state store at ${resolve(this.path)} was taken over by another run`;
+      } catch (error) {
+        message = `the state store at ${resolve(this.path)} could not record this run's heartbeat: ${asConnectorError(this.failure(error, 'cannot write')).message}`;
+      }
+      if (message) {
+        clearInterval(this.heartbeat);
+        this.lockHeld = false;
+        onLost?.(message);
+      }
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   /** The stored records for these keys (at most LOOKUP_CHUNK keys). */
   lookup(object: string, keys: string[]): Map<string, LookedUp> {
+    return this.guard(() => this.lookupUnguarded(object, keys));
+  }
+
+  private lookupUnguarded(object: string, keys: string[]): Map<string, LookedUp> {
     const rows = this.statementFor(this.lookupStatements, keys.length, (count) =>
       `SELECT key, crm_id, hashes, last_seen, last_written FROM records WHERE object = ? AND key IN (${repeat('?', count)})`)
       .all(object, ...keys) as { key: string; crm_id: string | null; hashes: string; last_seen: number; last_written: number | null }[];
@@ -139,9 +323,11 @@ export class StateStore {
   }
 
   /** Saves what the CRM confirmed, in one transaction. */
-  saveWrites(object: string, written: WrittenRecord[]): void {
-    if (written.length === 0) return;
+  saveWrites(object: string, written: WrittenRecord[], resolvedCreates: string[] = []): void {
+    if (written.length === 0 && resolvedCreates.length === 0) return;
+    if (written.length > 0) this.noteWritten(object);
     this.transaction(() => {
+      this.deleteJournalEntries(object, resolvedCreates);
       for (let from = 0; from < written.length; from += SAVE_CHUNK) {
         const chunk = written.slice(from, from + SAVE_CHUNK);
         const values: (string | number | null)[] = [];
@@ -154,7 +340,7 @@ export class StateStore {
 
   /** Keys written before but absent from this (complete) run, not yet handled; a page after `afterKey`. */
   departedPage(object: string, afterKey: string, limit: number): StoredRecord[] {
-    const rows = this.departedStatement.all(object, this.runId, afterKey, limit) as { key: string; crm_id: string | null; hashes: string }[];
+    const rows = this.guard(() => this.departedStatement.all(object, this.runId, afterKey, limit)) as { key: string; crm_id: string | null; hashes: string }[];
     return rows.map((row) => ({ key: row.key, crmId: row.crm_id, hashes: JSON.parse(row.hashes) }));
   }
 
@@ -178,33 +364,116 @@ export class StateStore {
 
   /** A key that left the segment and was handled (ignored, cleared): not reported again. */
   markDeparted(object: string, keys: string[]): void {
-    const statement = this.db.prepare(`UPDATE records SET left_at = ? WHERE object = ? AND key = ?`);
+    const statement = this.guard(() => this.db.prepare(`UPDATE records SET left_at = ? WHERE object = ? AND key = ?`));
     this.transaction(() => keys.forEach((key) => statement.run(this.runId, object, key)));
   }
 
   /** An archived or deleted record is forgotten: if its key comes back it is a new record. */
   forget(object: string, keys: string[]): void {
-    const statement = this.db.prepare('DELETE FROM records WHERE object = ? AND key = ?');
+    const statement = this.guard(() => this.db.prepare('DELETE FROM records WHERE object = ? AND key = ?'));
     this.transaction(() => keys.forEach((key) => statement.run(object, key)));
   }
 
-  finishRun(outcome: 'succeeded' | 'failed'): void {
-    this.db.prepare('UPDATE runs SET finished_at = ?, outcome = ? WHERE id = ?').run(new Date().toISOString(), outcome, this.runId);
+  finishRun(outcome: 'succeeded' | 'failed' | 'refused' | 'checked'): void {
+    this.guard(() => this.db.prepare('UPDATE runs SET finished_at = ?, outcome = ? WHERE id = ?').run(new Date().toISOString(), outcome, this.runId));
+  }
+
+  /**
+   * Write-ahead: records that these keys' rows are about to be created, committed before the
+   * request goes out, so a run that dies before recording the answer leaves them to be settled.
+   */
+  journalCreates(object: string, batchId: string, entries: { key: string; hashesJson: string }[]): void {
+    if (entries.length === 0) return;
+    const statement = this.guard(() => this.db.prepare(`INSERT INTO pending_creates (object, key, batch_id, run_id, journaled_at, hashes)
+      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (object, key) DO UPDATE SET batch_id = excluded.batch_id, run_id = excluded.run_id,
+      journaled_at = excluded.journaled_at, hashes = excluded.hashes`));
+    const now = Date.now();
+    this.transaction(() => entries.forEach((entry) => statement.run(object, entry.key, batchId, this.runId, now, entry.hashesJson)));
+  }
+
+  /** The journal entries whose answer was never recorded (they are for creates an earlier run sent, or meant to). */
+  unresolvedCreates(object: string): UnresolvedCreate[] {
+    const rows = this.guard(() => this.db.prepare(`SELECT p.key, p.batch_id, p.journaled_at, p.hashes, r.finished_at FROM pending_creates p
+      LEFT JOIN runs r ON r.id = p.run_id WHERE p.object = ? AND p.run_id <> ? ORDER BY p.key`).all(object, this.runId)) as
+      { key: string; batch_id: string; journaled_at: number; hashes: string; finished_at: string | null }[];
+    return rows.map((row) => ({
+      key: row.key, batchId: row.batch_id, journaledAt: row.journaled_at, hashesJson: row.hashes,
+      runEndedAt: row.finished_at === null ? undefined : Date.parse(row.finished_at),
+    }));
+  }
+
+  /**
+   * Settles journal entries: a create found in the CRM is recorded as written (with the hashes of
+   * the row that was sent, by the run that sent it); one not found is forgotten, so it is sent again.
+   */
+  settleCreates(object: string, found: { key: string; crmId: string }[], lost: string[]): void {
+    const save = this.guard(() => this.db.prepare(`INSERT INTO records (object, key, crm_id, hashes, last_seen, last_written, left_at)
+      SELECT object, key, ?, hashes, run_id, run_id, NULL FROM pending_creates WHERE object = ? AND key = ? ${SAVE_CONFLICT}`));
+    if (found.length > 0) this.noteWritten(object);
+    this.transaction(() => {
+      for (const { key, crmId } of found) save.run(crmId, object, key);
+      this.deleteJournalEntries(object, [...found.map((entry) => entry.key), ...lost]);
+    });
+  }
+
+  /** Creates whose answer came back and was recorded otherwise (refused, skipped): nothing left to settle. */
+  resolveCreates(object: string, keys: string[]): void {
+    if (keys.length > 0) this.transaction(() => this.deleteJournalEntries(object, keys));
+  }
+
+  private deleteJournalEntries(object: string, keys: string[]): void {
+    if (keys.length === 0) return;
+    const statement = this.db.prepare('DELETE FROM pending_creates WHERE object = ? AND key = ?');
+    for (const key of keys) statement.run(object, key);
   }
 
   close(): void {
-    if (this.db.isOpen) this.db.close();
+    clearInterval(this.heartbeat);
+    if (!this.db.isOpen) return;
+    try {
+      if (this.lockHeld) this.db.prepare('DELETE FROM run_lock WHERE id = 1 AND run_id = ?').run(this.runId);
+      if (this.lockHeld && this.marker) {
+        this.marker.runEndedAt = new Date().toISOString();
+        this.writeMarker();
+      }
+    } catch {
+      // A lock row left behind (a full disk) is taken over by the next run: this process is gone by then.
+    } finally {
+      this.lockHeld = false;
+      this.db.close();
+    }
+  }
+
+  /** Runs store work, turning what the file system or SQLite says into the operator's terms. */
+  private guard<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw this.failure(error, 'cannot use');
+    }
+  }
+
+  /** Opening, an unknown failure is the file's (as before); later, one nobody explained is ours. */
+  private failure(error: unknown, what: 'cannot open' | 'cannot use' | 'cannot write'): ConnectorError {
+    if (error instanceof ConnectorError) return error;
+    const explained = storeFailure(this.shownPath, error);
+    if (explained) return explained;
+    const message = `${what} the state store at ${resolve(this.shownPath)}: ${(error as Error).message}`;
+    return what === 'cannot open' ? configError(message, { cause: error }) : bugError(message, { cause: error });
   }
 
   private transaction(work: () => void): void {
-    this.begin.run();
-    try {
-      work();
-      this.commit.run();
-    } catch (error) {
-      this.rollback.run();
-      throw error;
-    }
+    this.guard(() => {
+      this.begin.run();
+      try {
+        work();
+        this.commit.run();
+      } catch (error) {
+        // SQLite may have rolled back already (a full disk does): a second rollback would hide the cause.
+        if (this.db.isTransaction) this.rollback.run();
+        throw error;
+      }
+    });
   }
 
   private statementFor(cache: Map<number, StatementSync>, count: number, sql: (count: number) => string): StatementSync {

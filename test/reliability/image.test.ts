@@ -1,5 +1,6 @@
 // The image must not run as root (Airbyte runs connectors as a non-root user, and a connector
-// that needs root is a risk). scripts/check-dockerfile.sh replays the steps as uid 1000.
+// that needs root is a risk). scripts/check-dockerfile.sh replays the steps as uid 1000, and as a
+// random uid in group 0 (OpenShift) that must be able to write the state store.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,13 @@ describe('Dockerfile', () => {
     expect(finalStage.findIndex((l) => /^USER\s/i.test(l))).toBeLessThan(finalStage.findIndex((l) => /^ENTRYPOINT\s/i.test(l)));
   });
 
+  it('makes /airbyte writable by group 0, for the random uids OpenShift-style platforms run images as', () => {
+    const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+    const replay = readFileSync(join(repoRoot, 'scripts/check-dockerfile.sh'), 'utf8');
+    expect(dockerfile).toMatch(/chown \d+:0 \/airbyte && chmod g=u \/airbyte/);
+    expect(replay).toMatch(/chown \d+:0 "\$work\/airbyte" && chmod g=u "\$work\/airbyte"/);
+  });
+
   it('runs node with the options the benchmark measured (package.json config.nodeOptions)', () => {
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
     const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
@@ -30,5 +38,6 @@ describe('Dockerfile', () => {
     const replay = spawnSync('bash', [join(repoRoot, 'scripts/check-dockerfile.sh')], { encoding: 'utf8', timeout: 600_000 });
     expect(replay.status, replay.stderr).toBe(0);
     expect(replay.stdout).toContain('image steps ok: SPEC printed by uid 1000 from the production stage');
+    expect(replay.stdout).toMatch(/image steps ok: uid \d+ \(group 0\) made and locked the state store in \/airbyte/);
   }, 600_000);
 });

@@ -15,7 +15,8 @@ export interface LiveRun {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; messages: Record<string, any>[] }>;
 }
 
-export function startCli(args: string[], lines: Iterable<string>, env: Record<string, string> = {}): LiveRun {
+/** keepStdinOpen: stdin stays open after the lines (a source still sending), until the test ends it. */
+export function startCli(args: string[], lines: Iterable<string>, env: Record<string, string> = {}, options: { keepStdinOpen?: boolean } = {}): LiveRun {
   const child = spawn(process.execPath, ['--no-warnings', join(repoRoot, 'dist/src/main.js'), ...args], {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -34,7 +35,7 @@ export function startCli(args: string[], lines: Iterable<string>, env: Record<st
       if (!child.stdin.write(`${line}\n`)) await Promise.race([once(child.stdin, 'drain'), exited]).catch(() => undefined);
       accepted += 1;
     }
-    child.stdin.end();
+    if (!options.keepStdinOpen) child.stdin.end();
   })();
   const done = exited.then(([code, signal]) => {
     const messages = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, any>);

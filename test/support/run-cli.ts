@@ -29,6 +29,9 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Run the built binary as a child process instead of in this process. */
   process?: boolean;
+  /** Run the CLI (as a child process) as this user and group (the tests run as root; a store's permissions matter only to others). */
+  uid?: number;
+  gid?: number;
 }
 
 const ENTRIES = {
@@ -39,7 +42,7 @@ const ENTRIES = {
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
   const input = Array.isArray(options.stdin) ? options.stdin.join('\n') + '\n' : options.stdin ?? '';
   // process.exitCode and process.env are the process's own: runs that overlap need processes of their own.
-  if (options.process || inProcessRunActive || crashesTheProcess(options)) return runChild(args, input, options);
+  if (options.process || options.uid !== undefined || inProcessRunActive || crashesTheProcess(options)) return runChild(args, input, options);
   return runInProcess(args, input, options);
 }
 
@@ -100,6 +103,7 @@ function runChild(args: string[], input: string | Buffer, options: CliOptions): 
   const child = spawn(process.execPath, ['--no-warnings', ENTRIES[options.entry ?? 'product'], ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
   });
   let stdout = '';
   let stderr = '';

@@ -45,7 +45,7 @@ export class HubSpotApi {
   private readonly endpoint: Endpoint;
   private readonly limiter: RollingWindowLimiter;
   private readonly retryPolicy: RetryPolicy;
-  private readonly timeoutMs: number;
+  readonly timeoutMs: number;
   private accessToken?: string;
   private tokenExpiresAt = 0;
   private tokenMarginMs = TOKEN_MARGIN_MS;

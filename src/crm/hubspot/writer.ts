@@ -13,6 +13,11 @@ import { RECORD_ID, type HubSpotObject, type HubSpotProperty } from './propertie
 import { sameHubSpotValue, toHubSpotValue } from './values.js';
 
 export const HUBSPOT_BATCH_MAX = 100;
+/** HubSpot's search index lags its records by "a few seconds"; a margin over that. */
+export const SEARCH_LAG_MS = 5_000;
+/** Values one search filter's IN takes, and results one search page holds. */
+const SEARCH_VALUES = 100;
+const SEARCH_PAGE = 200;
 /** Sends of one batch of creates whose outcome stayed unknown, the first included. */
 const MAX_CREATE_ROUNDS = 3;
 export const UNKNOWN_OUTCOME = 'unknown_outcome';
@@ -31,6 +36,9 @@ export class HubSpotObjectWriter implements ObjectWriter {
   /** The unique property rows are looked up by; undefined when matching by hs_object_id or by nothing. */
   private readonly idProperty?: HubSpotProperty;
   private requests = 0;
+  readonly findCreated?: (keys: string[]) => Promise<Map<string, string[]>>;
+  readonly createsFindableAfterMs: number;
+  readonly journalsCreates: boolean;
 
   constructor(
     private readonly api: HubSpotApi,
@@ -40,6 +48,11 @@ export class HubSpotObjectWriter implements ObjectWriter {
     const destination = plan.match.destination;
     this.keyProperty = destination && destination !== RECORD_ID ? object.properties.get(destination) : undefined;
     this.idProperty = this.keyProperty?.hasUniqueValue ? this.keyProperty : undefined;
+    // A unique property is read back at once (batch/read); any other only through search, which lags.
+    if (this.keyProperty) this.findCreated = (keys) => (this.idProperty ? this.readBackByKey(keys) : this.searchByKey(keys));
+    // No wait by a unique property: a create landing after the lookup makes the resend a 409, read back.
+    this.createsFindableAfterMs = this.idProperty ? 0 : api.timeoutMs + SEARCH_LAG_MS;
+    this.journalsCreates = plan.operation === 'insert' && this.keyProperty !== undefined && !this.idProperty;
     // Enough requests in flight to keep the rate limit busy while others wait on HubSpot.
     this.maxConcurrentWrites = Math.max(2, Math.min(16, Math.ceil(api.requestsPerSecond)));
   }
@@ -120,7 +133,9 @@ export class HubSpotObjectWriter implements ObjectWriter {
   private unknown(reason: string): RowOutcome {
     const next = this.idProperty
       ? `a rerun reads ${this.idProperty.name} before creating, so it cannot be created twice`
-      : `without a unique-value property in match.destination the connector cannot check; a rerun sends it again, so look for it in HubSpot first (matching by a unique-value property makes inserts safe to retry)`;
+      : this.keyProperty
+        ? `a rerun searches ${this.keyProperty.name} for it before sending anything (the store's create journal), so it is not created twice`
+        : `without a unique-value property in match.destination the connector cannot check; a rerun sends it again, so look for it in HubSpot first (matching by a unique-value property makes inserts safe to retry)`;
     return { status: 'unknown', code: UNKNOWN_OUTCOME, message: `HubSpot may or may not have created this record (${reason}); its state is held back; ${next}` };
   }
 
@@ -174,6 +189,48 @@ export class HubSpotObjectWriter implements ObjectWriter {
   private async lookup(rows: PendingWrite[]): Promise<Map<string, string>> {
     const records = await this.readRecords(rows, []);
     return new Map([...records].map(([key, record]) => [key, String(record.id)]));
+  }
+
+  private async readBackByKey(keys: string[]): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>();
+    for (let from = 0; from < keys.length; from += HUBSPOT_BATCH_MAX) {
+      const rows = keys.slice(from, from + HUBSPOT_BATCH_MAX).map((key) => this.keyRow(key));
+      const ids = await this.lookup(rows);
+      for (const row of rows) {
+        const id = ids.get(this.idValue(row));
+        if (id !== undefined) found.set(row.key, [id]);
+      }
+    }
+    return found;
+  }
+
+  /** Row key → ids of the records whose (non-unique) key property holds its value, through search. */
+  private async searchByKey(keys: string[]): Promise<Map<string, string[]>> {
+    const name = this.keyProperty!.name;
+    const keyOfValue = new Map(keys.map((key) => [String(this.keyRow(key).values[name]).toLowerCase(), key]));
+    const values = [...keyOfValue.keys()];
+    const found = new Map<string, string[]>();
+    for (let from = 0; from < values.length; from += SEARCH_VALUES) {
+      const filter = { propertyName: name, operator: 'IN', values: values.slice(from, from + SEARCH_VALUES) };
+      for (let after: string | undefined, first = true; first || after !== undefined; first = false) {
+        const body = { filterGroups: [{ filters: [filter] }], properties: [name], limit: SEARCH_PAGE, ...(after === undefined ? {} : { after }) };
+        this.requests += 1;
+        const response = await this.api.request({ method: 'POST', path: `/crm/v3/objects/${this.object.objectTypeId}/search`, body, idempotent: true });
+        if (response.status !== 200) throw this.unexpected('search', response);
+        for (const result of (response.body?.results ?? []) as BatchResult[]) {
+          const key = keyOfValue.get(String(result.properties?.[name] ?? '').toLowerCase());
+          if (key !== undefined) found.set(key, [...(found.get(key) ?? []), String(result.id)]);
+        }
+        after = response.body?.paging?.next?.after;
+      }
+    }
+    return found;
+  }
+
+  /** A row carrying only its key, converted as a write would send it. */
+  private keyRow(key: string): PendingWrite {
+    const converted = toHubSpotValue(this.keyProperty!, key);
+    return { key, values: { [this.keyProperty!.name]: converted.ok ? converted.value : key } };
   }
 
   /** The records these rows match, by key value, with the named properties. */

@@ -44,6 +44,10 @@ export class SalesforceObjectWriter implements ObjectWriter {
   private readonly insertKey?: SalesforceField;
   private readonly collections: Collections;
   private readonly bulk: BulkIngest;
+  readonly findCreated?: (keys: string[]) => Promise<Map<string, string[]>>;
+  /** SOQL sees a record once it is committed: only a request still under way when its run died may land later. */
+  readonly createsFindableAfterMs: number;
+  readonly journalsCreates: boolean;
   /** Set on the first read or write: every batch waits for the same check. */
   private leftoverJobs?: Promise<void>;
 
@@ -65,6 +69,10 @@ export class SalesforceObjectWriter implements ObjectWriter {
     const identifies = this.keyField !== undefined && (this.keyField.externalId || this.keyField.unique);
     this.insertKey = plan.operation === 'insert' && identifies ? this.keyField : undefined;
     this.bulk = new BulkIngest(this.api, object, log, this.keyField?.name, plan.operation === 'insert' ? this.keyField?.name : undefined);
+    if (this.keyField) this.findCreated = (keys) => this.findByKey(keys);
+    // No wait by a key that identifies records: a create landing after the lookup makes the resend a DUPLICATE_VALUE, read back.
+    this.createsFindableAfterMs = this.insertKey ? 0 : this.api.requestTimeoutMs;
+    this.journalsCreates = plan.operation === 'insert' && this.keyField !== undefined && !this.insertKey;
     if (settings.api === 'rest') {
       this.maxBatchRows = COLLECTION_MAX;
       this.maxConcurrentWrites = 4;
@@ -192,6 +200,19 @@ export class SalesforceObjectWriter implements ObjectWriter {
     return !this.api.stopSignal.aborted;
   }
 
+  /** Row key → ids of the records whose key field holds its value (after any job a killed run left). */
+  private async findByKey(keys: string[]): Promise<Map<string, string[]>> {
+    await this.awaitLeftoverJobs();
+    const rows = keys.map((key) => ({ key, values: {} }));
+    const held = await this.lookup(rows);
+    const found = new Map<string, string[]>();
+    for (const row of rows) {
+      const ids = held.get(this.compareKey(row));
+      if (ids) found.set(row.key, ids);
+    }
+    return found;
+  }
+
   private exists(row: PendingWrite, id: string): RowOutcome {
     return { status: 'skipped', code: 'exists', message: `a record with ${this.insertKey!.name} ${this.keyValue(row)} exists (${id}); insert mode never modifies it` };
   }
@@ -204,7 +225,9 @@ export class SalesforceObjectWriter implements ObjectWriter {
   private unknown(reason: string): RowOutcome {
     const next = this.insertKey
       ? `a rerun reads ${this.insertKey.name} before creating, so it cannot be created twice`
-      : 'without an external-id or unique field in match.destination the connector cannot check; a rerun sends it again, so look for it in Salesforce first (matching inserts by an external-id field makes them safe to retry)';
+      : this.keyField
+        ? `a rerun queries ${this.keyField.name} for it before sending anything (the store's create journal), so it is not created twice`
+        : 'without an external-id or unique field in match.destination the connector cannot check; a rerun sends it again, so look for it in Salesforce first (matching inserts by an external-id field makes them safe to retry)';
     return { status: 'unknown', code: UNKNOWN_OUTCOME, message: `Salesforce may or may not have created this record (${reason}); its state is held back; ${next}` };
   }
 
