@@ -8,17 +8,55 @@ interface Slot {
   arrivedAt: number;
 }
 
-export class RollingWindowLimiter {
+/** Our requests in a rolling window, each held from its send until its answer (then taken as arrived). */
+export class WindowSlots {
   private slots: Slot[] = [];
+  private wakeOnAnswer?: () => void;
+
+  constructor(private readonly now: () => number) {}
+
+  /** How many requests hold a place in the window ending now. */
+  count(intervalMs: number, now = this.now()): number {
+    this.slots = this.slots.filter((slot) => slot.arrivedAt > now - intervalMs);
+    return this.slots.length;
+  }
+
+  /** When the (k+1)-th earliest place frees (Infinity while it is still in flight); call count() first. */
+  freesAt(k: number, intervalMs: number): number {
+    return this.slots.map((slot) => slot.arrivedAt).sort((a, b) => a - b)[k] + intervalMs;
+  }
+
+  /** With every place held by a request still in flight, the next answer frees the first one. */
+  answered(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wakeOnAnswer = resolve));
+  }
+
+  /** Holds a place from now; the returned function marks its answer. */
+  hold(): () => void {
+    const slot: Slot = { arrivedAt: Infinity };
+    this.slots.push(slot);
+    return () => {
+      if (slot.arrivedAt !== Infinity) return;
+      slot.arrivedAt = this.now();
+      const wake = this.wakeOnAnswer;
+      this.wakeOnAnswer = undefined;
+      wake?.();
+    };
+  }
+}
+
+export class RollingWindowLimiter {
+  private readonly slots: WindowSlots;
   private queue: Promise<unknown> = Promise.resolve();
   private pausedUntil = 0;
-  private wakeOnAnswer?: () => void;
 
   constructor(
     private readonly maxRequests: number,
     private readonly intervalMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.slots = new WindowSlots(now);
+  }
 
   /**
    * Resolves, callers served in arrival order, when one more request fits in the window; with the
@@ -38,26 +76,13 @@ export class RollingWindowLimiter {
   private async waitForRoom(): Promise<() => void> {
     for (;;) {
       const now = this.now();
-      this.slots = this.slots.filter((slot) => slot.arrivedAt > now - this.intervalMs);
-      const oldest = this.slots.length < this.maxRequests ? -Infinity : Math.min(...this.slots.map((slot) => slot.arrivedAt));
-      const wait = Math.max(this.pausedUntil - now, oldest + this.intervalMs - now);
-      if (wait <= 0) return this.admit();
-      // With every place held by a request still in flight, the next answer frees the first one.
+      const held = this.slots.count(this.intervalMs, now);
+      const freed = held < this.maxRequests ? -Infinity : this.slots.freesAt(held - this.maxRequests, this.intervalMs);
+      const wait = Math.max(this.pausedUntil - now, freed - now);
+      if (wait <= 0) return this.slots.hold();
       if (Number.isFinite(wait)) await sleep(wait);
-      else await new Promise<void>((resolve) => (this.wakeOnAnswer = resolve));
+      else await this.slots.answered();
     }
-  }
-
-  private admit(): () => void {
-    const slot: Slot = { arrivedAt: Infinity };
-    this.slots.push(slot);
-    return () => {
-      if (slot.arrivedAt !== Infinity) return;
-      slot.arrivedAt = this.now();
-      const wake = this.wakeOnAnswer;
-      this.wakeOnAnswer = undefined;
-      wake?.();
-    };
   }
 }
 

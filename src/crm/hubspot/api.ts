@@ -10,9 +10,9 @@ import type { DestinationEvents } from '../destination.js';
 import { configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
 import { networkFailure, SERVER_ERROR } from '../http/network.js';
-import { RollingWindowLimiter } from '../http/rate-limiter.js';
 import { DAILY_LIMIT, DEFAULT_DEADLINE_MS, DEFAULT_RETRY, isSafeToRetry, RATE_LIMITED, retryAfterMs, withRetries, type RetryPolicy } from '../http/retry.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutAgent } from '../http/timeout-agent.js';
+import { DAILY_RESET, HubSpotPacing } from './pacing.js';
 
 export const DEFAULT_BASE_URL = 'https://api.hubapi.com';
 /** Refresh OAuth tokens this long before HubSpot says they expire (at most half their life). */
@@ -39,7 +39,7 @@ export interface HubSpotRequest {
 export class HubSpotApi {
   readonly client: Client;
   private readonly baseUrl: string;
-  private readonly limiter: RollingWindowLimiter;
+  private readonly pacing: HubSpotPacing;
   private readonly retryPolicy: RetryPolicy;
   private readonly timeoutMs: number;
   private accessToken?: string;
@@ -58,6 +58,7 @@ export class HubSpotApi {
     private readonly events: DestinationEvents,
   ) {
     this.config = structuredClone(config);
+    this.pacing = new HubSpotPacing(config.rate_limit);
     this.baseUrl = (config.base_url ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     this.timeoutMs = config.request_timeout_ms ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.accessToken = config.access_token;
@@ -66,8 +67,10 @@ export class HubSpotApi {
       basePath: this.baseUrl,
       numberOfApiCallRetries: 0,
       httpAgent: timeoutAgent(this.baseUrl, this.timeoutMs),
+      // Typed calls' answers report the budgets too: the pacing reads them before the first write.
+      middleware: [{ pre: (context) => context, post: (context) => this.observeTypedAnswer(context) }],
     });
-    this.limiter = new RollingWindowLimiter(config.rate_limit?.max_requests ?? 100, config.rate_limit?.interval_ms ?? 10_000);
+
     this.retryPolicy = { ...DEFAULT_RETRY, deadlineMs: config.max_retry_ms ?? DEFAULT_DEADLINE_MS };
   }
 
@@ -77,13 +80,19 @@ export class HubSpotApi {
   }
 
   get requestsPerSecond(): number {
-    return (this.config.rate_limit?.max_requests ?? 100) / ((this.config.rate_limit?.interval_ms ?? 10_000) / 1000);
+    return this.pacing.requestsPerSecond;
+  }
+
+  private observeTypedAnswer(context: unknown): unknown {
+    const { headers } = context as { headers?: Record<string, string> };
+    if (headers) this.pacing.observe('', new Headers(headers));
+    return context;
   }
 
   /** Sends a raw request; answers every status the caller must interpret (2xx, 400, 404, 409). */
   request(request: HubSpotRequest): Promise<HubSpotResponse> {
     const what = `${request.method} ${request.path}`;
-    return this.retrying(request.idempotent, what, async (token) => {
+    return this.retrying(request.idempotent, what, request.path, async (token) => {
       let response: Response;
       let body: unknown;
       try {
@@ -103,6 +112,7 @@ export class HubSpotApi {
       } catch (error) {
         throw networkFailure(error, what, 'HubSpot');
       }
+      this.pacing.observe(request.path, response.headers);
       this.raiseForStatus(response.status, body, response.headers);
       return { status: response.status, body, headers: response.headers };
     });
@@ -110,7 +120,7 @@ export class HubSpotApi {
 
   /** Runs a typed client call under the same pacing, auth refresh and error classification. */
   typed<T>(what: string, call: (client: Client) => Promise<T>): Promise<T> {
-    return this.retrying(true, what, async () => {
+    return this.retrying(true, what, '', async () => {
       try {
         return await call(this.client);
       } catch (error) {
@@ -124,12 +134,12 @@ export class HubSpotApi {
     });
   }
 
-  private async retrying<T>(idempotent: boolean, what: string, send: (token: string | undefined) => Promise<T>): Promise<T> {
+  private async retrying<T>(idempotent: boolean, what: string, path: string, send: (token: string | undefined) => Promise<T>): Promise<T> {
     let refreshedForThisRequest = false;
     return withRetries(
       async () => {
         await this.ensureToken();
-        const answered = await this.limiter.take();
+        const answered = await this.pacing.take(path);
         this.requestCount += 1;
         const token = this.accessToken;
         try {
@@ -179,11 +189,11 @@ export class HubSpotApi {
   private rateLimited(body: any, headers: Headers): ConnectorError {
     const policy = String(body?.policyName ?? '');
     if (policy === 'DAILY') {
-      return transientError(`HubSpot's daily API limit is reached; rerun after midnight in the HubSpot account's time zone, when it resets`, { code: DAILY_LIMIT });
+      return transientError(`HubSpot's daily API limit is reached; ${DAILY_RESET}`, { code: DAILY_LIMIT });
     }
-    const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds')) || (this.config.rate_limit?.interval_ms ?? 10_000);
+    const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds')) || this.pacing.share().intervalMs;
     const waitMs = retryAfterMs(headers) ?? (policy === 'SECONDLY' ? 1000 : Math.min(interval, 10_000));
-    this.limiter.pauseUntil(Date.now() + waitMs);
+    this.pacing.pauseUntil(Date.now() + waitMs);
     this.events.rateLimited(Date.now() + waitMs);
     return transientError(`HubSpot rate limit (${policy || '429'})`, { code: RATE_LIMITED, retryAfterMs: waitMs });
   }

@@ -8,11 +8,12 @@
 // interpret (a refused collection, an unknown object) come back as values.
 import type { SalesforceConfig } from '../../config/spec.js';
 import type { DestinationEvents } from '../destination.js';
-import { configError, transientError, type ConnectorError } from '../../errors.js';
+import { asConnectorError, configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
 import { ConcurrencyLimit } from '../http/concurrency.js';
 import { networkFailure, SERVER_ERROR } from '../http/network.js';
 import { DAILY_LIMIT, DEFAULT_DEADLINE_MS, DEFAULT_RETRY, isSafeToRetry, RATE_LIMITED, retryAfterMs, withRetries, type RetryPolicy } from '../http/retry.js';
+import { ApiUsageShare, DEFAULT_MAX_API_USAGE_PERCENT, type QuotaClaim } from './api-usage.js';
 import { canRenew, openSession, TOKEN_UNAVAILABLE, type Session } from './auth.js';
 import { loadJsforce } from './jsforce.js';
 
@@ -25,7 +26,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
  * ConcurrentRequests) without a hint of when to come back; a slot frees as soon as one of them ends.
  */
 const CONCURRENT_LIMIT_WAIT_MS = 1000;
-const LIMIT_WARNING_SHARE = 0.9;
 const SESSION_EXPIRED = 'session_expired';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -45,6 +45,8 @@ export interface SalesforceRequest {
   timeoutMs?: number;
   /** Told of each send (retries included): an object's own request count for the run report. */
   onSent?: () => void;
+  /** What the request commits the run to against crm.max_api_usage_percent (default: itself, one call). */
+  quota?: QuotaClaim;
 }
 
 /** Salesforce's error body: [{errorCode, message, fields?}]. */
@@ -109,7 +111,7 @@ export class SalesforceApi {
   private readonly timeoutMs: number;
   private readonly retryPolicy: RetryPolicy;
   private readonly stopping = new AbortController();
-  private limitWarned = false;
+  private readonly usage: ApiUsageShare;
 
   /** Our copy: a rotated refresh token replaces the configured one for the rest of the run. */
   private readonly config: SalesforceConfig;
@@ -123,6 +125,7 @@ export class SalesforceApi {
     this.version = config.api_version ?? DEFAULT_API_VERSION;
     this.timeoutMs = config.request_timeout_ms ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.retryPolicy = { ...DEFAULT_RETRY, deadlineMs: config.max_retry_ms ?? DEFAULT_DEADLINE_MS };
+    this.usage = new ApiUsageShare(config.max_api_usage_percent ?? DEFAULT_MAX_API_USAGE_PERCENT, log);
   }
 
   /** The org's id once connected (stable across instance moves), else the instance host. */
@@ -155,8 +158,19 @@ export class SalesforceApi {
 
   async connect(): Promise<void> {
     if (this.session) return;
-    this.connecting ??= this.startSession().finally(() => (this.connecting = undefined));
+    this.connecting ??= this.startSession().then(() => this.readApiUsage()).finally(() => (this.connecting = undefined));
     await this.connecting;
+  }
+
+  /** The org's daily API usage before the run spends any (answers report it from then on). */
+  private async readApiUsage(): Promise<void> {
+    try {
+      this.usage.observeLimits(await this.expect({ method: 'GET', path: '/limits', idempotent: true }, "the org's limits"));
+    } catch (thrown) {
+      const error = asConnectorError(thrown);
+      if (error.category === 'bug') throw error;
+      this.log.warn(`could not read the org's API usage from /limits (${error.message}); crm.max_api_usage_percent is checked from the answers' Sforce-Limit-Info only`);
+    }
   }
 
   /** Sends a request; Salesforce's refusals that are about the request come back as `failure`. */
@@ -167,9 +181,8 @@ export class SalesforceApi {
       async () => {
         await this.connect();
         const generation = this.sessionGeneration;
-        const answer = await this.inFlight.run(() => this.send(request, what));
+        const answer = await this.inFlight.run(() => this.sendWithinShare(request, what));
         if (answer.status < 300) {
-          this.watchDailyLimit(answer.headers);
           return { ok: true as const, body: bodyOf<T>(answer, request) };
         }
         const failure = failureOf(answer);
@@ -197,6 +210,18 @@ export class SalesforceApi {
     const answer = await this.request<T>(request);
     if (!answer.ok) throw unexpectedFailure(what, answer.failure);
     return answer.body;
+  }
+
+  /** Sends unless it would take the org's usage past crm.max_api_usage_percent; reads the usage off the answer. */
+  private async sendWithinShare(request: SalesforceRequest, what: string): Promise<RawAnswer> {
+    const settled = this.usage.admit(request.quota);
+    try {
+      const answer = await this.send(request, what);
+      this.usage.observe(answer.headers);
+      return answer;
+    } finally {
+      settled();
+    }
   }
 
   private async send(request: SalesforceRequest, what: string): Promise<RawAnswer> {
@@ -295,17 +320,6 @@ export class SalesforceApi {
       ? 'even after refreshing it: a newly issued access token was refused too; check that the connected app and the user still have API access'
       : 'the configured access token has expired or is invalid; give a fresh one or use an OAuth flow (client_credentials, refresh_token, jwt_bearer)';
     return configError(`Salesforce refused the session (${failure.errorCode}: ${failure.message.slice(0, 300)}): ${why}`, { code: 'unauthorized' });
-  }
-
-  /** Salesforce reports the org's daily allowance on every answer: Sforce-Limit-Info: api-usage=used/limit. */
-  private watchDailyLimit(headers: Headers): void {
-    if (this.limitWarned) return;
-    const match = /api-usage=(\d+)\/(\d+)/.exec(headers.get('sforce-limit-info') ?? '');
-    if (!match) return;
-    const [used, limit] = [Number(match[1]), Number(match[2])];
-    if (limit <= 0 || used / limit < LIMIT_WARNING_SHARE) return;
-    this.limitWarned = true;
-    this.log.warn(`the org has used ${used} of its ${limit} daily API requests`);
   }
 }
 
