@@ -71,7 +71,7 @@ describe('Salesforce limits and server errors', () => {
     const trace = traceOf(run.messages)!;
     expect(trace.failure_type).toBe('transient_error');
     // Used, or used and under way (the two calls may still be out when the third is due): five in all.
-    expect(trace.message).toMatch(/the Salesforce org has used (5 of 5 daily API requests \(100 %\)|\d of 5 daily API requests \(\d+ %\) with \d more under way):/);
+    expect(trace.message).toMatch(/the Salesforce org has used (5 of 5 daily API requests \(100 %\)|\d of 5 daily API requests \(\d+ %\) with \d more under way or reserved):/);
     expect(trace.message).toContain('Rerun once');
     expect(sf.records('Invoice__c')).toHaveLength(400);
     expect(sf.requests.filter((r) => r.status === 403)).toEqual([]);
