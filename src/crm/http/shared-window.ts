@@ -26,7 +26,7 @@ export interface WindowReport extends Budget {
 
 /** Requests kept back from the budget: at least this many, or this share of it. */
 const MIN_RESERVE = 2;
-const RESERVE_SHARE = 0.02;
+const RESERVE_SHARE = 0.01;
 /** Requests of others in the window from which we share it (fewer: noise of our own in flight). */
 const OTHERS_NOTICED = 3;
 /** Sends that may be caught up after a stall. */

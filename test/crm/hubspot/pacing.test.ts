@@ -40,9 +40,9 @@ describe('HubSpot pacing from the answers', () => {
     // Until an answer says otherwise: most private apps' 100 per 10 s.
     expect(pacing.share()).toEqual({ requests: 98, intervalMs: 10_000 });
     await send(pacing, WRITE, answer({ max: 190, remaining: 189 }));
-    expect(pacing.share()).toEqual({ requests: 186, intervalMs: 10_000 });
+    expect(pacing.share()).toEqual({ requests: 188, intervalMs: 10_000 });
     await send(pacing, WRITE, answer({ max: 250, remaining: 249, intervalMs: 10_000 }));
-    expect(pacing.share().requests).toBe(245);
+    expect(pacing.share().requests).toBe(247);
   });
 
   it('is capped by an explicit budget, whatever HubSpot grants', async () => {
@@ -59,11 +59,11 @@ describe('HubSpot pacing from the answers', () => {
     const pacing = new HubSpotPacing('auto', movingClock());
     // 90 requests in the window, one of them ours: another run of the same app.
     await send(pacing, WRITE, answer({ max: 190, remaining: 100 }));
-    // (ours 0 + (190 - reserve 4 - others 89)) / 2
-    expect(pacing.share().requests).toBe(48);
+    // (ours 0 + (190 - reserve 2 - others 89)) / 2
+    expect(pacing.share().requests).toBe(49);
     // The other run went quiet: the whole budget is ours again.
     await send(pacing, WRITE, answer({ max: 190, remaining: 189 }));
-    expect(pacing.share().requests).toBe(186);
+    expect(pacing.share().requests).toBe(188);
   });
 
   it('learns nothing about the window from a search answer, which has no headers', async () => {
@@ -71,7 +71,7 @@ describe('HubSpot pacing from the answers', () => {
     await send(pacing, WRITE, answer({ max: 190, remaining: 189 }));
     await send(pacing, SEARCH, new Headers());
     await send(pacing, SEARCH, answer({ max: 5, remaining: 0, intervalMs: 1000 }));
-    expect(pacing.share()).toEqual({ requests: 186, intervalMs: 10_000 });
+    expect(pacing.share()).toEqual({ requests: 188, intervalMs: 10_000 });
   });
 
   it('stops before the daily budget runs out, counting the requests under way, with the reset time', async () => {
