@@ -12,6 +12,8 @@
 //   at most a couple of requests are caught up.
 // - As in RollingWindowLimiter, a request holds its place in our window from when it is sent to its
 //   answer (taken as its arrival, the latest it can be): our count never falls short of the CRM's.
+// - A per-second budget beside the window (less one) caps the share, and no second of ours holds
+//   more, catching up included.
 import { sleep, WindowSlots } from './rate-limiter.js';
 
 export interface Budget {
@@ -22,6 +24,8 @@ export interface Budget {
 export interface WindowReport extends Budget {
   /** What the window has left for the app as a whole, this request included. */
   remaining: number;
+  /** A per-second budget beside the window (HubSpot's OAuth apps: X-HubSpot-RateLimit-Secondly). */
+  perSecond?: number;
 }
 
 /** Requests kept back from the budget: at least this many, or this share of it. */
@@ -31,11 +35,15 @@ const RESERVE_SHARE = 0.01;
 const OTHERS_NOTICED = 3;
 /** Sends that may be caught up after a stall. */
 const CATCH_UP = 2;
+const SECOND_MS = 1000;
 
 export class SharedWindowPacer {
   private budget: Budget;
   private others = 0;
   private readonly slots: WindowSlots;
+  /** The same requests, for the per-second budget. */
+  private readonly lastSecond: WindowSlots;
+  private perSecond?: number;
   private nextSendAt = 0;
   private pausedUntil = 0;
   private queue: Promise<unknown> = Promise.resolve();
@@ -48,6 +56,7 @@ export class SharedWindowPacer {
   ) {
     this.budget = cap ?? initial;
     this.slots = new WindowSlots(now);
+    this.lastSecond = new WindowSlots(now);
   }
 
   /** Resolves, callers served in arrival order, when one more request may go; with the function to call on its answer. */
@@ -61,6 +70,7 @@ export class SharedWindowPacer {
   observe(report: WindowReport): void {
     if (!(report.max > 0 && report.intervalMs > 0 && report.remaining >= 0)) return;
     this.budget = { max: report.max, intervalMs: report.intervalMs };
+    this.perSecond = report.perSecond !== undefined && report.perSecond > 0 ? report.perSecond : undefined;
     this.others = Math.max(0, report.max - report.remaining - this.ours(this.now()));
   }
 
@@ -74,7 +84,9 @@ export class SharedWindowPacer {
     const { max, intervalMs } = this.budget;
     const usable = max - Math.max(MIN_RESERVE, Math.ceil(max * RESERVE_SHARE)) - this.others;
     const mine = this.others >= OTHERS_NOTICED ? (this.ours(now) + usable) / 2 : usable;
-    const capped = this.cap ? Math.min(mine, (this.cap.max * intervalMs) / this.cap.intervalMs) : mine;
+    const perSecond = this.perSecondAllowed();
+    const secondly = perSecond === undefined ? mine : Math.min(mine, (perSecond * intervalMs) / SECOND_MS);
+    const capped = this.cap ? Math.min(secondly, (this.cap.max * intervalMs) / this.cap.intervalMs) : secondly;
     return Math.max(1, Math.floor(capped));
   }
 
@@ -108,12 +120,25 @@ export class SharedWindowPacer {
     const held = this.ours(now);
     let wait = Math.max(this.pausedUntil - now, this.nextSendAt - now);
     if (held >= share) wait = Math.max(wait, this.slots.freesAt(held - share, this.budget.intervalMs) - now);
+    const perSecond = this.perSecondAllowed();
+    const heldThisSecond = perSecond === undefined ? 0 : this.lastSecond.count(SECOND_MS, now);
+    if (perSecond !== undefined && heldThisSecond >= perSecond) wait = Math.max(wait, this.lastSecond.freesAt(heldThisSecond - perSecond, SECOND_MS) - now);
     return wait;
+  }
+
+  /** The per-second budget less one, the reserve for what is on the wire unseen. */
+  private perSecondAllowed(): number | undefined {
+    return this.perSecond === undefined ? undefined : Math.max(1, this.perSecond - 1);
   }
 
   private admit(now: number): () => void {
     const gap = this.budget.intervalMs / this.share(now);
     this.nextSendAt = Math.max(this.nextSendAt, now - CATCH_UP * gap) + gap;
-    return this.slots.hold();
+    const inWindow = this.slots.hold();
+    const inSecond = this.lastSecond.hold();
+    return () => {
+      inWindow();
+      inSecond();
+    };
   }
 }

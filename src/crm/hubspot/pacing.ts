@@ -1,7 +1,7 @@
 // HubSpot's budgets as its answers report them (crm.rate_limit "auto", the default):
 // - X-HubSpot-RateLimit-Max per -Interval-Milliseconds, with -Remaining: the app's rolling window,
-//   shared with every other client of the app (SharedWindowPacer). An explicit
-//   {max_requests, interval_ms} caps it.
+//   shared with every other client of the app (SharedWindowPacer), and -Secondly beside it (OAuth
+//   apps). An explicit {max_requests, interval_ms} caps it.
 // - X-HubSpot-RateLimit-Daily / -Daily-Remaining (private apps): the account's daily budget. The
 //   run stops cleanly, with a transient error, before its requests would run it out.
 // - Search answers carry no such header and have a per-second budget of their own: searches are
@@ -79,7 +79,7 @@ export class HubSpotPacing {
     }
     if (isSearch(path)) return;
     const [max, remaining, intervalMs] = [number('max'), number('remaining'), number('interval-milliseconds')];
-    if (max !== undefined && remaining !== undefined && intervalMs !== undefined) this.window.observe({ max, remaining, intervalMs });
+    if (max !== undefined && remaining !== undefined && intervalMs !== undefined) this.window.observe({ max, remaining, intervalMs, perSecond: number('secondly') });
   }
 
   /** HubSpot answered 429: nothing goes out before `time`. */

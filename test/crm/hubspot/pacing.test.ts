@@ -45,6 +45,16 @@ describe('HubSpot pacing from the answers', () => {
     expect(pacing.share().requests).toBe(247);
   });
 
+  it("keeps under an OAuth app's per-second budget beside the window", async () => {
+    const pacing = new HubSpotPacing('auto', movingClock());
+    const headers = answer({ max: 110, remaining: 109 });
+    headers.set('x-hubspot-ratelimit-secondly', '11');
+    headers.set('x-hubspot-ratelimit-secondly-remaining', '10');
+    await send(pacing, WRITE, headers);
+    // 110 per 10 s less 2 would be 108; 11 a second less one is 100 per 10 s.
+    expect(pacing.share()).toEqual({ requests: 100, intervalMs: 10_000 });
+  });
+
   it('is capped by an explicit budget, whatever HubSpot grants', async () => {
     const pacing = new HubSpotPacing({ max_requests: 150, interval_ms: 10_000 }, movingClock());
     await send(pacing, WRITE, answer({ max: 190, remaining: 189 }));
