@@ -86,6 +86,14 @@ export class RollingWindowLimiter {
   }
 }
 
+/** Time as the pacers see it: the real one, or a test's. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const REAL_CLOCK: Clock = { now: () => Date.now(), sleep: (ms) => sleep(ms) };
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

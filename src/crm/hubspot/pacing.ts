@@ -8,7 +8,7 @@
 //   paced apart, and their answers leave the window's picture as it was.
 import type { HubSpotConfig } from '../../config/spec.js';
 import { transientError } from '../../errors.js';
-import { RollingWindowLimiter } from '../http/rate-limiter.js';
+import { REAL_CLOCK, RollingWindowLimiter, type Clock } from '../http/rate-limiter.js';
 import { DAILY_LIMIT } from '../http/retry.js';
 import { SharedWindowPacer, type Budget } from '../http/shared-window.js';
 import { UnderWay } from '../http/under-way.js';
@@ -32,11 +32,11 @@ export class HubSpotPacing {
   private daily?: { limit: number; remaining: number };
   private readonly underWay = new UnderWay();
 
-  constructor(rateLimit: HubSpotConfig['rate_limit'], now: () => number = Date.now) {
+  constructor(rateLimit: HubSpotConfig['rate_limit'], clock: Clock = REAL_CLOCK) {
     this.cap = typeof rateLimit === 'object'
       ? { max: rateLimit.max_requests ?? ASSUMED_BUDGET.max, intervalMs: rateLimit.interval_ms ?? ASSUMED_BUDGET.intervalMs }
       : undefined;
-    this.window = new SharedWindowPacer(ASSUMED_BUDGET, this.cap, now);
+    this.window = new SharedWindowPacer(ASSUMED_BUDGET, this.cap, clock);
   }
 
   /** Requests per second at most: the cap's, else HubSpot's highest tier (writers size their concurrency by it). */

@@ -21,10 +21,10 @@ function answer(window: { max: number; remaining: number; intervalMs?: number },
   return headers;
 }
 
-/** A clock that moves a minute at each reading: every wait is already over, every request out of the window once answered. */
-function movingClock(): () => number {
-  let now = 0;
-  return () => (now += 60_000);
+/** A clock that moves only when the pacer waits (or the test says): no test waits for real. */
+function testClock() {
+  const clock = { at: 1_000_000, now: () => clock.at, sleep: async (ms: number) => void (clock.at += ms) };
+  return clock;
 }
 
 /** One request of ours and its answer, which counts it among the window's. */
@@ -36,7 +36,7 @@ async function send(pacing: HubSpotPacing, path: string, headers: Headers): Prom
 
 describe('HubSpot pacing from the answers', () => {
   it('grows the budget to what HubSpot says, keeping a small reserve', async () => {
-    const pacing = new HubSpotPacing('auto', movingClock());
+    const pacing = new HubSpotPacing('auto', testClock());
     // Until an answer says otherwise: most private apps' 100 per 10 s.
     expect(pacing.share()).toEqual({ requests: 98, intervalMs: 10_000 });
     await send(pacing, WRITE, answer({ max: 190, remaining: 189 }));
@@ -46,7 +46,7 @@ describe('HubSpot pacing from the answers', () => {
   });
 
   it("keeps under an OAuth app's per-second budget beside the window", async () => {
-    const pacing = new HubSpotPacing('auto', movingClock());
+    const pacing = new HubSpotPacing('auto', testClock());
     const headers = answer({ max: 110, remaining: 109 });
     headers.set('x-hubspot-ratelimit-secondly', '11');
     headers.set('x-hubspot-ratelimit-secondly-remaining', '10');
@@ -56,28 +56,53 @@ describe('HubSpot pacing from the answers', () => {
   });
 
   it('is capped by an explicit budget, whatever HubSpot grants', async () => {
-    const pacing = new HubSpotPacing({ max_requests: 150, interval_ms: 10_000 }, movingClock());
+    const pacing = new HubSpotPacing({ max_requests: 150, interval_ms: 10_000 }, testClock());
     await send(pacing, WRITE, answer({ max: 190, remaining: 189 }));
     expect(pacing.share().requests).toBe(150);
     // A cap over another interval is converted to the window's.
-    const perSecond = new HubSpotPacing({ max_requests: 5, interval_ms: 1000 }, movingClock());
+    const perSecond = new HubSpotPacing({ max_requests: 5, interval_ms: 1000 }, testClock());
     await send(perSecond, WRITE, answer({ max: 190, remaining: 189 }));
     expect(perSecond.share().requests).toBe(50);
   });
 
   it('leaves what other clients of the app spend to them, and takes half of what is free beside them', async () => {
-    const pacing = new HubSpotPacing('auto', movingClock());
+    const pacing = new HubSpotPacing('auto', testClock());
     // 90 requests in the window, one of them ours: another run of the same app.
     await send(pacing, WRITE, answer({ max: 190, remaining: 100 }));
-    // (ours 0 + (190 - reserve 2 - others 89)) / 2
-    expect(pacing.share().requests).toBe(49);
+    // the one of ours + half of what is free ((190 - 1 - 89) / 2)
+    expect(pacing.share().requests).toBe(51);
     // The other run went quiet: the whole budget is ours again.
     await send(pacing, WRITE, answer({ max: 190, remaining: 189 }));
     expect(pacing.share().requests).toBe(188);
   });
 
+  it('is not starved beside a run that fills the window: grows into half of what HubSpot says is free, the reserve included', async () => {
+    const pacing = new HubSpotPacing('auto', testClock());
+    // Ten requests of ours under way; the other run holds the rest of the window but its reserve.
+    const underWay = await Promise.all(Array.from({ length: 10 }, () => pacing.take(WRITE)));
+    pacing.observe(WRITE, answer({ max: 190, remaining: 2 }));
+    // Not stuck at the 10 it holds: one more, so the other run sees it grow and gives way.
+    expect(pacing.share().requests).toBe(11);
+    pacing.observe(WRITE, answer({ max: 190, remaining: 40 }));
+    expect(pacing.share().requests).toBe(30);
+    underWay.forEach((answered) => answered());
+  });
+
+  it("gets the room of others that stopped back as their requests leave the window, not before", async () => {
+    const clock = testClock();
+    const pacing = new HubSpotPacing('auto', clock);
+    await send(pacing, WRITE, answer({ max: 190, remaining: 89 }));
+    // 100 of others, still sending: half of what is free on top of ours.
+    expect(pacing.share().requests).toBe(45);
+    // No answer has shown them send for 2 s: all they leave is ours, and they leave 10 s after they were seen.
+    clock.at += 2000;
+    expect(pacing.share().requests).toBe(88);
+    clock.at += 8000;
+    expect(pacing.share().requests).toBe(188);
+  });
+
   it('learns nothing about the window from a search answer, which has no headers', async () => {
-    const pacing = new HubSpotPacing('auto', movingClock());
+    const pacing = new HubSpotPacing('auto', testClock());
     await send(pacing, WRITE, answer({ max: 190, remaining: 189 }));
     await send(pacing, SEARCH, new Headers());
     await send(pacing, SEARCH, answer({ max: 5, remaining: 0, intervalMs: 1000 }));
@@ -85,7 +110,7 @@ describe('HubSpot pacing from the answers', () => {
   });
 
   it('stops before the daily budget runs out, counting the requests under way, with the reset time', async () => {
-    const pacing = new HubSpotPacing('auto', movingClock());
+    const pacing = new HubSpotPacing('auto', testClock());
     await send(pacing, WRITE, answer({ max: 190, remaining: 189 }, { limit: 500_000, remaining: 2 }));
     const first = await pacing.take(WRITE);
     const second = await pacing.take(WRITE);
