@@ -70,7 +70,6 @@ export class HubSpotApi {
       // Typed calls' answers report the budgets too: the pacing reads them before the first write.
       middleware: [{ pre: (context) => context, post: (context) => this.observeTypedAnswer(context) }],
     });
-
     this.retryPolicy = { ...DEFAULT_RETRY, deadlineMs: config.max_retry_ms ?? DEFAULT_DEADLINE_MS };
   }
 
