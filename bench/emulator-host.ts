@@ -26,7 +26,7 @@ let stats = emptyStats();
 let cpuAtReset = process.cpuUsage();
 
 function emptyStats(): EmulatorStats {
-  return { requests: 0, writeCalls: 0, rateLimited: 0, errors: 0, accepted: 0, firstAcceptedAt: 0, lastAcceptedAt: 0, firstWriteAt: 0, lastWriteAt: 0, jobs: 0, jobRequests: 0, records: 0, cpuMs: 0 };
+  return { requests: 0, writeCalls: 0, rateLimited: 0, errors: 0, refused: 0, accepted: 0, firstAcceptedAt: 0, lastAcceptedAt: 0, firstWriteAt: 0, lastWriteAt: 0, jobs: 0, jobRequests: 0, records: 0, quotaUsed: 0, cpuMs: 0 };
 }
 
 function account(request: LoggedRequest): void {
@@ -36,6 +36,7 @@ function account(request: LoggedRequest): void {
     return;
   }
   if (request.status >= 500 || request.status < 200) stats.errors += 1;
+  else if (request.status >= 400) stats.refused += 1;
   stats.accepted += 1;
   if (stats.firstAcceptedAt === 0 || request.at < stats.firstAcceptedAt) stats.firstAcceptedAt = request.at;
   stats.lastAcceptedAt = Math.max(stats.lastAcceptedAt, request.at);
@@ -79,7 +80,7 @@ async function perform(command: HostCommand): Promise<Omit<HostReply, 'id'>> {
       drain();
       // Before counting the records, which may copy them all: that is the harness's work, not the run's.
       const cpu = process.cpuUsage(cpuAtReset);
-      return { stats: { ...stats, cpuMs: (cpu.user + cpu.system) / 1000, records: emulator?.recordCount() ?? 0 } };
+      return { stats: { ...stats, cpuMs: (cpu.user + cpu.system) / 1000, records: emulator?.recordCount() ?? 0, quotaUsed: emulator?.quotaUsed?.() ?? 0 } };
     }
     case 'latency':
       if (command.ms > 0) emulator?.addLatency(command.ms);

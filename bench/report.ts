@@ -18,6 +18,8 @@ export interface BenchHeader {
   rows: number;
   format: string;
   quick: boolean;
+  /** The scenarios run when not all (--only): such a run's tables are kept apart from the full run's. */
+  only?: string[];
   machine: Machine;
   date: Date;
   durationMs: number;
@@ -27,6 +29,9 @@ const PIPELINE_SHARE = 0.5;
 /** Without a rate ceiling (Salesforce), latency is hidden when writing goes at least this fast as without it. */
 const LATENCY_SHARE = 0.75;
 const THROTTLE_SHARE = 0.95;
+/** Two runs side by side on one account: together this much of the ceiling, at most this share answered 429. */
+const SHARED_SHARE = 0.9;
+const SHARED_429_SHARE = 0.01;
 const RSS_LIMIT_MB = 200;
 const RSS_TARGET_ROWS = 1_000_000;
 /** "Not growing with N": the load's last quarter may peak at most this much above its second (the first is start-up). */
@@ -84,6 +89,8 @@ export function verdicts(target: BenchTarget, results: BenchResults, rows: numbe
       status: 'not applicable',
     });
   } else list.push(notRun(`≥ ${pct(THROTTLE_SHARE)} of the rate-limit ceiling, zero failed rows`));
+
+  list.push(...budgetVerdicts(target, results));
 
   const writers = cliRuns(results);
   const writeTarget = `write calls at the minimum, ${target.minimumRule}`;
@@ -144,11 +151,54 @@ export function verdicts(target: BenchTarget, results: BenchResults, rows: numbe
 
   const failures = cliRuns(results).filter((r) => r.problems.length > 0);
   list.push({
-    target: 'every run correct (exit 0, counts as expected, every row in the CRM)',
+    target: 'every run correct (exit 0, counts as expected, every row in the CRM; the quota run: stopped as it must)',
     measured: failures.length === 0 ? 'yes' : failures.map((r) => `${r.id}: ${r.problems.join('; ')}`).join(' / '),
     status: failures.length === 0 ? 'met' : 'failed',
   });
   return list;
+}
+
+/** Issue 16: the account's real ceiling with the default config, alone and side by side, and the quota share. */
+function budgetVerdicts(target: BenchTarget, results: BenchResults): Verdict[] {
+  const list: Verdict[] = [];
+  const { ceiling, shared, quota } = results;
+  const ceilingTarget = `default config: ≥ ${pct(THROTTLE_SHARE)} of the ceiling HubSpot grants, zero 429s`;
+  if (ceiling) {
+    const { run } = ceiling;
+    list.push({
+      target: ceilingTarget,
+      measured: `${pct(ceiling.fraction)} of ${int(ceiling.ceilingRowsPerSec)} rows/s (${ceiling.limit.max} per ${ceiling.limit.intervalMs / 1000} s, found in HubSpot's answers: `
+        + `${run.emulator.accepted} requests in ${sec(ceiling.actualSpanMs)} s, shortest possible ${sec(ceiling.idealSpanMs)} s); ${run.emulator.rateLimited} answered 429`,
+      status: ceiling.fraction >= THROTTLE_SHARE && run.emulator.rateLimited === 0 && run.problems.length === 0 ? 'met' : 'gap',
+    });
+  } else list.push(target.ceilingLimit ? notRun(ceilingTarget) : notApplicable(ceilingTarget, `${target.crm} reports no rolling-window budget to find`));
+
+  const sharedTarget = `two runs on one account: together ≥ ${pct(SHARED_SHARE)} of the ceiling, ≤ ${pct(SHARED_429_SHARE)} answered 429`;
+  if (shared) {
+    const stats = shared.runs[0].emulator;
+    list.push({
+      target: sharedTarget,
+      measured: `${pct(shared.fraction)} of ${int(shared.ceilingRowsPerSec)} rows/s together (${stats.accepted} requests in ${sec(shared.actualSpanMs)} s, shortest possible ${sec(shared.idealSpanMs)} s; `
+        + `the runs took ${shared.runs.map((r) => sec(r.wallMs)).join(' s and ')} s); ${stats.rateLimited} of ${stats.requests} answered 429 (${pct(shared.rateLimitedShare)})`,
+      status: shared.fraction >= SHARED_SHARE && shared.rateLimitedShare <= SHARED_429_SHARE && shared.runs.every((r) => r.problems.length === 0) ? 'met' : 'gap',
+    });
+  } else list.push(target.ceilingLimit ? notRun(sharedTarget) : notApplicable(sharedTarget, `${target.crm} has no rolling window to share`));
+
+  const quotaTarget = "stops at the API quota share (crm.max_api_usage_percent) with every written row's state emitted";
+  if (quota) {
+    const { run } = quota;
+    list.push({
+      target: quotaTarget,
+      measured: `exit ${run.exitCode}; the org's usage ${int(quota.used)} of ${int(quota.dailyApiRequests)} (share ${quota.percent} %), ${run.emulator.refused} requests refused; `
+        + `last STATE through row ${int(quota.rowsThroughLastState)} of ${int(run.rows)}, ${int(quota.rowsInCrm)} rows in the CRM`,
+      status: run.problems.length === 0 ? 'met' : 'failed',
+    });
+  } else list.push(target.quota ? notRun(quotaTarget) : notApplicable(quotaTarget, `a Salesforce run (${target.crm}'s daily budget stop is tested in test/hubspot/budgets.test.ts)`));
+  return list;
+}
+
+function notApplicable(target: string, why: string): Verdict {
+  return { target, measured: why, status: 'not applicable' };
 }
 
 /**
@@ -183,11 +233,11 @@ export function verdictTable(list: Verdict[]): string {
 }
 
 export function sectionKey(header: BenchHeader): string {
-  return `${header.crm} ${header.format} ${header.rows}${header.quick ? ' quick' : ''}`;
+  return `${header.crm} ${header.format} ${header.rows}${header.quick ? ' quick' : ''}${header.only ? ` only ${header.only.join(',')}` : ''}`;
 }
 
 export function section(header: BenchHeader, results: BenchResults, list: Verdict[]): string {
-  const title = `${header.crm}, ${int(header.rows)} rows (${header.format}${header.quick ? ', quick' : ''})`;
+  const title = `${header.crm}, ${int(header.rows)} rows (${header.format}${header.quick ? ', quick' : ''})${header.only ? `, only ${header.only.join(', ')}` : ''}`;
   return [
     `### ${title}`,
     '',

@@ -68,7 +68,7 @@ try {
     profileDir: opts.profile ? resolve(opts.profile) : undefined, only: opts.only, log,
   });
   const header: BenchHeader = {
-    crm: opts.target.crm, rows: opts.rows, format: opts.format, quick: opts.quick,
+    crm: opts.target.crm, rows: opts.rows, format: opts.format, quick: opts.quick, only: opts.only && [...opts.only],
     machine, date: new Date(started), durationMs: Date.now() - started,
   };
   const list = verdicts(opts.target, results, opts.rows);

@@ -10,8 +10,14 @@ export interface RateLimit {
   intervalMs: number;
 }
 
-/** How fast the emulator lets the CLI go: as fast as it can, or at a CRM rate limit. */
-export type Pace = { kind: 'unlimited' } | { kind: 'throttled'; limit: RateLimit };
+/**
+ * How fast the emulator lets the CLI go: as fast as it can, or at a CRM rate limit (with the
+ * connector told that limit, or left to its default config: `auto`), or with a daily API quota.
+ */
+export type Pace =
+  | { kind: 'unlimited' }
+  | { kind: 'throttled'; limit: RateLimit; connectorDefault?: boolean }
+  | { kind: 'quota'; dailyApiRequests: number };
 
 /**
  * Another way the CRM can be written (Salesforce: sObject Collections beside Bulk API 2.0): the
@@ -41,6 +47,10 @@ export interface BenchTarget {
   readonly topRateLimit?: RateLimit;
   /** The rolling-window budget the throttled run writes under; none: the CRM has no such limit, no throttled run. */
   readonly throttleLimit?: RateLimit;
+  /** The budget the ceiling and shared runs write under with the connector's default config (HubSpot: 190 per 10 s). */
+  readonly ceilingLimit?: RateLimit;
+  /** A daily API quota the CRM shares between integrations (Salesforce): the quota run stops at the connector's share of it. */
+  readonly quota?: QuotaRun;
   /** How the default way of writing is named in the runs' titles, when there are variants. */
   readonly defaultTitle?: string;
   /** Rows of the latency run (20,000 unless said): enough writes that latency could be hidden behind the next batch's preparation. */
@@ -52,6 +62,13 @@ export interface BenchTarget {
   emulatorOptions(pace: Pace): unknown;
   /** The CLI's config against the emulator at `url`, keeping its change-detection store at `statePath`. */
   config(url: string, statePath: string, pace: Pace, variant?: string): Record<string, unknown>;
+}
+
+export interface QuotaRun {
+  /** The share of the quota the connector stops at by default (crm.max_api_usage_percent). */
+  defaultPercent: number;
+  /** Requests a run of this many rows makes (metadata included), roughly: the quota is set to stop it half way. */
+  requestsFor(rows: number): number;
 }
 
 /** The emulator side of a target, loaded only inside the emulator host. */
@@ -83,6 +100,8 @@ export interface RunningEmulator {
   clearLatency(): void;
   /** Live records of the benchmark object, to check that every row landed. */
   recordCount(): number;
+  /** Requests counted against the CRM's daily quota so far, where it keeps one (Salesforce). */
+  quotaUsed?(): number;
   close(): Promise<void>;
 }
 
@@ -93,6 +112,8 @@ export interface EmulatorStats {
   rateLimited: number;
   /** Requests answered 5xx or with a status the CLI did not expect (neither 2xx nor 429). */
   errors: number;
+  /** Requests refused with another 4xx (Salesforce's daily quota: 403). */
+  refused: number;
   /** Arrival times of the first and the last request the emulator accepted (not 429). */
   firstAcceptedAt: number;
   lastAcceptedAt: number;
@@ -103,6 +124,8 @@ export interface EmulatorStats {
   jobs: number;
   jobRequests: number;
   records: number;
+  /** The daily quota's count at the end (0 where the CRM keeps none). */
+  quotaUsed: number;
   /** CPU the emulator process spent (user + system), to see whether it was the bottleneck. */
   cpuMs: number;
 }

@@ -48,6 +48,8 @@ function walk(schema: Schema, path: string, rows: Row[], when: string[] = []): v
     for (const [key, sub] of orderedProperties(branch)) if (key !== 'type') walk(sub, join2(path, key), rows, condition);
   }
   for (const [key, sub] of orderedProperties(schema)) walk(sub, join2(path, key), rows, when);
+  // A value of one of several forms (crm.rate_limit: "auto" or an object): the object's keys too.
+  for (const alternative of schema.anyOf ?? []) for (const [key, sub] of orderedProperties(alternative)) walk(sub, join2(path, key), rows, when);
   for (const [key, sub] of orderedProperties(schema.items ?? {})) walk(sub, `${path}[].${key}`, rows, when);
 }
 
@@ -72,9 +74,13 @@ function orderedProperties(schema: Schema): [string, Schema][] {
 }
 
 function describe(schema: Schema, path: string, when: string[]): Row {
-  const type = schema.enum ? schema.enum.map((v: unknown) => `\`${v}\``).join(' \\| ') : schema.type ?? 'object';
+  const type = schema.anyOf ? schema.anyOf.map(typeOf).join(' \\| ') : typeOf(schema);
   const notes = [schema.title && schema.description ? `**${schema.title}.**` : schema.title, schema.description].filter(Boolean).join(' ');
   return { path, type, fallback: schema.default === undefined ? '' : `\`${JSON.stringify(schema.default)}\``, notes, secret: schema.airbyte_secret === true, when };
+}
+
+function typeOf(schema: Schema): string {
+  return schema.enum ? schema.enum.map((v: unknown) => `\`${v}\``).join(' \\| ') : schema.type ?? 'object';
 }
 
 function format(row: Row): string {

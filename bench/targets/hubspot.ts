@@ -32,18 +32,21 @@ export const hubspot: BenchTarget = {
   topRateLimit: { max: 250, intervalMs: 10_000 },
   // Most private apps: 100 requests per 10 s.
   throttleLimit: { max: 100, intervalMs: 10_000 },
+  // Professional and Enterprise private apps: 190 per 10 s, which the default config must find by itself.
+  ceilingLimit: { max: 190, intervalMs: 10_000 },
   minimumWriteCalls: (changed) => Math.ceil(changed / BATCH_MAX),
   emulatorOptions: (pace: Pace) => ({
     accessTokens: [HUBSPOT_TOKEN],
     schemas: [benchSchema()],
-    rateLimit: pace.kind === 'unlimited' ? UNLIMITED_EMULATOR : pace.limit,
+    rateLimit: pace.kind === 'throttled' ? pace.limit : UNLIMITED_EMULATOR,
   }),
   config: (url, statePath, pace) => ({
     crm: {
       type: 'hubspot',
       access_token: HUBSPOT_TOKEN,
       base_url: url,
-      rate_limit: pace.kind === 'unlimited' ? UNLIMITED_CONNECTOR : { max_requests: pace.limit.max, interval_ms: pace.limit.intervalMs },
+      ...(pace.kind !== 'throttled' ? { rate_limit: UNLIMITED_CONNECTOR }
+        : pace.connectorDefault ? {} : { rate_limit: { max_requests: pace.limit.max, interval_ms: pace.limit.intervalMs } }),
     },
     objects: [{
       object: HUBSPOT_OBJECT,

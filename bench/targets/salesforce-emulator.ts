@@ -21,6 +21,7 @@ export const salesforceEmulator: EmulatorAdapter = {
       addLatency: (ms) => emulator.injectFaults([{ kind: 'latency', ms, times: Number.MAX_SAFE_INTEGER }]),
       clearLatency: () => emulator.clearFaults(),
       recordCount: () => emulator.records(SALESFORCE_OBJECT).length,
+      quotaUsed: () => emulator.apiCallsUsed(),
       close: () => emulator.close(),
     };
   },

@@ -58,11 +58,18 @@ export const salesforce: BenchTarget = {
   minimumWriteCalls: (changed, variant) => variant === 'rest'
     ? Math.ceil(changed / COLLECTION_ROWS)
     : Math.floor(changed / JOB_ROWS) + callsForFlush(changed % JOB_ROWS),
-  emulatorOptions: () => ({
+  // The org's daily API requests, shared by its integrations: a run stops at 80 % of them by default.
+  quota: {
+    defaultPercent: 80,
+    // Sign-in aside: /limits, the job list, describe; then per job its creation, upload, close, a poll and the results file.
+    requestsFor: (rows) => 3 + 5 * Math.ceil(rows / JOB_ROWS),
+  },
+  emulatorOptions: (pace: Pace) => ({
     clients: [SALESFORCE_CLIENT],
     objects: [benchObject()],
     // The platform takes seconds to start a job; the emulator only what processing the rows costs.
     bulkProcessingDelayMs: 0,
+    ...(pace.kind === 'quota' ? { dailyApiLimit: pace.dailyApiRequests } : {}),
   }),
   config: (url, statePath, _pace: Pace, variant) => ({
     crm: {

@@ -8,7 +8,7 @@ import { associationsRoute, liveLinks, recordAssociationsRoute } from './associa
 import { correlationId, HubSpotError, validationError } from './errors.js';
 import { batchArchive, batchRead, batchWrite } from './objects.js';
 import { Portal } from './portal.js';
-import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { RateLimiter, type Caller, type RateLimitOptions } from './rate-limit.js';
 import { archiveRecord, createRecord, listRecords, readRecord, updateRecord } from './records.js';
 import { propertiesRoute, schemasRoute } from './schemas.js';
 import { search } from './search.js';
@@ -90,24 +90,25 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
   function route(req: IncomingMessage, url: URL, body: any, raw: string): Reply {
     try {
       if (url.pathname === '/oauth/v1/token' || url.pathname === '/oauth/v3/token') return token(req.method, body);
-      const auth = authenticate(req.headers.authorization);
-      const limit = limiter.check(auth);
+      const caller = authenticate(req.headers.authorization);
+      // Search answers carry no rate-limit headers (as recorded): it has a budget of its own.
+      const limit = url.pathname.endsWith('/search') ? limiter.checkSearch(caller) : limiter.check(caller);
       if (!limit.ok) return rateLimited(limit.policyName, limit.headers);
       if (raw !== '' && body === undefined) throw validationError('Invalid input JSON: the body is not JSON');
       const reply = crm(req.method ?? 'GET', url, body);
-      // Search answers carry no rate-limit headers (as recorded): it has a budget of its own.
-      const limitHeaders = url.pathname.endsWith('/search') ? {} : limit.headers;
-      return { ...reply, headers: { ...limitHeaders, ...reply.headers } };
+      return { ...reply, headers: { ...limit.headers, ...reply.headers } };
     } catch (error) {
       if (error instanceof HubSpotError) return { status: error.status, body: error.body(correlationId()) };
       return { status: 500, body: { status: 'error', message: String(error), correlationId: correlationId(), category: 'INTERNAL_ERROR' } };
     }
   }
 
-  function authenticate(header: string | undefined): string {
+  /** The app a valid token belongs to: a private app's token is the app; every issued token is the OAuth app's. */
+  function authenticate(header: string | undefined): Caller {
     const token = /^Bearer (.+)$/.exec(header ?? '')?.[1];
     const expiresAt = token ? issuedTokens.get(token) : undefined;
-    if (token && (staticTokens.has(token) || (expiresAt !== undefined && expiresAt > Date.now()))) return token;
+    if (token && staticTokens.has(token)) return { app: `private:${token}`, privateApp: true };
+    if (token && expiresAt !== undefined && expiresAt > Date.now()) return { app: `oauth:${options.oauth?.clientId}`, privateApp: false };
     throw new HubSpotError(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview');
   }
 

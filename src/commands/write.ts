@@ -89,7 +89,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
     process.removeListener('SIGTERM', onSignal);
     process.removeListener('SIGINT', onSignal);
     stop.abort(signal);
-    destination.stopRetrying?.();
+    destination.stopRetrying?.('signal');
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
@@ -112,7 +112,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
       fullResync: args.fullResync,
       completeSegment: args.complete || config.complete_segment === true,
       stopSignal: stop.signal,
-      onStopping: () => destination.stopRetrying?.(),
+      onStopping: () => destination.stopRetrying?.('failure'),
       onProgress: (update) => progress.report(update),
       progressIntervalMs: args.progressEveryMs,
       onRecord: (stream, namespace) => statuses.recordOf(stream, namespace),

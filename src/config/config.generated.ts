@@ -13,6 +13,15 @@ export type PrivateAppAccessToken = string;
  */
 export type APIRoot = string;
 /**
+ * "auto": the app's request budget is what HubSpot's answers report (X-HubSpot-RateLimit-Max per -Interval-Milliseconds); what -Remaining shows other clients of the app spending is left to them, so runs side by side share the window; a private app's run stops cleanly before the account's daily budget (-Daily-Remaining) runs out. An object caps that budget at max_requests per interval_ms.
+ */
+export type RateLimit =
+  | 'auto'
+  | {
+      max_requests?: number;
+      interval_ms?: number;
+    };
+/**
  * How long one request may wait for HubSpot's answer (milliseconds). A request that times out is retried when that is safe; an insert is first checked for rows that landed.
  */
 export type RequestTimeout = number;
@@ -42,6 +51,10 @@ export type RequestTimeout1 = number;
  * How long one request may keep retrying (waits for the concurrent-request limit, backoff after 5xx and network errors) before the run stops with a transient error, so a Salesforce that cannot make progress never stalls the pipeline for hours.
  */
 export type RetryTimeLimit1 = number;
+/**
+ * The share of the org's daily API requests (all integrations together, Sforce-Limit-Info api-usage) past which this run sends nothing more: it stops cleanly with a transient error, what was written committed, before its requests would pass the share.
+ */
+export type APIUsageLimit = number;
 /**
  * The input stream this entry consumes. May be left out when there is one entry: it then takes the input's single stream (the first one named) and bare rows; rows of any other stream are rejected (unknown_stream).
  */
@@ -161,13 +174,6 @@ export interface OAuthApp {
   client_secret: string;
   refresh_token: string;
 }
-/**
- * The app's request budget: HubSpot grants 100 requests per 10 s to most private apps, 150 or 190 on higher tiers, 110 to OAuth apps. Requests are spread to stay under it.
- */
-export interface RateLimit {
-  max_requests?: number;
-  interval_ms?: number;
-}
 export interface Salesforce {
   type: 'salesforce';
   login_url?: LoginURL;
@@ -177,6 +183,7 @@ export interface Salesforce {
   bulk_threshold?: BulkThreshold;
   request_timeout_ms?: RequestTimeout1;
   max_retry_ms?: RetryTimeLimit1;
+  max_api_usage_percent?: APIUsageLimit;
 }
 export interface ClientCredentials {
   type: 'client_credentials';

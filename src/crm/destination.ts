@@ -6,6 +6,9 @@ import type { DestinationOperation } from '../protocol/messages.js';
 
 export type Values = Record<string, unknown>;
 
+/** Why a run stops early: a signal from outside, or a failure of its own. */
+export type StopReason = 'signal' | 'failure';
+
 /** A row after field mapping: CRM field names to the row's values as they came in. */
 export interface MappedRow {
   key: string;
@@ -112,10 +115,13 @@ export interface Destination {
   /** API requests made so far, for the run report. */
   requestCount(): number;
   /**
-   * The run is stopping (SIGTERM): requests under way may finish, but no retry wait may hold the
-   * stop up (a Retry-After can be minutes). Optional: a CRM without long waits can ignore it.
+   * The run is stopping: requests under way may finish, but no retry wait may hold the stop up (a
+   * Retry-After can be minutes). On a signal (SIGTERM, SIGINT) the process must end soon, so work
+   * started and still running on the CRM's side (a Bulk API job) is left to the rerun; on a failure
+   * it is followed to its end, so its rows are counted and their states go out. Optional: a CRM
+   * without long waits can ignore it.
    */
-  stopRetrying?(): void;
+  stopRetrying?(why: StopReason): void;
   close(): Promise<void>;
 }
 

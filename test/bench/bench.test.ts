@@ -54,6 +54,13 @@ describe('npm run bench -- --quick', () => {
     expect(results.changed).toMatchObject({ writeCalls: 1, minWriteCalls: 1, counts: { updated: 20, unchanged: 1980 } });
     for (const run of runs) expect(run.writeCalls, run.id).toBe(run.minWriteCalls);
     expect(results.baseline.rows).toBe(2000);
+    // The account's ceiling with the default config, alone and two runs side by side: every row
+    // written, and the pacing found in HubSpot's answers keeps a lone run from being refused.
+    for (const run of [results.ceiling.run, ...results.shared.runs] as Run[]) expect(run.problems, run.id).toEqual([]);
+    expect(results.ceiling.run).toMatchObject({ counts: { created: results.ceiling.run.rows }, emulator: { rateLimited: 0 } });
+    expect(results.shared.runs).toHaveLength(2);
+    expect(results.quota).toBeUndefined();
+    expect(verdictOf(verdicts, 'stops at the API quota share')).toBe('not applicable');
     expect(verdictOf(verdicts, 'every run correct')).toBe('met');
   }, 240_000);
 
@@ -77,6 +84,13 @@ describe('npm run bench -- --quick', () => {
     expect(rest.variant.id).toBe('rest');
     expect(rest.load).toMatchObject({ writeCalls: 10, minWriteCalls: 10, jobs: 0, counts: { created: 2000 } });
     expect(results.throttled).toBeUndefined();
+    expect(results.ceiling).toBeUndefined();
+    // Stopped at the quota share: exit 1, a STATE for every written row and none past them, the org never refusing.
+    expect(results.quota.run.problems).toEqual([]);
+    expect(results.quota.run).toMatchObject({ exitCode: 1, emulator: { refused: 0 } });
+    expect(results.quota.rowsThroughLastState).toBeGreaterThan(0);
+    expect(results.quota.rowsInCrm).toBeGreaterThanOrEqual(results.quota.rowsThroughLastState);
+    expect(verdictOf(verdicts, 'stops at the API quota share')).toBe('met');
     expect(verdictOf(verdicts, '≥ 95.0 % of the rate-limit ceiling')).toBe('not applicable');
     expect(verdictOf(verdicts, 'every run correct')).toBe('met');
   }, 240_000);

@@ -63,8 +63,10 @@ describe('stream statuses', () => {
   });
 
   it('says RUNNING with a RATE_LIMITED reason and the quota reset while HubSpot throttles, then completes', async () => {
-    // HubSpot allows 3 requests a second here; the connector was told it may send 100 per 10 s.
-    emulator = await startEmulator({ rateLimit: { max: 3, intervalMs: 1000 } });
+    // The connector paces by HubSpot's headers, so it is never over the window by itself: another
+    // client of the app spends it, and HubSpot answers the second batch with a 429.
+    emulator = await startEmulator();
+    emulator.injectFaults([{ kind: 'status', status: 429, policyName: 'TEN_SECONDLY_ROLLING', retryAfterSeconds: 1, match: { pathIncludes: '/batch/' }, every: 2 }]);
     const { path } = hubspotConfig(emulator, { ...UPSERT_BY_NUMBER, stream: 'invoices' });
     const before = Date.now();
     const run = await runCli(['write', '--config', path], { stdin: airbyteRecords(invoiceRows(600)) });

@@ -88,8 +88,8 @@ export interface StartOptions {
   oauth?: boolean;
   /** Authenticate with a token that cannot be renewed (HubSpot's default; Salesforce's access_token). */
   fixedToken?: boolean;
-  /** The emulator's own rate limit (requests per interval), where the CRM has one. */
-  rateLimit?: { max: number; intervalMs: number };
+  /** The emulator's own rate limit (requests per interval, and a daily budget), where the CRM has one. */
+  rateLimit?: { max: number; intervalMs: number; daily?: number };
 }
 
 /** One way a CRM says "slow down", and the least the connector must then wait before sending again. */
@@ -301,9 +301,10 @@ export const salesforceScenario: CrmScenario = {
 };
 
 /** The Salesforce scenario with its emulator at hand, for the tests only Salesforce has (Bulk API 2.0 jobs). */
-export async function startSalesforceUnderTest(options: StartOptions & { bulkProcessingDelayMs?: number } = {}): Promise<{ crm: CrmUnderTest; emulator: SalesforceEmulator }> {
+export async function startSalesforceUnderTest(options: StartOptions & { bulkProcessingDelayMs?: number; dailyApiLimit?: number } = {}): Promise<{ crm: CrmUnderTest; emulator: SalesforceEmulator }> {
   const emulator: SalesforceEmulator = await startSalesforceEmulator({
     clients: [SALESFORCE_CLIENT], objects: [reliabilityInvoice], bulkProcessingDelayMs: options.bulkProcessingDelayMs ?? 20,
+    ...(options.dailyApiLimit === undefined ? {} : { dailyApiLimit: options.dailyApiLimit }),
   });
   const { clientId, clientSecret, refreshToken } = SALESFORCE_CLIENT;
   const fixedToken = options.fixedToken ? emulator.issueAccessToken() : undefined;

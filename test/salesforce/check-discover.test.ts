@@ -22,7 +22,8 @@ describe('Salesforce check', () => {
   it('succeeds for an existing object, writable fields and an external-id key', async () => {
     expect(await check(UPSERT)).toMatchObject({ status: 'SUCCEEDED' });
     expect(sf.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      'POST /services/oauth2/token', 'GET /services/data/v62.0/sobjects', 'GET /services/data/v62.0/sobjects/Invoice__c/describe',
+      // The org's API usage is read once per session, for crm.max_api_usage_percent.
+      'POST /services/oauth2/token', 'GET /services/data/v62.0/limits', 'GET /services/data/v62.0/sobjects', 'GET /services/data/v62.0/sobjects/Invoice__c/describe',
     ]);
   });
 

@@ -60,20 +60,21 @@ describe('Salesforce sessions', () => {
 });
 
 describe('Salesforce limits and server errors', () => {
-  it('stops cleanly on the daily API limit, keeping what was written, and says when to rerun', async () => {
-    // Listing and describe take two requests; two 200-row collection calls fit, the third is refused.
-    await org({ dailyApiLimit: 4 });
-    const { path } = salesforceConfig(sf, UPSERT, { api: 'rest' });
+  it('stops cleanly before the daily API limit, keeping what was written, and says when to rerun', async () => {
+    // Limits, listing and describe take three requests; two 200-row collection calls fit, the third
+    // would be refused: with crm.max_api_usage_percent at 100 the run stops before sending it.
+    // (The org refusing a call, 403 TotalRequests, is in test/reliability/retries.test.ts.)
+    await org({ dailyApiLimit: 5 });
+    const { path } = salesforceConfig(sf, UPSERT, { api: 'rest', max_api_usage_percent: 100 });
     const run = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(1000)) });
     expect(run.code).toBe(1);
     const trace = traceOf(run.messages)!;
     expect(trace.failure_type).toBe('transient_error');
-    expect(trace.message).toContain("Salesforce's daily API request limit is reached (TotalRequests Limit exceeded.)");
+    // Used, or used and under way (the two calls may still be out when the third is due): five in all.
+    expect(trace.message).toMatch(/the Salesforce org has used (5 of 5 daily API requests \(100 %\)|\d of 5 daily API requests \(\d+ %\) with \d more under way or reserved):/);
     expect(trace.message).toContain('Rerun once');
     expect(sf.records('Invoice__c')).toHaveLength(400);
-    // A refused call is not retried: the limit will not lift within the run.
-    const refused = sf.requests.filter((r) => r.status === 403);
-    expect(refused.length).toBeLessThanOrEqual(3);
+    expect(sf.requests.filter((r) => r.status === 403)).toEqual([]);
     expect(summaryOf(run.stderr)['Invoice__c']).toMatchObject({ received: 1000, created: 400 });
   });
 

@@ -14,62 +14,35 @@ interface Slot {
   arrivedAt: number;
 }
 
-export class RollingWindowLimiter {
+/** Time as the pacers see it: the real one, or a test's. */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms`, or at once when `stopping` is aborted. */
+  sleep(ms: number, stopping?: AbortSignal): Promise<void>;
+}
+
+export const REAL_CLOCK: Clock = { now: () => Date.now(), sleep: (ms, stopping) => sleep(ms, stopping) };
+
+/** Our requests in a rolling window, each held from its send until its answer (then taken as arrived). */
+export class WindowSlots {
   private slots: Slot[] = [];
-  private queue: Promise<unknown> = Promise.resolve();
-  private pausedUntil = 0;
-  /** Why the CRM asked for the pause, for a caller that cannot wait that long. */
-  private pauseCause?: ConnectorError;
   private wakeOnAnswer?: () => void;
 
-  constructor(
-    private readonly maxRequests: number,
-    private readonly intervalMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly now: () => number) {}
 
-  /**
-   * Resolves, callers served in arrival order, when one more request fits in the window; with the
-   * function to call once its answer (or its failure) is back. Rejects at once when `stopping` is
-   * aborted (INTERRUPTED), and when the CRM's pause would hold it longer than `maxWaitMs`
-   * (RATE_LIMITED, with the wait left: the caller's retry rule decides what to say).
-   */
-  take(stopping?: AbortSignal, maxWaitMs = Infinity): Promise<() => void> {
-    const turn = this.queue.then(() => this.waitForRoom(stopping, maxWaitMs));
-    // One caller's refusal must not refuse the ones behind it.
-    this.queue = turn.catch(() => undefined);
-    return turn;
+  /** How many requests hold a place in the window ending now. */
+  count(intervalMs: number, now = this.now()): number {
+    this.slots = this.slots.filter((slot) => slot.arrivedAt > now - intervalMs);
+    return this.slots.length;
   }
 
-  /** The CRM said it is over its limit (429): send nothing until then. */
-  pauseUntil(time: number, cause?: ConnectorError): void {
-    if (time <= this.pausedUntil) return;
-    this.pausedUntil = time;
-    this.pauseCause = cause;
+  /** When the (k+1)-th earliest place frees (Infinity while it is still in flight); call count() first. */
+  freesAt(k: number, intervalMs: number): number {
+    return this.slots.map((slot) => slot.arrivedAt).sort((a, b) => a - b)[k] + intervalMs;
   }
 
-  private async waitForRoom(stopping: AbortSignal | undefined, maxWaitMs: number): Promise<() => void> {
-    for (;;) {
-      if (stopping?.aborted) throw transientError('not sent: the run is stopping', { code: INTERRUPTED });
-      const now = this.now();
-      this.slots = this.slots.filter((slot) => slot.arrivedAt > now - this.intervalMs);
-      const oldest = this.slots.length < this.maxRequests ? -Infinity : Math.min(...this.slots.map((slot) => slot.arrivedAt));
-      const paused = this.pausedUntil - now;
-      const wait = Math.max(paused, oldest + this.intervalMs - now);
-      if (wait <= 0) return this.admit();
-      if (paused > maxWaitMs) throw this.pauseTooLong(paused);
-      // With every place held by a request still in flight, the next answer frees the first one.
-      if (Number.isFinite(wait)) await sleep(wait, stopping);
-      else await this.nextAnswer(stopping);
-    }
-  }
-
-  private pauseTooLong(waitMs: number): ConnectorError {
-    const cause = this.pauseCause;
-    return transientError(cause?.message ?? 'the CRM asked to pause', { code: RATE_LIMITED, retryAfterMs: waitMs, retryAfterHeader: cause?.retryAfterHeader, cause });
-  }
-
-  private nextAnswer(stopping: AbortSignal | undefined): Promise<void> {
+  /** With every place held by a request still in flight, the next answer frees the first one (or the run stops). */
+  answered(stopping?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = () => {
         stopping?.removeEventListener('abort', done);
@@ -80,7 +53,8 @@ export class RollingWindowLimiter {
     });
   }
 
-  private admit(): () => void {
+  /** Holds a place from now; the returned function marks its answer. */
+  hold(): () => void {
     const slot: Slot = { arrivedAt: Infinity };
     this.slots.push(slot);
     return () => {
@@ -90,5 +64,84 @@ export class RollingWindowLimiter {
       this.wakeOnAnswer = undefined;
       wake?.();
     };
+  }
+}
+
+/** A pause the CRM asked for (429), with why: a caller that may not wait that long is refused with it. */
+export class CrmPause {
+  private until = 0;
+  private cause?: ConnectorError;
+
+  set(time: number, cause?: ConnectorError): void {
+    if (time <= this.until) return;
+    this.until = time;
+    this.cause = cause;
+  }
+
+  /** Milliseconds left of the pause; throws RATE_LIMITED (with the wait left) when more than `maxWaitMs`. */
+  left(now: number, maxWaitMs: number): number {
+    const waitMs = this.until - now;
+    if (waitMs > maxWaitMs) {
+      throw transientError(this.cause?.message ?? 'the CRM asked to pause', { code: RATE_LIMITED, retryAfterMs: waitMs, retryAfterHeader: this.cause?.retryAfterHeader, cause: this.cause });
+    }
+    return waitMs;
+  }
+}
+
+/** Throws INTERRUPTED when the run is stopping: nothing more is sent. */
+export function stopIfStopping(stopping: AbortSignal | undefined): void {
+  if (stopping?.aborted) throw transientError('not sent: the run is stopping', { code: INTERRUPTED });
+}
+
+/** Callers served in arrival order; one caller's refusal does not refuse the ones behind it. */
+export class Line {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  join<T>(wait: () => Promise<T>): Promise<T> {
+    const turn = this.queue.then(wait);
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+}
+
+export class RollingWindowLimiter {
+  private readonly slots: WindowSlots;
+  private readonly line = new Line();
+  private readonly pause = new CrmPause();
+
+  constructor(
+    private readonly maxRequests: number,
+    private readonly intervalMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.slots = new WindowSlots(now);
+  }
+
+  /**
+   * Resolves, callers served in arrival order, when one more request fits in the window; with the
+   * function to call once its answer (or its failure) is back. Rejects at once when `stopping` is
+   * aborted (INTERRUPTED), and when the CRM's pause would hold it longer than `maxWaitMs`
+   * (RATE_LIMITED, with the wait left: the caller's retry rule decides what to say).
+   */
+  take(stopping?: AbortSignal, maxWaitMs = Infinity): Promise<() => void> {
+    return this.line.join(() => this.waitForRoom(stopping, maxWaitMs));
+  }
+
+  /** The CRM said it is over its limit (429): send nothing until then. */
+  pauseUntil(time: number, cause?: ConnectorError): void {
+    this.pause.set(time, cause);
+  }
+
+  private async waitForRoom(stopping: AbortSignal | undefined, maxWaitMs: number): Promise<() => void> {
+    for (;;) {
+      stopIfStopping(stopping);
+      const now = this.now();
+      const held = this.slots.count(this.intervalMs, now);
+      const freed = held < this.maxRequests ? -Infinity : this.slots.freesAt(held - this.maxRequests, this.intervalMs);
+      const wait = Math.max(this.pause.left(now, maxWaitMs), freed - now);
+      if (wait <= 0) return this.slots.hold();
+      if (Number.isFinite(wait)) await sleep(wait, stopping);
+      else await this.slots.answered(stopping);
+    }
   }
 }

@@ -10,9 +10,9 @@ import type { DestinationEvents } from '../destination.js';
 import { configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
 import { bodyExcerpt, garbledAnswer, networkFailure, SERVER_ERROR, type Endpoint } from '../http/network.js';
-import { RollingWindowLimiter } from '../http/rate-limiter.js';
 import { DAILY_LIMIT, DEFAULT_DEADLINE_MS, DEFAULT_RETRY, isSafeToRetry, RATE_LIMITED, retryAfterMs, withRetries, type RetryPolicy } from '../http/retry.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutAgent } from '../http/timeout-agent.js';
+import { DAILY_RESET, HubSpotPacing } from './pacing.js';
 
 export const DEFAULT_BASE_URL = 'https://api.hubapi.com';
 /** Refresh OAuth tokens this long before HubSpot says they expire (at most half their life). */
@@ -43,7 +43,7 @@ export class HubSpotApi {
   private readonly baseUrl: string;
   /** Named in a failure to connect, so a wrong base_url is easy to spot. */
   private readonly endpoint: Endpoint;
-  private readonly limiter: RollingWindowLimiter;
+  private readonly pacing: HubSpotPacing;
   private readonly retryPolicy: RetryPolicy;
   readonly timeoutMs: number;
   private accessToken?: string;
@@ -62,6 +62,7 @@ export class HubSpotApi {
     private readonly events: DestinationEvents,
   ) {
     this.config = structuredClone(config);
+    this.pacing = new HubSpotPacing(config.rate_limit);
     this.baseUrl = (config.base_url ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     this.endpoint = { url: this.baseUrl, setting: config.base_url ? 'crm.base_url' : 'the default of crm.base_url' };
     this.timeoutMs = config.request_timeout_ms ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -71,8 +72,9 @@ export class HubSpotApi {
       basePath: this.baseUrl,
       numberOfApiCallRetries: 0,
       httpAgent: timeoutAgent(this.baseUrl, this.timeoutMs),
+      // Typed calls' answers report the budgets too: the pacing reads them before the first write.
+      middleware: [{ pre: (context) => context, post: (context) => this.observeTypedAnswer(context) }],
     });
-    this.limiter = new RollingWindowLimiter(config.rate_limit?.max_requests ?? 100, config.rate_limit?.interval_ms ?? 10_000);
     this.retryPolicy = { ...DEFAULT_RETRY, deadlineMs: config.max_retry_ms ?? DEFAULT_DEADLINE_MS };
   }
 
@@ -82,13 +84,19 @@ export class HubSpotApi {
   }
 
   get requestsPerSecond(): number {
-    return (this.config.rate_limit?.max_requests ?? 100) / ((this.config.rate_limit?.interval_ms ?? 10_000) / 1000);
+    return this.pacing.requestsPerSecond;
+  }
+
+  private observeTypedAnswer(context: unknown): unknown {
+    const { headers } = context as { headers?: Record<string, string> };
+    if (headers) this.pacing.observe('', new Headers(headers));
+    return context;
   }
 
   /** Sends a raw request; answers every status the caller must interpret (2xx, 400, 404, 409). */
   request(request: HubSpotRequest): Promise<HubSpotResponse> {
     const what = `${request.method} ${request.path}`;
-    return this.retrying(request.idempotent, what, async (token) => {
+    return this.retrying(request.idempotent, what, request.path, async (token) => {
       let response: Response;
       let body: unknown;
       try {
@@ -108,6 +116,7 @@ export class HubSpotApi {
       } catch (error) {
         throw networkFailure(error, what, 'HubSpot', this.endpoint);
       }
+      this.pacing.observe(request.path, response.headers);
       this.raiseForStatus(response.status, body, response.headers);
       if (response.ok) raiseIfGarbled(request, what, response.status, body);
       return { status: response.status, body, headers: response.headers };
@@ -116,7 +125,7 @@ export class HubSpotApi {
 
   /** Runs a typed client call under the same pacing, auth refresh and error classification. */
   typed<T>(what: string, call: (client: Client) => Promise<T>): Promise<T> {
-    return this.retrying(true, what, async () => {
+    return this.retrying(true, what, '', async () => {
       try {
         return await call(this.client);
       } catch (error) {
@@ -132,13 +141,13 @@ export class HubSpotApi {
     });
   }
 
-  private async retrying<T>(idempotent: boolean, what: string, send: (token: string | undefined) => Promise<T>): Promise<T> {
+  private async retrying<T>(idempotent: boolean, what: string, path: string, send: (token: string | undefined) => Promise<T>): Promise<T> {
     let refreshedForThisRequest = false;
     return withRetries(
       async () => {
         await this.ensureToken();
         // No longer in line than a retry may wait, and not at all once the run is stopping.
-        const answered = await this.limiter.take(this.stopping.signal, this.retryPolicy.deadlineMs);
+        const answered = await this.pacing.take(path, this.stopping.signal, this.retryPolicy.deadlineMs);
         this.requestCount += 1;
         const token = this.accessToken;
         try {
@@ -189,13 +198,13 @@ export class HubSpotApi {
   private rateLimited(body: any, headers: Headers): ConnectorError {
     const policy = String(body?.policyName ?? '');
     if (policy === 'DAILY') {
-      return transientError(`HubSpot's daily API limit is reached; rerun after midnight in the HubSpot account's time zone, when it resets`, { code: DAILY_LIMIT });
+      return transientError(`HubSpot's daily API limit is reached; ${DAILY_RESET}`, { code: DAILY_LIMIT });
     }
-    const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds')) || (this.config.rate_limit?.interval_ms ?? 10_000);
+    const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds')) || this.pacing.share().intervalMs;
     const askedMs = retryAfterMs(headers);
     const waitMs = askedMs ?? (policy === 'SECONDLY' ? 1000 : Math.min(interval, 10_000));
     const error = transientError(`HubSpot rate limit (${policy || '429'})`, { code: RATE_LIMITED, retryAfterMs: waitMs, retryAfterHeader: askedMs !== undefined });
-    this.limiter.pauseUntil(Date.now() + waitMs, error);
+    this.pacing.pauseUntil(Date.now() + waitMs, error);
     this.events.rateLimited(Date.now() + waitMs);
     return error;
   }

@@ -7,12 +7,13 @@
 // session (INVALID_SESSION_ID) is renewed once before the run gives up. Answers the caller must
 // interpret (a refused collection, an unknown object) come back as values.
 import type { SalesforceConfig } from '../../config/spec.js';
-import type { DestinationEvents } from '../destination.js';
-import { configError, transientError, type ConnectorError } from '../../errors.js';
+import type { DestinationEvents, StopReason } from '../destination.js';
+import { asConnectorError, configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
 import { ConcurrencyLimit } from '../http/concurrency.js';
 import { bodyExcerpt, garbledAnswer, networkFailure, SERVER_ERROR } from '../http/network.js';
 import { DAILY_LIMIT, DEFAULT_DEADLINE_MS, DEFAULT_RETRY, isSafeToRetry, RATE_LIMITED, retryAfterMs, withRetries, type RetryPolicy } from '../http/retry.js';
+import { ApiUsageShare, DEFAULT_MAX_API_USAGE_PERCENT, type QuotaClaim } from './api-usage.js';
 import { canRenew, openSession, TOKEN_UNAVAILABLE, type Session } from './auth.js';
 import { loadJsforce } from './jsforce.js';
 
@@ -25,7 +26,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
  * ConcurrentRequests) without a hint of when to come back; a slot frees as soon as one of them ends.
  */
 const CONCURRENT_LIMIT_WAIT_MS = 1000;
-const LIMIT_WARNING_SHARE = 0.9;
 const SESSION_EXPIRED = 'session_expired';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -50,6 +50,8 @@ export interface SalesforceRequest {
    * not the one asked for; undefined when it is. Such an answer counts as lost (GARBLED).
    */
   checkAnswer?: (body: any) => string | undefined;
+  /** What the request commits the run to against crm.max_api_usage_percent (default: itself, one call). */
+  quota?: QuotaClaim;
 }
 
 /** Salesforce's error body: [{errorCode, message, fields?}]. */
@@ -69,7 +71,7 @@ interface RawAnswer {
 }
 
 /** What the writers and their helpers need of the API: SalesforceApi itself or one object's view. */
-export type ApiDoor = Pick<SalesforceApi, 'request' | 'expect' | 'stopSignal' | 'requestTimeoutMs' | 'userId' | 'dataPath'>;
+export type ApiDoor = Pick<SalesforceApi, 'request' | 'expect' | 'stopSignal' | 'interruptSignal' | 'requestTimeoutMs' | 'userId' | 'dataPath'>;
 
 /** One object's view of the API: the same session, pacing and retries, its own request count. */
 export class ObjectApi implements ApiDoor {
@@ -88,6 +90,10 @@ export class ObjectApi implements ApiDoor {
 
   get stopSignal(): AbortSignal {
     return this.api.stopSignal;
+  }
+
+  get interruptSignal(): AbortSignal {
+    return this.api.interruptSignal;
   }
 
   get requestTimeoutMs(): number {
@@ -114,7 +120,8 @@ export class SalesforceApi {
   private readonly timeoutMs: number;
   private readonly retryPolicy: RetryPolicy;
   private readonly stopping = new AbortController();
-  private limitWarned = false;
+  private readonly interrupting = new AbortController();
+  private readonly usage: ApiUsageShare;
 
   /** Our copy: a rotated refresh token replaces the configured one for the rest of the run. */
   private readonly config: SalesforceConfig;
@@ -128,6 +135,7 @@ export class SalesforceApi {
     this.version = config.api_version ?? DEFAULT_API_VERSION;
     this.timeoutMs = config.request_timeout_ms ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.retryPolicy = { ...DEFAULT_RETRY, deadlineMs: config.max_retry_ms ?? DEFAULT_DEADLINE_MS };
+    this.usage = new ApiUsageShare(config.max_api_usage_percent ?? DEFAULT_MAX_API_USAGE_PERCENT, log);
   }
 
   /** The org's id once connected (stable across instance moves), else the instance host. */
@@ -148,20 +156,37 @@ export class SalesforceApi {
     return this.timeoutMs;
   }
 
-  /** Aborted when the run is stopping: long waits of callers (Bulk API polls) end with it. */
+  /** Aborted when the run is stopping: retry waits end with it. */
   get stopSignal(): AbortSignal {
     return this.stopping.signal;
   }
 
+  /** Aborted when a signal stops the run: the long waits of callers (Bulk API polls) end with it too. */
+  get interruptSignal(): AbortSignal {
+    return this.interrupting.signal;
+  }
+
   /** The run is stopping: requests under way finish, but none waits to be retried. */
-  stopRetrying(): void {
+  stopRetrying(why: StopReason): void {
     this.stopping.abort();
+    if (why === 'signal') this.interrupting.abort();
   }
 
   async connect(): Promise<void> {
     if (this.session) return;
-    this.connecting ??= this.startSession().finally(() => (this.connecting = undefined));
+    this.connecting ??= this.startSession().then(() => this.readApiUsage()).finally(() => (this.connecting = undefined));
     await this.connecting;
+  }
+
+  /** The org's daily API usage before the run spends any (answers report it from then on). */
+  private async readApiUsage(): Promise<void> {
+    try {
+      this.usage.observeLimits(await this.expect({ method: 'GET', path: '/limits', idempotent: true }, "the org's limits"));
+    } catch (thrown) {
+      const error = asConnectorError(thrown);
+      if (error.category === 'bug') throw error;
+      this.log.warn(`could not read the org's API usage from /limits (${error.message}); crm.max_api_usage_percent is checked from the answers' Sforce-Limit-Info only`);
+    }
   }
 
   /** Sends a request; Salesforce's refusals that are about the request come back as `failure`. */
@@ -172,9 +197,8 @@ export class SalesforceApi {
       async () => {
         await this.connect();
         const generation = this.sessionGeneration;
-        const answer = await this.inFlight.run(() => this.send(request, what));
+        const answer = await this.inFlight.run(() => this.sendWithinShare(request, what));
         if (answer.status < 300) {
-          this.watchDailyLimit(answer.headers);
           return { ok: true as const, body: bodyOf<T>(answer, request, what) };
         }
         const failure = failureOf(answer);
@@ -203,6 +227,18 @@ export class SalesforceApi {
     const answer = await this.request<T>(request);
     if (!answer.ok) throw unexpectedFailure(what, answer.failure);
     return answer.body;
+  }
+
+  /** Sends unless it would take the org's usage past crm.max_api_usage_percent; reads the usage off the answer. */
+  private async sendWithinShare(request: SalesforceRequest, what: string): Promise<RawAnswer> {
+    const settled = this.usage.admit(request.quota);
+    try {
+      const answer = await this.send(request, what);
+      this.usage.observe(answer.headers);
+      return answer;
+    } finally {
+      settled();
+    }
   }
 
   private async send(request: SalesforceRequest, what: string): Promise<RawAnswer> {
@@ -303,17 +339,6 @@ export class SalesforceApi {
       ? 'even after refreshing it: a newly issued access token was refused too; check that the connected app and the user still have API access'
       : 'the configured access token has expired or is invalid; give a fresh one or use an OAuth flow (client_credentials, refresh_token, jwt_bearer)';
     return configError(`Salesforce refused the session (${failure.errorCode}: ${failure.message.slice(0, 300)}): ${why}`, { code: 'unauthorized' });
-  }
-
-  /** Salesforce reports the org's daily allowance on every answer: Sforce-Limit-Info: api-usage=used/limit. */
-  private watchDailyLimit(headers: Headers): void {
-    if (this.limitWarned) return;
-    const match = /api-usage=(\d+)\/(\d+)/.exec(headers.get('sforce-limit-info') ?? '');
-    if (!match) return;
-    const [used, limit] = [Number(match[1]), Number(match[2])];
-    if (limit <= 0 || used / limit < LIMIT_WARNING_SHARE) return;
-    this.limitWarned = true;
-    this.log.warn(`the org has used ${used} of its ${limit} daily API requests`);
   }
 }
 

@@ -18,6 +18,7 @@ import { asConnectorError, configError, INTERRUPTED, transientError } from '../.
 import type { Logger } from '../../protocol/log.js';
 import type { RowOutcome } from '../destination.js';
 import { sleep } from '../http/sleep.js';
+import { QuotaReservation, type QuotaClaim } from './api-usage.js';
 import type { ApiDoor } from './api.js';
 import type { RecordWrite } from './collections.js';
 import { NOT_ACKNOWLEDGED, outcomeOf, parseBulkErrors, UNKNOWN_OUTCOME, type WriteKind } from './outcomes.js';
@@ -31,6 +32,12 @@ const MAX_POLL_MS = 5_000;
 const MAX_WAIT_MS = 30 * 60_000;
 /** Uploads and result files may take longer than one request: a second more per 100 KB. */
 const BYTES_PER_EXTRA_SECOND = 100_000;
+/**
+ * What a job is taken to cost against crm.max_api_usage_percent when it is created: itself, the
+ * upload, the close, three polls and two result files, reserved until it ends. Its calls finish
+ * what was started and are never refused by the share, so a job is not started without room for them.
+ */
+const JOB_CALLS = 8;
 const ID = 'Id';
 const STILL_PROCESSING: JobState[] = ['UploadComplete', 'InProgress'];
 
@@ -65,6 +72,9 @@ export class BulkIngest {
     private readonly insertKeyField?: string,
   ) {}
 
+  /** Jobs this run created and follows, with the calls reserved for them. */
+  private readonly reservations = new Map<string, QuotaReservation>();
+
   async write(kind: WriteKind, records: RecordWrite[]): Promise<RowOutcome[]> {
     const columns = this.columnsOf(kind, records);
     const csv = toCsv(columns, records, kind);
@@ -74,9 +84,20 @@ export class BulkIngest {
       return [...(await this.write(kind, records.slice(0, half))), ...(await this.write(kind, records.slice(half)))];
     }
     const timeoutMs = this.api.requestTimeoutMs + Math.ceil(bytes / BYTES_PER_EXTRA_SECOND) * 1000;
-    const job = await this.createJob(kind);
+    const reservation = new QuotaReservation(JOB_CALLS);
+    try {
+      return await this.runJob(kind, records, columns, csv, timeoutMs, reservation);
+    } finally {
+      reservation.end();
+    }
+  }
+
+  private async runJob(kind: WriteKind, records: RecordWrite[], columns: string[], csv: string, timeoutMs: number, reservation: QuotaReservation): Promise<RowOutcome[]> {
+    const job = await this.createJob(kind, reservation);
+    this.reservations.set(job, reservation);
     await this.upload(job, csv, timeoutMs);
-    if (this.api.stopSignal.aborted) {
+    // A signal leaves no time to follow a job; a run stopping on its own failure finishes what it uploaded.
+    if (this.api.interruptSignal.aborted) {
       await this.abandon(job);
       throw transientError(`Bulk API job ${job} was aborted before processing, as the run is stopping; its rows were not written`, { code: INTERRUPTED });
     }
@@ -120,16 +141,23 @@ export class BulkIngest {
     return [...columns];
   }
 
-  private async createJob(kind: WriteKind): Promise<string> {
+  /** The quota claim of a job's call: its reservation while this run follows it. */
+  private claimFor(job: string): QuotaClaim {
+    const reservation = this.reservations.get(job);
+    return reservation && !reservation.ended ? { reservation } : 'continues_started_work';
+  }
+
+  private async createJob(kind: WriteKind, reservation: QuotaReservation): Promise<string> {
+    for (const [job, done] of this.reservations) if (done.ended) this.reservations.delete(job);
     const body: Record<string, unknown> = { object: this.object.name, operation: OPERATION[kind], contentType: 'CSV', lineEnding: 'LF', columnDelimiter: 'COMMA' };
     if (kind === 'upsert') body.externalIdFieldName = this.externalIdField;
     // An orphaned Open job (if a retried create had landed) holds no data and does nothing.
-    const info = await this.api.expect<JobInfo>({ method: 'POST', path: '/jobs/ingest', body, idempotent: true, checkAnswer: JOB_INFO }, `a Bulk API job on ${this.object.name}`);
+    const info = await this.api.expect<JobInfo>({ method: 'POST', path: '/jobs/ingest', body, idempotent: true, checkAnswer: JOB_INFO, quota: { reservation } }, `a Bulk API job on ${this.object.name}`);
     return info.id;
   }
 
   private async upload(job: string, csv: string, timeoutMs: number): Promise<void> {
-    const answer = await this.api.request({ method: 'PUT', path: `/jobs/ingest/${job}/batches`, body: csv, contentType: 'text/csv', idempotent: true, timeoutMs });
+    const answer = await this.api.request({ method: 'PUT', path: `/jobs/ingest/${job}/batches`, body: csv, contentType: 'text/csv', idempotent: true, timeoutMs, quota: this.claimFor(job) });
     // A retried upload whose first attempt had landed is refused as a second content: the data is there.
     if (!answer.ok && !(answer.failure.errorCode === 'BULK_API_ERROR' && /multipe|multiple contents/i.test(answer.failure.message))) {
       throw configError(`Salesforce refused the upload of Bulk API job ${job}: ${answer.failure.errorCode}: ${answer.failure.message}`, { code: answer.failure.errorCode });
@@ -137,7 +165,7 @@ export class BulkIngest {
   }
 
   private async close(job: string): Promise<void> {
-    const answer = await this.api.request<JobInfo>({ method: 'PATCH', path: `/jobs/ingest/${job}`, body: { state: 'UploadComplete' }, idempotent: true, checkAnswer: JOB_INFO });
+    const answer = await this.api.request<JobInfo>({ method: 'PATCH', path: `/jobs/ingest/${job}`, body: { state: 'UploadComplete' }, idempotent: true, checkAnswer: JOB_INFO, quota: this.claimFor(job) });
     if (answer.ok) return;
     // A retried close whose first attempt had landed finds the job past Open: that is what we asked for.
     if (answer.failure.errorCode === 'INVALIDJOBSTATE' && (await this.info(job)).state !== 'Open') return;
@@ -147,27 +175,28 @@ export class BulkIngest {
   /** An Open job holds data nothing will process; aborting it says so. One try: the run is stopping. */
   private async abandon(job: string): Promise<void> {
     try {
-      await this.api.request({ method: 'PATCH', path: `/jobs/ingest/${job}`, body: { state: 'Aborted' }, idempotent: true });
+      await this.api.request({ method: 'PATCH', path: `/jobs/ingest/${job}`, body: { state: 'Aborted' }, idempotent: true, quota: this.claimFor(job) });
     } catch (error) {
       this.log.debug(`could not abort Bulk API job ${job}: ${(error as Error).message}`);
     }
   }
 
   private info(job: string): Promise<JobInfo> {
-    return this.api.expect<JobInfo>({ method: 'GET', path: `/jobs/ingest/${job}`, idempotent: true, checkAnswer: JOB_INFO }, `the state of Bulk API job ${job}`);
+    return this.api.expect<JobInfo>({ method: 'GET', path: `/jobs/ingest/${job}`, idempotent: true, checkAnswer: JOB_INFO, quota: this.claimFor(job) }, `the state of Bulk API job ${job}`);
   }
 
   /**
    * Polls with growing pauses: short jobs answer at once, long ones cost a call every few seconds.
-   * A stop ends the pause under way: the job is looked at once more, then no longer waited for.
+   * A signal ends the pause under way: the job is looked at once more, then no longer waited for.
+   * A run stopping on a failure of its own follows the job to its end: its rows are then counted.
    */
   private async waitForJob(job: string): Promise<JobInfo> {
     const started = Date.now();
     for (let pause = FIRST_POLL_MS; ; pause = Math.min(MAX_POLL_MS, Math.round(pause * 1.6))) {
-      await sleep(pause, this.api.stopSignal);
+      await sleep(pause, this.api.interruptSignal);
       const info = await this.info(job);
       if (info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted') return info;
-      if (this.api.stopSignal.aborted) {
+      if (this.api.interruptSignal.aborted) {
         throw transientError(`Bulk API job ${job} is still ${info.state}; not waiting for it, as the run is stopping (a rerun waits for it before writing)`, { code: INTERRUPTED });
       }
       if (Date.now() - started > MAX_WAIT_MS) {
@@ -227,7 +256,7 @@ export class BulkIngest {
       rows = read;
       return undefined;
     };
-    await this.api.expect<string>({ method: 'GET', path: `/jobs/ingest/${job}/${expected.name}`, text: true, idempotent: true, timeoutMs, checkAnswer }, `the ${expected.name} of Bulk API job ${job}`);
+    await this.api.expect<string>({ method: 'GET', path: `/jobs/ingest/${job}/${expected.name}`, text: true, idempotent: true, timeoutMs, checkAnswer, quota: this.claimFor(job) }, `the ${expected.name} of Bulk API job ${job}`);
     return rows;
   }
 }

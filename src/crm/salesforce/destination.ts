@@ -6,7 +6,7 @@ import type { SalesforceConfig } from '../../config/spec.js';
 import type { Operation, StreamPlan } from '../../config/stream-plan.js';
 import type { Logger } from '../../protocol/log.js';
 import type { DestinationOperation } from '../../protocol/messages.js';
-import type { Destination, DestinationEvents, OpenedObject, Problem } from '../destination.js';
+import type { Destination, DestinationEvents, OpenedObject, Problem, StopReason } from '../destination.js';
 import { SalesforceApi } from './api.js';
 import {
   describeGlobal, describeObject, externalIdFields, findField, jsonSchemaOf, RECORD_ID, unwritableReason,
@@ -65,8 +65,8 @@ export class SalesforceDestination implements Destination {
     return this.api.requestCount;
   }
 
-  stopRetrying(): void {
-    this.api.stopRetrying();
+  stopRetrying(why: StopReason): void {
+    this.api.stopRetrying(why);
   }
 
   async close(): Promise<void> {}

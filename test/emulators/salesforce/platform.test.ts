@@ -69,6 +69,21 @@ describe('the daily API allowance', () => {
   });
 });
 
+describe('the daily API allowance, shared', () => {
+  it('is one count for the whole org: two sessions (two processes, two integrations) spend it together', async () => {
+    sf = await startOrg({ dailyApiLimit: 3 });
+    const [one, other] = [sf.issueAccessToken(), sf.issueAccessToken()];
+    const get = (token: string) => fetch(`${sf.url}${API}/sobjects`, { headers: { Authorization: `Bearer ${token}` } });
+    expect((await get(one)).headers.get('sforce-limit-info')).toBe('api-usage=1/3');
+    expect((await get(other)).headers.get('sforce-limit-info')).toBe('api-usage=2/3');
+    expect((await get(one)).headers.get('sforce-limit-info')).toBe('api-usage=3/3');
+    const refused = await get(other);
+    expect([refused.status, await refused.json()]).toEqual([403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]]);
+    // The refusal says where the org stands too.
+    expect(refused.headers.get('sforce-limit-info')).toBe('api-usage=3/3');
+  });
+});
+
 describe('resources', () => {
   it('lists only the configured version and answers 404 NOT_FOUND for others and for unknown objects', async () => {
     sf = await startOrg();
