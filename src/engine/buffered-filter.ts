@@ -21,12 +21,11 @@ export abstract class BufferedFilter implements RowSink {
     return this.pending.length >= this.chunkSize ? this.flush() : undefined;
   }
 
-  flushIfIdle(idleMs: number): void {
+  flushIfIdle(idleMs: number): Promise<void> | undefined {
     if (this.pending.length > 0 && Date.now() - this.lastAddedAt >= idleMs) {
-      void this.flush().then(() => this.next.flushIfIdle(0));
-    } else {
-      this.next.flushIfIdle(idleMs);
+      return this.flush().then(() => this.next.flushIfIdle(0));
     }
+    return this.next.flushIfIdle(idleMs);
   }
 
   async drain(): Promise<void> {

@@ -32,7 +32,9 @@ export class DryRunPlanner implements RowSink {
     return undefined;
   }
 
-  flushIfIdle(): void {}
+  flushIfIdle(): undefined {
+    return undefined;
+  }
   async drain(): Promise<void> {}
   async settleInFlight(): Promise<void> {}
 }

@@ -25,8 +25,11 @@ export interface SinkItem {
 export interface RowSink {
   /** Queues the row; answers a promise only when the caller must wait for room (backpressure). */
   add(item: SinkItem): Promise<void> | undefined;
-  /** Sends what has waited long enough, so a slow source still gets its states back. */
-  flushIfIdle(idleMs: number): void;
+  /**
+   * Sends what has waited long enough, so a slow source still gets its states back. Answers the
+   * work it started: its failure (a store or CRM read that failed) must stop the run.
+   */
+  flushIfIdle(idleMs: number): Promise<void> | undefined;
   /** Sends everything and waits until all of it has settled. */
   drain(): Promise<void>;
   /** Waits for what is in flight without sending more (used when stopping). */

@@ -28,8 +28,8 @@ export class StreamSink implements RowSink {
     return this.pending.length >= this.writer.maxBatchRows ? this.dispatch() : undefined;
   }
 
-  flushIfIdle(idleMs: number): void {
-    if (this.pending.length > 0 && Date.now() - this.lastAddedAt >= idleMs) void this.dispatch();
+  flushIfIdle(idleMs: number): Promise<void> | undefined {
+    return this.pending.length > 0 && Date.now() - this.lastAddedAt >= idleMs ? this.dispatch() : undefined;
   }
 
   async drain(): Promise<void> {

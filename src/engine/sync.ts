@@ -144,6 +144,8 @@ class SyncRun {
   private readonly counts = new RunCounts();
   private readonly pipelines = new Map<StreamPlan, Pipeline>();
   private fatal?: ConnectorError;
+  /** Aborted by the first failure: reading stops. */
+  private readonly failing = new AbortController();
   /** Rows whose write may or may not have landed: reported, and their states held back. */
   private unknownOutcomes = 0;
   private releasing: Promise<void> = Promise.resolve();
@@ -202,7 +204,9 @@ class SyncRun {
     [idleFlushing, reporting].forEach((timer) => timer.unref());
     const stopSignal = this.options.stopSignal;
     try {
-      reading: for await (const batch of stopSignal ? abortable(input, stopSignal) : input) {
+      // A failure stops reading at once too: a source that went quiet must not hold the run open.
+      const stopReading = stopSignal ? AbortSignal.any([stopSignal, this.failing.signal]) : this.failing.signal;
+      reading: for await (const batch of abortable(input, stopReading)) {
         for (const message of batch) {
           // Most records are handled synchronously: wait only for room in a sink or for state output.
           const waiting = this.handle(message);
@@ -249,7 +253,7 @@ class SyncRun {
       const now = Date.now();
       const stalled = now - lastTick > period + idleMs / 2;
       lastTick = now;
-      if (!stalled) this.pipelines.forEach((p) => p.sink.flushIfIdle(idleMs));
+      if (!stalled) this.pipelines.forEach((p) => p.sink.flushIfIdle(idleMs)?.catch((error: unknown) => this.stop(error)));
     };
   }
 
@@ -488,6 +492,7 @@ class SyncRun {
   private stop(error: unknown): void {
     if (this.fatal) return;
     this.fatal = asConnectorError(error);
+    this.failing.abort();
     this.options.onStopping?.();
   }
 
