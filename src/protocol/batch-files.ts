@@ -3,7 +3,7 @@
 // file holding one JSON record per line. The files are streamed a line at a time, in manifest
 // order; whatever cannot be read (another scheme or format, a missing or corrupt file) is a
 // config error naming it, thrown before the next row so no STATE after it can be released.
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -78,7 +78,10 @@ async function* refusingGzip(content: Readable): AsyncGenerator<Buffer> {
 }
 
 function openFile(file: string, gzip: boolean): Readable {
-  const source = createReadStream(pathOf(file));
+  const path = pathOf(file);
+  // A device (/dev/zero) or a pipe would never end, or block the run forever.
+  if (!statSync(path).isFile()) throw new Error('not a regular file');
+  const source = createReadStream(path);
   if (!gzip) return source;
   const gunzip = createGunzip();
   // pipe() does not pass on the source's errors (a missing file): the reader must see them.

@@ -78,6 +78,9 @@ describe('Singer BATCH messages', () => {
     ['an unknown compression', (dir) => batch([writeBatchFile(dir, 'x.jsonl.zst', rows(5, 1))], { format: 'jsonl', compression: 'zstd' }), /zstd/],
     ['a gzip file said to be uncompressed', (dir) => batch([writeBatchFile(dir, 'secretly.jsonl.gz', rows(5, 3))], { format: 'jsonl', compression: 'none' }), /secretly\.jsonl\.gz.*gzip-compressed/],
     ['a missing file', (dir) => batch([pathToFileURL(join(dir, 'gone.jsonl.gz')).href]), /gone\.jsonl\.gz/],
+    // A device or a pipe would never end (or block forever): only regular files are read.
+    ['a device', () => batch(['file:///dev/zero'], { format: 'jsonl', compression: 'none' }), /\/dev\/zero.*not a regular file/],
+    ['a directory', (dir) => batch([pathToFileURL(dir).href], { format: 'jsonl', compression: 'none' }), /not a regular file/],
     ['a corrupt gzip file', (dir) => {
       const path = join(dir, 'corrupt.jsonl.gz');
       writeFileSync(path, gzipSync(jsonlText(rows(5, 20))).subarray(0, 40));
