@@ -1,6 +1,7 @@
 // Which states count which records. Every record counts in the global scope; a record of a named
-// stream also counts in its stream's scope, which per-stream states (the input edge names their stream) report on. One array
-// per stream is kept, so the checkpoints can cache by it instead of building one per record.
+// stream also counts in its stream's scope, which per-stream states (the input edge names their
+// stream) report on. One array per stream is kept, so the checkpoints can cache by it instead of
+// building one per record.
 import type { StreamScope } from '../protocol/input.js';
 import { GLOBAL_SCOPE } from './checkpoints.js';
 
