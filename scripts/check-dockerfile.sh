@@ -11,10 +11,18 @@ mkdir -p "$work/build" "$work/app" "$work/airbyte"
 # build stage
 cp package.json package-lock.json tsconfig.json tsconfig.build.json spec.json "$work/build/"
 cp -r src "$work/build/src"
-(cd "$work/build" && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p tsconfig.build.json)
+# The build stage's dependencies are the project's own, from the same lock file: the test suite
+# (whose setup just ran npm ci) passes its node_modules as REPLAY_BUILD_NODE_MODULES instead of
+# installing them a second time. The production stage below is always installed afresh.
+if [ -n "${REPLAY_BUILD_NODE_MODULES:-}" ]; then
+  ln -s "$REPLAY_BUILD_NODE_MODULES" "$work/build/node_modules"
+else
+  (cd "$work/build" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
+fi
+(cd "$work/build" && node_modules/.bin/tsc -p tsconfig.build.json)
 # production stage
 cp package.json package-lock.json "$work/app/"
-(cd "$work/app" && NODE_ENV=production npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
+(cd "$work/app" && NODE_ENV=production npm ci --prefer-offline --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
 cp -r "$work/build/dist" "$work/app/dist"
 if [ -d "$work/app/node_modules/typescript" ] || [ -d "$work/app/node_modules/vitest" ]; then
   echo "development dependencies leaked into the production stage" >&2; exit 1

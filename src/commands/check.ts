@@ -11,6 +11,7 @@ import { StateStore } from '../store/state-store.js';
 import { DEFAULT_STATE_PATH } from '../store/snapshot.js';
 import { protectSecrets, type CommandContext } from './context.js';
 import { openObject } from './open-object.js';
+import { outputProtocol } from '../protocol/output-protocol.js';
 import { runEvents } from './run-events.js';
 
 export async function checkCommand(context: CommandContext, configPath: string): Promise<void> {
@@ -32,7 +33,7 @@ async function findProblems(context: CommandContext, configPath: string): Promis
     const problems: string[] = [];
     const storeProblem = checkStore(config, context.log);
     if (storeProblem) problems.push(storeProblem);
-    destination = await context.deps.createDestination(config, context.log, runEvents(context, { config, configPath, output: 'airbyte' }));
+    destination = await context.deps.createDestination(config, context.log, runEvents(context, { config, protocol: outputProtocol('airbyte', context, configPath) }));
     await destination.verifyAccess();
     for (const plan of plans) {
       const opened = await openObject(destination, plan, config);

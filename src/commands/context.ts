@@ -1,13 +1,10 @@
 // What every command gets from the CLI: the process streams and the CRM factory. Tests swap
 // the factory for an in-memory double; the product passes the real CRMs.
 import type { Readable, Writable } from 'node:stream';
-import type { Config } from '../config/spec.js';
-import type { Destination, DestinationEvents } from '../crm/destination.js';
+import type { DestinationFactory } from '../crm/destination.js';
 import { Logger, Redactor } from '../protocol/log.js';
 import { AirbyteOutput, LineWriter } from '../protocol/output.js';
-import { secretValues } from '../config/spec.js';
-
-export type DestinationFactory = (config: Config, log: Logger, events: DestinationEvents) => Destination | Promise<Destination>;
+import { secretValues, type Config } from '../config/spec.js';
 
 export interface CliDeps {
   stdin: Readable;

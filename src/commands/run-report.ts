@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Config } from '../config/spec.js';
 import type { RunCounts, OutcomeCounts } from '../engine/counts.js';
-import type { RejectedRecord } from '../engine/sync.js';
+import type { RejectedRecord } from '../protocol/rejected-file.js';
 import type { Redactor } from '../protocol/log.js';
 
 export interface RunReport {

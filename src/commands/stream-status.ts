@@ -1,10 +1,8 @@
 // Airbyte stream statuses (TRACE STREAM_STATUS) for the streams a write run consumes: STARTED when
 // the run begins, RUNNING with the first record, RUNNING with a RATE_LIMITED reason while the CRM
 // throttles us, then COMPLETE, or INCOMPLETE when the run stopped early.
-import type { AirbyteOutput } from '../protocol/output.js';
 import type { StreamDescriptor } from '../protocol/messages.js';
-
-type Status = 'STARTED' | 'RUNNING' | 'COMPLETE' | 'INCOMPLETE';
+import type { OutputProtocol } from '../protocol/output-protocol.js';
 
 /** Rate-limit statuses closer together than this say nothing new. */
 const RATE_LIMIT_REPORT_GAP_MS = 1000;
@@ -14,12 +12,12 @@ export class StreamStatuses {
   private rateLimitedUntil = 0;
 
   constructor(
-    private readonly airbyte: AirbyteOutput | undefined,
+    private readonly protocol: OutputProtocol,
     private readonly streams: StreamDescriptor[],
   ) {}
 
   started(): void {
-    for (const stream of this.streams) this.emit(stream, 'STARTED');
+    for (const stream of this.streams) this.protocol.streamStatus(stream, 'STARTED');
   }
 
   /** A record of this stream arrived; the first one marks it running. */
@@ -31,27 +29,18 @@ export class StreamStatuses {
     const stream = this.streams.find((s) => s.name === name && (s.namespace ?? undefined) === namespace);
     if (!stream) return;
     this.running.add(id);
-    this.emit(stream, 'RUNNING');
+    this.protocol.streamStatus(stream, 'RUNNING');
   }
 
   rateLimited(until: number): void {
     if (until < this.rateLimitedUntil + RATE_LIMIT_REPORT_GAP_MS) return;
     this.rateLimitedUntil = until;
     for (const stream of this.streams) {
-      this.emit(stream, 'RUNNING', [{ type: 'RATE_LIMITED', rate_limited: { quota_reset: until } }]);
+      this.protocol.streamStatus(stream, 'RUNNING', [{ type: 'RATE_LIMITED', rate_limited: { quota_reset: until } }]);
     }
   }
 
   finished(complete: boolean): void {
-    for (const stream of this.streams) this.emit(stream, complete ? 'COMPLETE' : 'INCOMPLETE');
-  }
-
-  private emit(stream: StreamDescriptor, status: Status, reasons?: { type: 'RATE_LIMITED'; rate_limited: { quota_reset: number } }[]): void {
-    if (!this.airbyte) return;
-    const descriptor: StreamDescriptor = stream.namespace === undefined ? { name: stream.name } : { name: stream.name, namespace: stream.namespace };
-    void this.airbyte.emit({
-      type: 'TRACE',
-      trace: { type: 'STREAM_STATUS', emitted_at: Date.now(), stream_status: { stream_descriptor: descriptor, status, ...(reasons ? { reasons } : {}) } },
-    });
+    for (const stream of this.streams) this.protocol.streamStatus(stream, complete ? 'COMPLETE' : 'INCOMPLETE');
   }
 }

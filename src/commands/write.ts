@@ -1,14 +1,14 @@
-// write (Airbyte) and the Singer target: the same run, told apart only by how states and fatal
-// errors go back out. Opens every object first so a bad mapping fails before any row is read.
+// write (Airbyte) and the Singer target: the same run, told apart only by its output protocol,
+// chosen once here. Opens every object first so a bad mapping fails before any row is read.
 import { loadConfig } from '../config/validate.js';
 import { loadCatalog, resolveStreamPlans, type ConfiguredStream, type ResolvedPlans, type StreamPlan } from '../config/stream-plan.js';
 import type { Config } from '../config/spec.js';
 import type { Destination, ObjectWriter } from '../crm/destination.js';
-import { asConnectorError, configError, EXIT_FAILED, failureTypeOf, type ConnectorError } from '../errors.js';
+import { asConnectorError, configError, EXIT_FAILED } from '../errors.js';
 import { readInput, type InputFormat } from '../protocol/input.js';
-import { RejectedRowsFile } from '../protocol/rejected-file.js';
-import type { ReleasedState } from '../engine/checkpoints.js';
-import { runSync, type OpenedPlan, type Progress, type RejectedRecord, type StateMessage, type SyncResult } from '../engine/sync.js';
+import { RejectedRowsFile, type RejectedRecord } from '../protocol/rejected-file.js';
+import { outputProtocol, type OutputProtocol, type OutputProtocolName } from '../protocol/output-protocol.js';
+import { runSync, type OpenedPlan, type Progress, type SyncResult } from '../engine/sync.js';
 import { StateStore } from '../store/state-store.js';
 import { settleEarlierCreates, unfindableCreateWarnings } from '../engine/create-journal.js';
 import { DEFAULT_STATE_PATH, scratchStore, snapshotOf, type TemporaryStore } from '../store/snapshot.js';
@@ -20,13 +20,11 @@ import type { StreamDescriptor } from '../protocol/messages.js';
 import { buildReport, postWebhook, RejectionTally, rejectionWarning, writeReport, type RunReport } from './run-report.js';
 import { formatPlannedChanges, formatRunSummary } from './run-summary.js';
 
-export type OutputProtocol = 'airbyte' | 'singer';
-
 export interface WriteArgs {
   config: string;
   catalog?: string;
   inputFormat: InputFormat;
-  output: OutputProtocol;
+  output: OutputProtocolName;
   dryRun?: boolean;
   fullResync?: boolean;
   complete?: boolean;
@@ -38,19 +36,21 @@ export interface WriteArgs {
 export async function writeCommand(context: CommandContext, args: WriteArgs): Promise<void> {
   let destination: Destination | undefined;
   let statuses: StreamStatuses | undefined;
+  const protocol = outputProtocol(args.output, context, args.config);
   try {
     const config = loadConfig(args.config);
     protectSecrets(context, config);
     const catalog = args.catalog ? loadCatalog(args.catalog) : [];
     const resolved = resolveStreamPlans(config, catalog);
-    statuses = new StreamStatuses(args.output === 'airbyte' ? context.airbyte : undefined, streamsOf(catalog, resolved.plans));
-    destination = await context.deps.createDestination(config, context.log, runEvents(context, { config, configPath: args.config, output: args.output, statuses }));
+    statuses = new StreamStatuses(protocol, streamsOf(catalog, resolved.plans));
+    destination = await context.deps.createDestination(config, context.log, runEvents(context, { config, protocol, statuses }));
     statuses.started();
-    await runWrite(context, args, config, resolved, destination, statuses);
+    await runWrite(context, args, protocol, config, resolved, destination, statuses);
     statuses.finished(true);
   } catch (error) {
     statuses?.finished(false);
-    await reportFatal(context, args.output, asConnectorError(error));
+    await protocol.fatal(asConnectorError(error));
+    process.exitCode = EXIT_FAILED;
   } finally {
     await destination?.close();
   }
@@ -62,7 +62,7 @@ function streamsOf(catalog: ConfiguredStream[], plans: StreamPlan[]): StreamDesc
   return plans.flatMap((plan) => (plan.stream ? [{ name: plan.stream }] : []));
 }
 
-async function runWrite(context: CommandContext, args: WriteArgs, config: Config, resolved: ResolvedPlans, destination: Destination, statuses: StreamStatuses): Promise<void> {
+async function runWrite(context: CommandContext, args: WriteArgs, protocol: OutputProtocol, config: Config, resolved: ResolvedPlans, destination: Destination, statuses: StreamStatuses): Promise<void> {
   resolved.warnings.forEach((warning) => context.log.warn(warning));
   unfindableCreateWarnings(resolved.plans).forEach((warning) => context.log.warn(warning));
   const dryRun = args.dryRun || config.dry_run === true;
@@ -93,14 +93,14 @@ async function runWrite(context: CommandContext, args: WriteArgs, config: Config
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
-  const progress = progressReporter(context, args.output);
+  const progress = progressReporter(context, protocol);
   let result: SyncResult;
   try {
     result = await runSync(readInput(context.deps.stdin, args.inputFormat), {
       plans: resolved,
       opened,
       log: context.log,
-      releaseState: (state) => emitState(context, args.output, state),
+      releaseState: (state) => protocol.state(state.body, state.counts),
       onRejected: (record) => {
         tally.add(record);
         rejectedFile?.write(record);
@@ -217,29 +217,8 @@ async function openRemovalWriter(destination: Destination, plan: StreamPlan, how
   return opened.writer;
 }
 
-async function emitState(context: CommandContext, output: OutputProtocol, state: ReleasedState<StateMessage>): Promise<void> {
-  const { protocol, body } = state.body;
-  if (output === 'singer') {
-    await context.lines.writeJson(protocol === 'singer' ? body.value : body);
-    return;
-  }
-  const airbyteState = protocol === 'airbyte' ? body : { type: 'LEGACY', data: body.value };
-  await context.airbyte.emit({
-    type: 'STATE',
-    state: {
-      ...airbyteState,
-      destinationStats: { recordCount: asDouble(state.counts.records), rejectedRecordCount: asDouble(state.counts.rejected) },
-    },
-  });
-}
-
-/** The protocol defines the counts as doubles "with a decimal point for proper serialization". */
-function asDouble(count: number): unknown {
-  return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(`${count}.0`);
-}
-
-/** A live line on a terminal; otherwise a LOG message (Airbyte) or a stderr line every few seconds. */
-function progressReporter(context: CommandContext, output: OutputProtocol): { report(progress: Progress): void; clear(): void } {
+/** A live line on a terminal; otherwise the protocol's progress report (an Airbyte LOG, a stderr line). */
+function progressReporter(context: CommandContext, protocol: OutputProtocol): { report(progress: Progress): void; clear(): void } {
   const terminal = (context.deps.stderr as { isTTY?: boolean }).isTTY === true;
   let lineShown = false;
   return {
@@ -249,10 +228,8 @@ function progressReporter(context: CommandContext, output: OutputProtocol): { re
       if (terminal) {
         context.deps.stderr.write(`\r${text}\u001b[K`);
         lineShown = true;
-      } else if (output === 'airbyte') {
-        void context.airbyte.emit({ type: 'LOG', log: { level: 'INFO', message: `crm-activate: ${text}` } });
       } else {
-        context.log.info(text);
+        protocol.progress(text);
       }
     },
     /** The live line gives way to the summary. */
@@ -276,14 +253,4 @@ function rejectionLogger(context: CommandContext): (record: RejectedRecord) => v
     context.log.warn(`rejected ${where}: ${rejection.code}${field}: ${rejection.message}`);
     if (logged === REJECTIONS_LOGGED) context.log.warn('further rejections are counted but not logged');
   };
-}
-
-async function reportFatal(context: CommandContext, output: OutputProtocol, error: ConnectorError): Promise<void> {
-  const message = context.log.redactor.redact(error.message);
-  context.log.error(`${error.category} error: ${message}`);
-  if (output === 'airbyte') {
-    const cause = error.cause instanceof Error ? context.log.redactor.redact(error.cause.stack ?? error.cause.message) : undefined;
-    await context.airbyte.errorTrace(message, failureTypeOf(error.category), cause);
-  }
-  process.exitCode = EXIT_FAILED;
 }

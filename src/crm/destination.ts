@@ -1,7 +1,8 @@
 // The one small interface every CRM implements. The engine knows CRMs only through it: it never
 // sees HTTP, and a CRM module never emits protocol messages.
-import type { CrmConfig } from '../config/spec.js';
+import type { Config, CrmConfig } from '../config/spec.js';
 import type { StreamPlan } from '../config/stream-plan.js';
+import type { Logger } from '../protocol/log.js';
 import type { DestinationOperation } from '../protocol/messages.js';
 
 export type Values = Record<string, unknown>;
@@ -132,3 +133,6 @@ export interface DestinationEvents {
   /** The CRM throttles requests until this time (epoch ms). */
   rateLimited(until: number): void;
 }
+
+/** Builds the CRM module a config names (the CLI passes the real CRMs; tests an in-memory double). */
+export type DestinationFactory = (config: Config, log: Logger, events: DestinationEvents) => Destination | Promise<Destination>;

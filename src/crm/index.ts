@@ -1,6 +1,6 @@
 // Picks the CRM module the config names. Each is loaded only when a run needs it: their API
 // clients take most of the start-up time, and `spec` or `--about` need neither.
-import type { DestinationFactory } from '../commands/context.js';
+import type { DestinationFactory } from './destination.js';
 
 export const createCrmDestination: DestinationFactory = async (config, log, events) => {
   switch (config.crm.type) {

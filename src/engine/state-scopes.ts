@@ -1,7 +1,8 @@
 // Which states count which records. Every record counts in the global scope; a record of a named
-// stream also counts in its stream's scope, which Airbyte's per-stream states report on. One array
-// per stream is kept, so the checkpoints can cache by it instead of building one per record.
-import type { Protocol } from '../protocol/input.js';
+// stream also counts in its stream's scope, which per-stream states (the input edge names their
+// stream) report on. One array per stream is kept, so the checkpoints can cache by it instead of
+// building one per record.
+import type { StreamScope } from '../protocol/input.js';
 import { GLOBAL_SCOPE } from './checkpoints.js';
 
 const GLOBAL_ONLY: readonly string[] = [GLOBAL_SCOPE];
@@ -22,6 +23,11 @@ export class StateScopes {
     return scopes;
   }
 
+  /** The scope a state counts in: its stream's, or all records. */
+  ofState(scope: StreamScope | undefined): string {
+    return scope ? streamScope(scope.stream, scope.namespace) : GLOBAL_SCOPE;
+  }
+
   /**
    * A line too broken to name its stream most likely belongs to its neighbours' stream: so it is
    * counted in that stream's next state, as the source counted it.
@@ -33,14 +39,6 @@ export class StateScopes {
     this.last = last;
     return scopes;
   }
-}
-
-/** Airbyte per-stream states count their stream's records; every other kind counts all records. */
-export function stateScope(body: Record<string, unknown>, protocol: Protocol): string {
-  if (protocol !== 'airbyte' || body.type !== 'STREAM') return GLOBAL_SCOPE;
-  const descriptor = (body.stream as { stream_descriptor?: { name?: unknown; namespace?: unknown } } | undefined)?.stream_descriptor;
-  if (typeof descriptor?.name !== 'string') return GLOBAL_SCOPE;
-  return streamScope(descriptor.name, typeof descriptor.namespace === 'string' ? descriptor.namespace : undefined);
 }
 
 function streamScope(stream: string, namespace?: string): string {

@@ -1,8 +1,8 @@
 // The sync loop: read → route to a stream plan → map → convert → diff → batch → write → settle →
 // release states → (complete runs) handle rows that left the segment. It knows CRMs only through
 // ObjectWriter and the outside world only through the options' callbacks.
-import type { InputMessage, Protocol, RawLine } from '../protocol/input.js';
-import type { BatchOrigin } from '../protocol/batch-files.js';
+import type { InputMessage, InputState } from '../protocol/input.js';
+import type { RejectedRecord } from '../protocol/rejected-file.js';
 import type { ResolvedPlans, StreamPlan } from '../config/stream-plan.js';
 import type { OnRemoval } from '../config/spec.js';
 import type { ObjectWriter, Rejection, RowOutcome, Values } from '../crm/destination.js';
@@ -15,7 +15,7 @@ import { ChangeFilter } from './change-filter.js';
 import { ChangeTracker } from './change-tracker.js';
 import { canCompareWithCrm, CrmChangeFilter } from './crm-change-filter.js';
 import { Checkpoints, type ReleasedState } from './checkpoints.js';
-import { StateScopes, stateScope } from './state-scopes.js';
+import { StateScopes } from './state-scopes.js';
 import { RunCounts, type FinalStatus } from './counts.js';
 import { handleDepartures } from './departures.js';
 import { DryRunPlanner, type PlannedChange } from './dry-run.js';
@@ -23,23 +23,6 @@ import { mapRow } from './mapping.js';
 import type { RowSink, SinkItem } from './row-sink.js';
 import { StreamSink } from './stream-sink.js';
 import { TableVersions, type VersionMemory } from './table-versions.js';
-
-export interface StateMessage {
-  protocol: Protocol;
-  body: Record<string, unknown>;
-}
-
-export interface RejectedRecord {
-  line: number;
-  stream?: string;
-  key?: string;
-  data?: Values;
-  /** The line's text, when it could not be read as a row. */
-  raw?: RawLine;
-  /** The batch file and line the row came from (its `line` is the BATCH message's). */
-  origin?: BatchOrigin;
-  rejection: Rejection;
-}
 
 export interface OpenedPlan {
   writer: ObjectWriter;
@@ -53,7 +36,7 @@ export interface SyncOptions {
   plans: ResolvedPlans;
   opened: ReadonlyMap<StreamPlan, OpenedPlan>;
   log: Logger;
-  releaseState(state: ReleasedState<StateMessage>): Promise<void>;
+  releaseState(state: ReleasedState<InputState>): Promise<void>;
   onRejected?(record: RejectedRecord): void;
   /** The change-detection store; undefined when change detection is off. */
   store?: StateStore;
@@ -140,7 +123,7 @@ interface UnsettledKey {
 }
 
 class SyncRun {
-  private readonly checkpoints = new Checkpoints<StateMessage>();
+  private readonly checkpoints = new Checkpoints<InputState>();
   private readonly counts = new RunCounts();
   private readonly pipelines = new Map<StreamPlan, Pipeline>();
   private fatal?: ConnectorError;
@@ -262,7 +245,7 @@ class SyncRun {
       case 'record':
         return this.handleRecord(message);
       case 'state':
-        this.checkpoints.receiveState(stateScope(message.body, message.protocol), { protocol: message.protocol, body: message.body });
+        this.checkpoints.receiveState(this.scopes.ofState(message.scope), message.state);
         return this.releaseStates();
       case 'invalid': {
         const seq = this.checkpoints.receiveRecord(this.scopes.ofBrokenLine(message.stream));

@@ -13,12 +13,24 @@ type Row = Record<string, unknown>;
 export type InputMessage =
   /** version: a Singer record's table version (see ACTIVATE_VERSION); origin: the BATCH file it came from. */
   | { kind: 'record'; line: number; stream?: string; namespace?: string; data: Row; version?: number; origin?: BatchOrigin }
-  | { kind: 'state'; line: number; protocol: Protocol; body: Row }
+  /** scope: the stream whose records the state counts (Airbyte per-stream states); without it, all records. */
+  | { kind: 'state'; line: number; state: InputState; scope?: StreamScope }
   /** columns: the schema's property names, or undefined when it does not list them all (no properties, or any allowed). */
   | { kind: 'schema'; line: number; stream: string; keyProperties: string[]; columns?: string[] }
   | { kind: 'activate_version'; line: number; stream: string; version: number }
   | { kind: 'ignored'; line: number; type: string }
   | { kind: 'invalid'; line: number; code: string; reason: string; stream?: string; raw?: RawLine; origin?: BatchOrigin };
+
+/** A state as it came in: echoed back out by the output protocol, opaque to the engine. */
+export interface InputState {
+  protocol: Protocol;
+  body: Row;
+}
+
+export interface StreamScope {
+  stream: string;
+  namespace?: string;
+}
 
 /** A Singer BATCH message: read by readInput itself, which yields the rows of its files instead. */
 type Classified = InputMessage | { kind: 'batch'; manifest: BatchManifest };
@@ -133,7 +145,8 @@ function fromAirbyte(message: Row, text: string, line: number): InputMessage {
   if (message.type === 'STATE') {
     // Re-read losslessly: the state is echoed verbatim and may hold integers beyond 2^53.
     const lossless = parseLossless(text) as { state: Row };
-    return { kind: 'state', line, protocol: 'airbyte', body: lossless.state };
+    const scope = streamOfState(lossless.state);
+    return { kind: 'state', line, state: { protocol: 'airbyte', body: lossless.state }, ...(scope && { scope }) };
   }
   if (message.type !== 'RECORD') return { kind: 'ignored', line, type: String(message.type) };
   const record = message.record as Row;
@@ -146,6 +159,14 @@ function fromAirbyte(message: Row, text: string, line: number): InputMessage {
   return { kind: 'record', line, stream, namespace, data: record.data };
 }
 
+/** Airbyte per-stream states count their stream's records; every other kind counts all records. */
+function streamOfState(state: Row): StreamScope | undefined {
+  if (state.type !== 'STREAM') return undefined;
+  const descriptor = (state.stream as { stream_descriptor?: { name?: unknown; namespace?: unknown } } | undefined)?.stream_descriptor;
+  if (typeof descriptor?.name !== 'string') return undefined;
+  return typeof descriptor.namespace === 'string' ? { stream: descriptor.name, namespace: descriptor.namespace } : { stream: descriptor.name };
+}
+
 function fromSinger(message: Row, text: string, line: number): Classified {
   const stream = message.stream as string;
   switch (message.type) {
@@ -156,7 +177,7 @@ function fromSinger(message: Row, text: string, line: number): Classified {
       return { kind: 'record', line, stream, data: message.record, ...(typeof message.version === 'number' ? { version: message.version } : {}) };
     case 'STATE': {
       const lossless = parseLossless(text) as { value: unknown };
-      return { kind: 'state', line, protocol: 'singer', body: { value: lossless.value } };
+      return { kind: 'state', line, state: { protocol: 'singer', body: { value: lossless.value } } };
     }
     case 'SCHEMA': {
       const keys = Array.isArray(message.key_properties) ? message.key_properties.filter((k) => typeof k === 'string') : [];

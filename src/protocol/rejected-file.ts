@@ -4,8 +4,23 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
-import type { RejectedRecord } from '../engine/sync.js';
+import type { Rejection, Values } from '../crm/destination.js';
+import type { BatchOrigin } from './batch-files.js';
+import type { RawLine } from './input.js';
 import type { Redactor } from './log.js';
+
+/** An input record the run refused, as the input had it, and why. */
+export interface RejectedRecord {
+  line: number;
+  stream?: string;
+  key?: string;
+  data?: Values;
+  /** The line's text, when it could not be read as a row. */
+  raw?: RawLine;
+  /** The batch file and line the row came from (its `line` is the BATCH message's). */
+  origin?: BatchOrigin;
+  rejection: Rejection;
+}
 
 export class RejectedRowsFile {
   private readonly stream: WriteStream;

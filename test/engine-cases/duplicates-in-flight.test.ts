@@ -7,7 +7,9 @@
 // lost, the waiting row is not sent and no state after it goes out.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runSync, type RejectedRecord, type StateMessage } from '../../src/engine/sync.ts';
+import { runSync } from '../../src/engine/sync.ts';
+import type { InputState } from '../../src/protocol/input.ts';
+import type { RejectedRecord } from '../../src/protocol/rejected-file.ts';
 import { classifyLine, type InputMessage } from '../../src/protocol/input.ts';
 import { resolveStreamPlans } from '../../src/config/stream-plan.ts';
 import { Logger } from '../../src/protocol/log.ts';
@@ -74,7 +76,7 @@ async function scenario(first: FirstAnswer, later: string[]) {
   }
   const plans = resolveStreamPlans(config);
   const store = new StateStore(':memory:');
-  const released: ReleasedState<StateMessage>[] = [];
+  const released: ReleasedState<InputState>[] = [];
   const rejected: RejectedRecord[] = [];
   const opened = new Map([[plans.plans[0], {
     writer: gated.writer,

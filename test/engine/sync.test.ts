@@ -2,7 +2,8 @@
 // release states in order with exact counts.
 import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runSync, type StateMessage } from '../../src/engine/sync.ts';
+import { runSync } from '../../src/engine/sync.ts';
+import type { InputState } from '../../src/protocol/input.ts';
 import { readInput } from '../../src/protocol/input.ts';
 import { resolveStreamPlans } from '../../src/config/stream-plan.ts';
 import { Logger } from '../../src/protocol/log.ts';
@@ -22,7 +23,7 @@ async function syncLines(lines: string[], destination: MemoryDestination) {
     const { writer, objectId } = await destination.open(plan);
     opened.set(plan, { writer, objectId, openRemovalWriter: async () => { throw new Error('not used'); } });
   }
-  const released: ReleasedState<StateMessage>[] = [];
+  const released: ReleasedState<InputState>[] = [];
   const silent = new Logger(new Writable({ write: (_c, _e, done) => done() }));
   const result = await runSync(readInput(Readable.from(lines.map((l) => `${l}\n`)), 'auto'), {
     plans, opened, log: silent, releaseState: async (state) => void released.push(state),

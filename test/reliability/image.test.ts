@@ -35,7 +35,9 @@ describe('Dockerfile', () => {
   // No Docker engine here: the script replays the build stage, the production stage (runtime
   // dependencies only) and runs the entrypoint as uid 1000, which must print a valid SPEC.
   it('builds and runs by its own steps, replayed without a Docker engine', () => {
-    const replay = spawnSync('bash', [join(repoRoot, 'scripts/check-dockerfile.sh')], { encoding: 'utf8', timeout: 600_000 });
+    // The build stage reuses the suite's own node_modules (installed from the same lock file).
+    const env = { ...process.env, REPLAY_BUILD_NODE_MODULES: join(repoRoot, 'node_modules') };
+    const replay = spawnSync('bash', [join(repoRoot, 'scripts/check-dockerfile.sh')], { encoding: 'utf8', timeout: 600_000, env });
     expect(replay.status, replay.stderr).toBe(0);
     expect(replay.stdout).toContain('image steps ok: SPEC printed by uid 1000 from the production stage');
     expect(replay.stdout).toMatch(/image steps ok: uid \d+ \(group 0\) made and locked the state store in \/airbyte/);

@@ -18,8 +18,8 @@ afterEach(async () => {
   crm = undefined;
 });
 
-async function start(bulkProcessingDelayMs?: number) {
-  ({ crm, emulator: sf } = await startSalesforceUnderTest({ bulkProcessingDelayMs }));
+async function start() {
+  ({ crm, emulator: sf } = await startSalesforceUnderTest());
   return crm!;
 }
 
@@ -168,8 +168,9 @@ describe('Salesforce Bulk API 2.0 jobs', () => {
   });
 
   it('SIGTERM while a closed job processes: the run stops at once without the job\'s states, exit 1; a rerun waits for the job and converges', async () => {
-    // Slow enough that the job still processes when the signal's last look at it comes.
-    const crm = await start(4000);
+    const crm = await start();
+    // The job processes until the rerun has seen it processing, however loaded the machine.
+    sf.holdBulkJobs();
     const rows = crm.rows(2000);
     const config = crm.writeConfig(tempDir(), 'upsert', { stream: 'invoices', crm: BULK });
     const input = airbyteInput('invoices', rows, 200);
@@ -177,12 +178,17 @@ describe('Salesforce Bulk API 2.0 jobs', () => {
     await until(() => closes().some((r) => r.status === 200), 'the job is closed and processing');
     first.child.kill('SIGTERM');
     const stopped = await first.done;
+    const stoppedAt = Date.now();
     expect(stopped.code).toBe(1);
     expect(traceOf(stopped.messages)?.message).toContain('interrupted (SIGTERM)');
     // Its rows were not confirmed written when the run stopped: no state may cover them.
     expect(echoedStates(stopped.messages).through).toEqual([]);
 
-    const rerun = await runCli(['write', '--config', config], { stdin: input });
+    const job = closes()[0].path.split('/').at(-1)!;
+    const rerunning = startCli(['write', '--config', config], input);
+    await until(() => sf.requests.some((r) => r.at >= stoppedAt && r.method === 'GET' && r.path.endsWith(`/jobs/ingest/${job}`)), 'the rerun asks after the stopped run\'s job');
+    sf.releaseBulkJobs();
+    const rerun = await rerunning.done;
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stderr).toContain('waiting for 1 Bulk API job(s) on Invoice__c still processing');
     expect(crm.state().duplicates).toEqual([]);

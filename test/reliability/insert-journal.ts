@@ -3,6 +3,7 @@
 // SIGKILL at several moments (creates in flight landing after the kill, answered but not
 // recorded, not yet sent), then rerun with the same input: every row exactly once. The same when
 // the store was lost between runs (its marker says an earlier run wrote the object).
+// One test file per CRM (insert-journal-*.test.ts), so the two run in parallel.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,7 +25,7 @@ const input = rows.flatMap((data, i) => {
 });
 const expected = new Map(rows.map((row) => [row.invoice_id, `${row.amount}/${row.status}`]));
 
-interface PlainKeyCrm {
+export interface PlainKeyCrm {
   writeConfig(dir: string): string;
   /** Key → "amount/status" of every record, and the keys held by more than one. */
   contents(): { byKey: Map<string, string>; duplicates: string[] };
@@ -36,7 +37,7 @@ interface PlainKeyCrm {
   close(): Promise<void>;
 }
 
-async function hubspot(): Promise<PlainKeyCrm> {
+export async function hubspot(): Promise<PlainKeyCrm> {
   const token = 'pat-na1-journal-test';
   // Search finds a record only 3.5 s after its creation, as HubSpot's index lags: longer than a
   // killed run's requests may take to land (request_timeout_ms 2 s), so only a rerun that allows
@@ -71,7 +72,7 @@ async function hubspot(): Promise<PlainKeyCrm> {
   };
 }
 
-async function salesforce(): Promise<PlainKeyCrm> {
+export async function salesforce(): Promise<PlainKeyCrm> {
   const emulator: SalesforceEmulator = await startSalesforceEmulator({
     clients: [SALESFORCE_CLIENT],
     objects: [{
@@ -115,10 +116,6 @@ function contentsOf(records: [string, string][]): { byKey: Map<string, string>; 
 }
 
 let crm: PlainKeyCrm | undefined;
-afterEach(async () => {
-  await crm?.close();
-  crm = undefined;
-});
 
 /** Reruns with the whole input: it succeeds and the CRM holds every row exactly once, with its values. */
 async function rerunLeavesEveryRowOnce(config: string): Promise<CliRun> {
@@ -130,50 +127,58 @@ async function rerunLeavesEveryRowOnce(config: string): Promise<CliRun> {
   return rerun;
 }
 
-describe.each([['HubSpot', hubspot], ['Salesforce', salesforce]] as const)('%s insert by a key field without unique values', (_name, start) => {
-  it.each([1, 3, 5])('killed with SIGKILL after %i answered create request(s), a rerun leaves every row exactly once', async (answered) => {
-    crm = await start();
-    const config = crm.writeConfig(tempDir());
-    // Slow answers: when the kill lands, some creates are in flight and land after it.
-    crm.slowDownWrites();
-    const first = startCli(['write', '--config', config], input, ENV);
-    await until(() => crm!.answeredCreates() >= answered, `${answered} create request(s) answered`);
-    first.child.kill('SIGKILL');
-    expect((await first.done).signal).toBe('SIGKILL');
-    crm.clearFaults();
-
-    const rerun = await rerunLeavesEveryRowOnce(config);
-    expect(rerun.stderr).toMatch(/create\(s\) an earlier run sent \(or was about to send\) were never recorded; looked up by \w+: \d+ had landed/);
+/** The cases, against one CRM. */
+export function insertJournalTests(name: string, start: () => Promise<PlainKeyCrm>): void {
+  afterEach(async () => {
+    await crm?.close();
+    crm = undefined;
   });
-});
 
-describe.each([['HubSpot', hubspot], ['Salesforce', salesforce]] as const)('%s insert whose answer was lost', (_name, start) => {
-  it('reports the rows as unknown_outcome; the rerun finds them by the key field and creates none twice', async () => {
-    crm = await start();
-    const config = crm.writeConfig(tempDir());
-    crm.cutOneAnswer();
-    const first = await runCli(['write', '--config', config], { stdin: input, env: ENV });
-    expect(first.code).toBe(1);
-    const error = first.messages.find((m) => m.type === 'TRACE' && m.trace.type === 'ERROR')?.trace.error;
-    expect(error).toMatchObject({ failure_type: 'transient_error', message: expect.stringMatching(/row\(s\) may or may not have been written/) });
-    expect(first.stderr).toMatch(/unknown_outcome: .*a rerun (searches|queries) \w+ for it before sending anything \(the store's create journal\), so it is not created twice/);
-    crm.clearFaults();
+  describe(`${name} insert by a key field without unique values`, () => {
+    it.each([1, 3, 5])('killed with SIGKILL after %i answered create request(s), a rerun leaves every row exactly once', async (answered) => {
+      crm = await start();
+      const config = crm.writeConfig(tempDir());
+      // Slow answers: when the kill lands, some creates are in flight and land after it.
+      crm.slowDownWrites();
+      const first = startCli(['write', '--config', config], input, ENV);
+      await until(() => crm!.answeredCreates() >= answered, `${answered} create request(s) answered`);
+      first.child.kill('SIGKILL');
+      expect((await first.done).signal).toBe('SIGKILL');
+      crm.clearFaults();
 
-    await rerunLeavesEveryRowOnce(config);
+      const rerun = await rerunLeavesEveryRowOnce(config);
+      expect(rerun.stderr).toMatch(/create\(s\) an earlier run sent \(or was about to send\) were never recorded; looked up by \w+: \d+ had landed/);
+    });
   });
-});
 
-describe.each([['HubSpot', hubspot], ['Salesforce', salesforce]] as const)('%s insert whose state store vanished between runs', (_name, start) => {
-  it('the next run says so, looks every row up before creating it, and creates none twice', async () => {
-    crm = await start();
-    const dir = tempDir();
-    const config = crm.writeConfig(dir);
-    const firstHalf = input.slice(0, input.length / 2);
-    const first = await runCli(['write', '--config', config], { stdin: firstHalf, env: ENV });
-    expect(first.code, first.stderr).toBe(0);
-    for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `state.db${suffix}`), { force: true });
+  describe(`${name} insert whose answer was lost`, () => {
+    it('reports the rows as unknown_outcome; the rerun finds them by the key field and creates none twice', async () => {
+      crm = await start();
+      const config = crm.writeConfig(tempDir());
+      crm.cutOneAnswer();
+      const first = await runCli(['write', '--config', config], { stdin: input, env: ENV });
+      expect(first.code).toBe(1);
+      const error = first.messages.find((m) => m.type === 'TRACE' && m.trace.type === 'ERROR')?.trace.error;
+      expect(error).toMatchObject({ failure_type: 'transient_error', message: expect.stringMatching(/row\(s\) may or may not have been written/) });
+      expect(first.stderr).toMatch(/unknown_outcome: .*a rerun (searches|queries) \w+ for it before sending anything \(the store's create journal\), so it is not created twice/);
+      crm.clearFaults();
 
-    const rerun = await rerunLeavesEveryRowOnce(config);
-    expect(rerun.stderr).toMatch(/holds nothing of \w+, which an earlier run wrote \(per .*state\.db\.id\): the store was lost or replaced; every row is looked up by \w+ before it is created/);
+      await rerunLeavesEveryRowOnce(config);
+    });
   });
-});
+
+  describe(`${name} insert whose state store vanished between runs`, () => {
+    it('the next run says so, looks every row up before creating it, and creates none twice', async () => {
+      crm = await start();
+      const dir = tempDir();
+      const config = crm.writeConfig(dir);
+      const firstHalf = input.slice(0, input.length / 2);
+      const first = await runCli(['write', '--config', config], { stdin: firstHalf, env: ENV });
+      expect(first.code, first.stderr).toBe(0);
+      for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `state.db${suffix}`), { force: true });
+
+      const rerun = await rerunLeavesEveryRowOnce(config);
+      expect(rerun.stderr).toMatch(/holds nothing of \w+, which an earlier run wrote \(per .*state\.db\.id\): the store was lost or replaced; every row is looked up by \w+ before it is created/);
+    });
+  });
+}
