@@ -83,6 +83,11 @@ export class HubSpotApi {
     this.stopping.abort();
   }
 
+  /** Aborted when the run is stopping: retry waits end with it. */
+  get stopSignal(): AbortSignal {
+    return this.stopping.signal;
+  }
+
   get requestsPerSecond(): number {
     return this.pacing.requestsPerSecond;
   }
