@@ -39,6 +39,13 @@ export interface Attempts {
   renewed: boolean;
 }
 
+/** What a request is, for its retries: its name in messages, whether repeating it is harmless, the CRM's codes for "refused before applied". */
+export interface RetryTerms {
+  what: string;
+  idempotent: boolean;
+  notApplied?: readonly string[];
+}
+
 export class CrmHttpClient {
   readonly timeoutMs: number;
   protected readonly retryPolicy: RetryPolicy;
@@ -72,7 +79,7 @@ export class CrmHttpClient {
    * idempotent request, and any request refused before it was applied (`notApplied` codes, and a
    * renewal of credentials).
    */
-  protected retrying<T>(what: string, idempotent: boolean, attempt: (attempts: Attempts) => Promise<T>, notApplied: readonly string[] = []): Promise<T> {
+  protected retrying<T>({ what, idempotent, notApplied = [] }: RetryTerms, attempt: (attempts: Attempts) => Promise<T>): Promise<T> {
     const attempts: Attempts = { renewed: false };
     return withRetries(
       () => attempt(attempts),

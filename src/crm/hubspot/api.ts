@@ -87,7 +87,7 @@ export class HubSpotApi extends CrmHttpClient {
   /** Sends a raw request; answers every status the caller must interpret (2xx, 400, 404, 409). */
   request(request: HubSpotRequest): Promise<HubSpotResponse> {
     const what = `${request.method} ${request.path}`;
-    return this.paced(request.idempotent, what, request.path, async (token) => {
+    return this.paced({ idempotent: request.idempotent, what, path: request.path }, async (token) => {
       const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json', 'user-agent': USER_AGENT };
       if (token) headers.authorization = `Bearer ${token}`;
       const body = request.body === undefined ? undefined : JSON.stringify(request.body);
@@ -102,7 +102,7 @@ export class HubSpotApi extends CrmHttpClient {
 
   /** Runs a typed client call under the same pacing, auth refresh and error classification. */
   typed<T>(what: string, call: (client: Client) => Promise<T>): Promise<T> {
-    return this.paced(true, what, '', async () => {
+    return this.paced({ idempotent: true, what, path: '' }, async () => {
       try {
         return await call(this.client);
       } catch (error) {
@@ -119,8 +119,8 @@ export class HubSpotApi extends CrmHttpClient {
   }
 
   /** Retried, paced, and with an OAuth token refreshed once when HubSpot refuses it early. */
-  private paced<T>(idempotent: boolean, what: string, path: string, send: (token: string | undefined) => Promise<T>): Promise<T> {
-    return this.retrying(what, idempotent, async (attempts: Attempts) => {
+  private paced<T>({ idempotent, what, path }: { idempotent: boolean; what: string; path: string }, send: (token: string | undefined) => Promise<T>): Promise<T> {
+    return this.retrying({ what, idempotent }, async (attempts: Attempts) => {
       await this.ensureToken();
       // No longer in line than a retry may wait, and not at all once the run is stopping.
       const answered = await this.pacing.take(path, this.stopSignal, this.retryPolicy.deadlineMs);

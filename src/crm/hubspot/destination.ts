@@ -3,7 +3,7 @@
 import type { StreamPlan } from '../../config/stream-plan.js';
 import type { HubSpotConfig } from '../../config/spec.js';
 import { didYouMean } from '../../config/closest-name.js';
-import type { Destination, DestinationEvents, OpenedObject, Problem } from '../destination.js';
+import type { Destination, DestinationEvents, OpenedObject, Problem, StopReason } from '../destination.js';
 import type { DestinationOperation } from '../../protocol/messages.js';
 import type { Logger } from '../../protocol/log.js';
 import { HubSpotApi } from './api.js';
@@ -45,8 +45,8 @@ export class HubSpotDestination implements Destination {
     return this.api.requestCount;
   }
 
-  stopRetrying(): void {
-    this.api.stopRetrying();
+  stopRetrying(why: StopReason): void {
+    this.api.stopRetrying(why);
   }
 
   async close(): Promise<void> {}
@@ -62,7 +62,7 @@ export class HubSpotDestination implements Destination {
       if (plan.operation === 'update' || plan.operation === 'archive') return [];
       return [{ field: key, message: `match.destination ${RECORD_ID} works in update mode only: HubSpot assigns record ids, so ${plan.operation} must match by a unique-value property` }];
     }
-    const missingOrReadOnly = this.writabilityProblem(object, key, 'match.destination', plan.operation !== 'update' && plan.operation !== 'archive');
+    const missingOrReadOnly = this.writabilityProblem(object, key, 'match.destination', { mustBeWritable: plan.operation !== 'update' && plan.operation !== 'archive' });
     if (missingOrReadOnly.length > 0) return missingOrReadOnly;
     const property = object.properties.get(key)!;
     if (plan.operation !== 'insert' && !property.hasUniqueValue) {
@@ -73,7 +73,7 @@ export class HubSpotDestination implements Destination {
     return [];
   }
 
-  private writabilityProblem(object: HubSpotObject, name: string, role: string, mustBeWritable = true): Problem[] {
+  private writabilityProblem(object: HubSpotObject, name: string, role: string, { mustBeWritable } = { mustBeWritable: true }): Problem[] {
     const property = object.properties.get(name);
     if (!property) {
       return [{ field: name, message: `${role} "${name}" does not exist on ${object.name}${didYouMean(name, object.properties.keys())}` }];

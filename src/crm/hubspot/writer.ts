@@ -132,7 +132,7 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
   }
 
   private async archive(ids: string[]): Promise<RowOutcome[]> {
-    const response = await this.post('archive', { inputs: ids.map((id) => ({ id })) }, true);
+    const response = await this.post('archive', { inputs: ids.map((id) => ({ id })) }, { idempotent: true });
     if (response.status !== 204) throw this.unexpected('batch/archive', response);
     return ids.map((id) => ({ status: 'removed', id }));
   }
@@ -187,7 +187,7 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
       propertiesWithHistory: [],
       ...(byRecordId ? {} : { idProperty: this.idProperty!.name }),
     };
-    const response = await this.post('read', body, true);
+    const response = await this.post('read', body, { idempotent: true });
     if (response.status !== 200 && response.status !== 207) throw this.unexpected('batch/read', response);
     const found = new Map<string, BatchResult>();
     for (const result of (response.body?.results ?? []) as BatchResult[]) {
@@ -220,7 +220,7 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
     const traced = inputs.map((input, i) => ({ ...input, objectWriteTraceId: String(i) }));
     let response: HubSpotResponse;
     try {
-      response = await this.post(action, { inputs: traced }, action !== 'create');
+      response = await this.post(action, { inputs: traced }, { idempotent: action !== 'create' });
     } catch (error) {
       const failure = asConnectorError(error);
       if (action !== 'create' || !isAmbiguous(failure)) throw error;
@@ -258,7 +258,7 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
     return this.requests;
   }
 
-  private post(action: string, body: unknown, idempotent: boolean): Promise<HubSpotResponse> {
+  private post(action: string, body: unknown, { idempotent }: { idempotent: boolean }): Promise<HubSpotResponse> {
     this.requests += 1;
     return this.api.request({ method: 'POST', path: `/crm/v3/objects/${this.object.objectTypeId}/batch/${action}`, body, idempotent, checkAnswer: batchAnswerProblem(action) });
   }

@@ -165,7 +165,7 @@ export class SalesforceApi extends CrmHttpClient {
   /** Sends a request; Salesforce's refusals that are about the request come back as `failure`. */
   async request<T>(request: SalesforceRequest): Promise<ApiAnswer<T>> {
     const what = `${request.method} ${request.path.split('?')[0]}`;
-    return this.retrying(what, request.idempotent, async (attempts) => {
+    return this.retrying({ what, idempotent: request.idempotent, notApplied: [TOKEN_UNAVAILABLE] }, async (attempts) => {
       await this.connect();
       const generation = this.sessionGeneration;
       const answer = await this.inFlight.run(() => this.sendWithinShare(request, what));
@@ -181,7 +181,7 @@ export class SalesforceApi extends CrmHttpClient {
       const fatal = this.classify(what, failure, answer.headers);
       if (fatal) throw fatal;
       return { ok: false as const, failure };
-    }, [TOKEN_UNAVAILABLE]);
+    });
   }
 
   /** A request whose refusal the caller cannot act on: any failure stops the run. */
