@@ -3,19 +3,19 @@
 import type { StreamPlan } from '../../config/stream-plan.js';
 import type { HubSpotConfig } from '../../config/spec.js';
 import { didYouMean } from '../../config/closest-name.js';
-import type { Destination, DestinationEvents, OpenedObject, Problem, StopReason } from '../destination.js';
+import { ApiDestination } from '../api-destination.js';
+import type { Destination, DestinationEvents, OpenedObject, Problem } from '../destination.js';
 import type { DestinationOperation } from '../../protocol/messages.js';
 import type { Logger } from '../../protocol/log.js';
 import { HubSpotApi } from './api.js';
 import { jsonSchemaOf, listSchemas, RECORD_ID, resolveObject, type HubSpotObject } from './properties.js';
 import { HubSpotObjectWriter } from './writer.js';
 
-export class HubSpotDestination implements Destination {
-  readonly api: HubSpotApi;
+export class HubSpotDestination extends ApiDestination<HubSpotApi> implements Destination {
   readonly recordIdField = RECORD_ID;
 
   constructor(config: HubSpotConfig, log: Logger, events: DestinationEvents) {
-    this.api = new HubSpotApi(config, log, events);
+    super(new HubSpotApi(config, log, events));
   }
 
   async verifyAccess(): Promise<void> {
@@ -40,16 +40,6 @@ export class HubSpotDestination implements Destination {
     }
     return operations;
   }
-
-  requestCount(): number {
-    return this.api.requestCount;
-  }
-
-  stopRetrying(why: StopReason): void {
-    this.api.stopRetrying(why);
-  }
-
-  async close(): Promise<void> {}
 
   private fieldProblems(plan: StreamPlan, object: HubSpotObject): Problem[] {
     return (plan.fields ?? []).flatMap(({ destination }) => this.writabilityProblem(object, destination, 'property'));
