@@ -5,10 +5,11 @@
 // answer was lost, rounds, backoff, stopping and races live here only.
 //
 // Creates are not idempotent. Rows the CRM may have created without our hearing it (timeout,
-// connection cut, 5xx), and rows refused because their key exists, are read back by the key before
+// connection cut, 5xx), and rows refused because a key exists, are read back by the key before
 // anything is sent again: found means created (or, refused on the first send, made by someone else
-// between lookup and create: skipped as existing); not found is sent again after a backoff, for as
-// many rounds as any request's attempts, and never once the run is stopping. Without a key that
+// between lookup and create: skipped as existing). Not found, a row whose outcome is unknown or
+// whose batch was refused whole is sent again after a backoff, for as many rounds as any request's
+// attempts, and never once the run is stopping; a row refused for its own key keeps the refusal. Without a key that
 // identifies records nothing can tell a landed row from a lost one, so such rows are reported with
 // an unknown outcome: never sent twice in one run, never counted as written.
 import type { Operation } from '../config/stream-plan.js';
@@ -22,6 +23,13 @@ export const UNKNOWN_OUTCOME = 'unknown_outcome';
 export const MAX_CREATE_ROUNDS = DEFAULT_RETRY.maxAttempts;
 
 export type SendKind = 'create' | 'update' | 'upsert' | 'remove';
+
+/**
+ * Why the CRM refused a create, when a key that exists is the reason: this row's own key
+ * (`key_taken`), or some key of its batch, the batch being refused whole with nothing applied
+ * (`batch_refused`).
+ */
+export type CreateRefusal = 'key_taken' | 'batch_refused';
 
 /** One row to send: `id` is the matched record's (update, remove), `values` what an update changes. */
 export interface Outgoing {
@@ -52,8 +60,8 @@ export interface ModePort {
   lookup(rows: PendingWrite[]): Promise<string[][]>;
   /** Sends one batch of one kind; one outcome per item, in order. Throws only what stops the run. */
   send(kind: SendKind, items: Outgoing[]): Promise<RowOutcome[]>;
-  /** A create refused because its key exists (the row's own, or its batch's as a whole). */
-  isKeyTaken(outcome: RowOutcome): boolean;
+  /** Whether a create's outcome is a refusal because a key exists; undefined for any other outcome. */
+  createRefusal(outcome: RowOutcome): CreateRefusal | undefined;
   /** What an update sends to a matched record: the row's values without the key it was matched by. */
   changes(row: PendingWrite): Values;
   /** The key as the CRM holds it, for messages. */
@@ -108,20 +116,21 @@ export class ModeWriter {
 
   private async create(rows: PendingWrite[], round: number): Promise<RowOutcome[]> {
     const outcomes = await this.port.send('create', rows.map((row) => ({ row })));
-    const unsure = rows.filter((_, i) => outcomes[i].status === 'unknown' || this.port.isKeyTaken(outcomes[i]));
+    const refusals = outcomes.map((outcome) => this.port.createRefusal(outcome));
+    const unsure = rows.flatMap((_, i) => (outcomes[i].status === 'unknown' || refusals[i] !== undefined ? [i] : []));
     if (unsure.length === 0) return outcomes;
-    const found = await this.port.lookup(unsure);
-    const landed = new Map(unsure.map((row, i) => [row, found[i]]));
-    const lost = unsure.filter((row) => landed.get(row)!.length === 0);
-    const resent = lost.length > 0 && (await this.mayResend(round)) ? await this.create(lost, round + 1) : [];
+    const found = await this.port.lookup(unsure.map((i) => rows[i]));
+    const landed = new Map(unsure.map((i, at) => [i, found[at]]));
+    const lost = unsure.filter((i) => landed.get(i)!.length === 0 && refusals[i] !== 'key_taken');
+    const resent = lost.length > 0 && (await this.mayResend(round)) ? await this.create(lost.map((i) => rows[i]), round + 1) : [];
+    const resentAt = new Map(lost.map((i, at) => [i, resent[at]]));
     return rows.map((row, i) => {
-      const ids = landed.get(row) ?? [];
+      const ids = landed.get(i) ?? [];
       if (ids.length > 0) {
         // Refused on this run's first send: someone else created the key between lookup and create.
         return round === 1 && outcomes[i].status !== 'unknown' ? this.exists(row, ids[0]) : { status: 'created', id: ids[0] };
       }
-      const at = lost.indexOf(row);
-      return at >= 0 && at < resent.length ? resent[at] : this.settled(outcomes[i]);
+      return resentAt.get(i) ?? this.settled(outcomes[i]);
     });
   }
 

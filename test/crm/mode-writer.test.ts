@@ -4,9 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Operation } from '../../src/config/stream-plan.ts';
 import type { PendingWrite, RowOutcome, Values } from '../../src/crm/destination.ts';
-import { MAX_CREATE_ROUNDS, ModeWriter, UNKNOWN_OUTCOME, type ModePort, type Outgoing, type SendKind } from '../../src/crm/mode-writer.ts';
+import { MAX_CREATE_ROUNDS, ModeWriter, UNKNOWN_OUTCOME, type CreateRefusal, type ModePort, type Outgoing, type SendKind } from '../../src/crm/mode-writer.ts';
 
 const TAKEN = 'KEY_TAKEN';
+const BATCH_REFUSED = 'BATCH_REFUSED';
 
 /** Records by id, each with its key; faults staged per create call. */
 class MemoryCrm implements ModePort {
@@ -20,6 +21,8 @@ class MemoryCrm implements ModePort {
   lostAnswers: { landed: boolean }[] = [];
   /** Keys another writer creates right after this run's next lookup. */
   createdMeanwhile: string[] = [];
+  /** Like HubSpot: a batch of creates with any existing key is refused whole, nothing applied. */
+  refusesWholeBatch = false;
   private nextId = 1;
 
   constructor(readonly insertKey?: string) {}
@@ -60,6 +63,9 @@ class MemoryCrm implements ModePort {
   private create(items: Outgoing[]): RowOutcome[] {
     const lost = this.lostAnswers.shift();
     if (lost && !lost.landed) return items.map(() => ({ status: 'unknown', code: 'timeout', message: 'timed out' }));
+    if (this.refusesWholeBatch && items.some(({ row }) => this.idsOf(row.key).length > 0)) {
+      return items.map(() => ({ status: 'rejected', code: BATCH_REFUSED, message: 'some keys exist' }));
+    }
     const outcomes = items.map(({ row }): RowOutcome => {
       if (this.insertKey && this.idsOf(row.key).length > 0) return { status: 'rejected', code: TAKEN, message: `${row.key} exists` };
       return { status: 'created', id: this.add(row.key, row.values) };
@@ -67,8 +73,9 @@ class MemoryCrm implements ModePort {
     return lost ? items.map(() => ({ status: 'unknown', code: 'timeout', message: 'timed out' })) : outcomes;
   }
 
-  isKeyTaken(outcome: RowOutcome): boolean {
-    return outcome.status === 'rejected' && outcome.code === TAKEN;
+  createRefusal(outcome: RowOutcome): CreateRefusal | undefined {
+    if (outcome.status !== 'rejected') return undefined;
+    return outcome.code === TAKEN ? 'key_taken' : outcome.code === BATCH_REFUSED ? 'batch_refused' : undefined;
   }
 
   changes(row: PendingWrite): Values {
@@ -188,6 +195,30 @@ describe('races', () => {
     expect(crm.idsOf('a')).toHaveLength(1);
     expect(crm.records.get(crm.idsOf('a')[0])!.values).toEqual({ by: 'someone else' });
     expect(crm.idsOf('b')).toHaveLength(1);
+  });
+
+  it('a batch refused whole because some keys appeared is read back once: those keys are skipped, the others sent again', async () => {
+    const crm = new MemoryCrm('key');
+    crm.refusesWholeBatch = true;
+    crm.createdMeanwhile = ['b'];
+    const { writer, pauses } = writerFor(crm, 'insert');
+    const outcomes = await writer.write(rows('a', 'b', 'c'));
+    expect(outcomes).toMatchObject([{ status: 'created' }, { status: 'skipped', code: 'exists' }, { status: 'created' }]);
+    expect(crm.calls).toEqual(['create', 'create']);
+    expect(pauses).toEqual([1]);
+    expect(['a', 'b', 'c'].map((key) => crm.idsOf(key).length)).toEqual([1, 1, 1]);
+  });
+
+  it('a row refused for its own key that the read-back cannot find keeps the refusal and is not sent again', async () => {
+    const crm = new MemoryCrm('key');
+    crm.createdMeanwhile = ['a'];
+    // The record holding the key is out of the lookup's sight (another owner's, say).
+    const lookup = crm.lookup.bind(crm);
+    crm.lookup = async (pending) => (await lookup(pending)).map((ids, i) => (pending[i].key === 'a' ? [] : ids));
+    const { writer, pauses } = writerFor(crm, 'insert');
+    expect(await writer.write(rows('a'))).toMatchObject([{ status: 'rejected', code: TAKEN }]);
+    expect(crm.calls).toEqual(['create']);
+    expect(pauses).toEqual([]);
   });
 
   it('a resend refused because the first send landed meanwhile is created, not skipped', async () => {

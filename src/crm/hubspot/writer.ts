@@ -6,7 +6,7 @@
 import type { StreamPlan } from '../../config/stream-plan.js';
 import { asConnectorError, bugError, configError } from '../../errors.js';
 import { isAmbiguous } from '../http/network.js';
-import { ModeWriter, UNKNOWN_OUTCOME, type ModePort, type Outgoing, type SendKind } from '../mode-writer.js';
+import { ModeWriter, UNKNOWN_OUTCOME, type CreateRefusal, type ModePort, type Outgoing, type SendKind } from '../mode-writer.js';
 import type { CrmComparison, MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome, Values } from '../destination.js';
 import { errorText, type HubSpotApi, type HubSpotResponse } from './api.js';
 import { reconcile, rejectionOf, type BatchResult } from './batch-results.js';
@@ -113,9 +113,9 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
     }
   }
 
-  /** A batch of creates refused with 409 because some of its keys exist: sendBatch marks every row. */
-  isKeyTaken(outcome: RowOutcome): boolean {
-    return outcome.status === 'rejected' && outcome.code === CONFLICT;
+  /** HubSpot refuses a batch of creates whole (409) when some of its keys exist: sendBatch marks every row. */
+  createRefusal(outcome: RowOutcome): CreateRefusal | undefined {
+    return outcome.status === 'rejected' && outcome.code === CONFLICT ? 'batch_refused' : undefined;
   }
 
   changes(row: PendingWrite): Values {

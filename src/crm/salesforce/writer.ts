@@ -6,7 +6,7 @@
 import type { StreamPlan } from '../../config/stream-plan.js';
 import type { Logger } from '../../protocol/log.js';
 import type { CrmComparison, MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome } from '../destination.js';
-import { ModeWriter, type ModePort, type Outgoing, type SendKind } from '../mode-writer.js';
+import { ModeWriter, type CreateRefusal, type ModePort, type Outgoing, type SendKind } from '../mode-writer.js';
 import { ObjectApi, type SalesforceApi } from './api.js';
 import { BulkIngest } from './bulk.js';
 import { COLLECTION_MAX, Collections, type RecordWrite } from './collections.js';
@@ -173,9 +173,10 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
     }
   }
 
-  /** Salesforce's refusal of a value the key field already holds (unique or external-id field). */
-  isKeyTaken(outcome: RowOutcome): boolean {
-    return outcome.status === 'rejected' && outcome.code === 'DUPLICATE_VALUE' && outcome.message.includes(this.insertField!.name);
+  /** Salesforce refuses each row whose value the key field already holds (unique or external-id field). */
+  createRefusal(outcome: RowOutcome): CreateRefusal | undefined {
+    const taken = outcome.status === 'rejected' && outcome.code === 'DUPLICATE_VALUE' && outcome.message.includes(this.insertField!.name);
+    return taken ? 'key_taken' : undefined;
   }
 
   changes(row: PendingWrite): Values {
