@@ -79,7 +79,7 @@ export interface ObjectWriter {
    */
   compareWithCrm?(rows: PendingWrite[]): Promise<CrmComparison[]>;
   /** API requests this object's writes and reads made so far, for the run report. */
-  requestCount?(): number;
+  requestCount(): number;
   /**
    * Insert mode: row key → the CRM ids of the records holding the key's value in the key field, for
    * creates an earlier run may have made without recording them. Absent when the key is written
@@ -87,13 +87,13 @@ export interface ObjectWriter {
    */
   findCreated?(keys: string[]): Promise<Map<string, string[]>>;
   /** How long after a create was sent findCreated may still miss its record (the request's time, a search index's lag). */
-  readonly createsFindableAfterMs?: number;
+  readonly createsFindableAfterMs: number;
   /**
    * Insert mode by a key field that does not identify records: the CRM would take a second create
    * of the same key, so each create is journaled in the store before it is sent, for the next run
    * to settle with findCreated if this one dies before recording the answer.
    */
-  readonly journalsCreates?: boolean;
+  readonly journalsCreates: boolean;
 }
 
 export interface OpenedObject {
@@ -119,10 +119,9 @@ export interface Destination {
    * The run is stopping: requests under way may finish, but no retry wait may hold the stop up (a
    * Retry-After can be minutes). On a signal (SIGTERM, SIGINT) the process must end soon, so work
    * started and still running on the CRM's side (a Bulk API job) is left to the rerun; on a failure
-   * it is followed to its end, so its rows are counted and their states go out. Optional: a CRM
-   * without long waits can ignore it.
+   * it is followed to its end, so its rows are counted and their states go out.
    */
-  stopRetrying?(why: StopReason): void;
+  stopRetrying(why: StopReason): void;
   close(): Promise<void>;
 }
 

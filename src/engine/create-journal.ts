@@ -57,8 +57,8 @@ async function recoverVanished(store: StateStore, plan: StreamPlan, object: Open
 class LookupBeforeCreate implements ObjectWriter {
   readonly maxBatchRows: number;
   readonly maxConcurrentWrites: number;
-  readonly createsFindableAfterMs?: number;
-  readonly journalsCreates?: boolean;
+  readonly createsFindableAfterMs: number;
+  readonly journalsCreates: boolean;
 
   constructor(
     private readonly inner: ObjectWriter,

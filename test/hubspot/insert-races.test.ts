@@ -33,4 +33,16 @@ describe('HubSpot insert by a unique key', () => {
     expect(writeCalls(emulator)).toEqual(['create', 'create', 'create', 'create']);
     expect(readCalls()).toBe(4);
   });
+
+  it('resends creates whose connection was cut, reading them back first, as many times as any request is tried', async () => {
+    const { path } = hubspotConfig(emulator, INSERT_BY_NUMBER);
+    // Three sends cut before HubSpot applies them (HubSpot used to give up after three): the rule Salesforce has (six sends) gets the batch through.
+    emulator.injectFaults([{ kind: 'reset-before', match: { pathIncludes: '/batch/create' }, times: 3 }]);
+    const run = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(20)) });
+    expect(run.code, run.stderr).toBe(0);
+    const records = emulator.records('invoices');
+    expect(records).toHaveLength(20);
+    expect(new Set(records.map((r) => r.properties.invoice_number)).size).toBe(20);
+    expect(summaryOf(run.stderr).invoices).toMatchObject({ received: 20, created: 20, rejected: 0 });
+  });
 });

@@ -33,6 +33,16 @@ describe('Salesforce sessions', () => {
     expect(calls(sf, 'PATCH', '/Invoice_Number__c').map((r) => r.status)).toEqual([401, 200]);
   });
 
+  it('renews an expired session for a create too: refused before it was applied, it is sent again at once', async () => {
+    await org();
+    sf.injectFaults([{ kind: 'expire-session', match: { method: 'POST', pathIncludes: '/composite/sobjects' } }]);
+    const { path } = salesforceConfig(sf, { mode: 'insert', ...BY_NUMBER });
+    const run = await runCli(['write', '--config', path], { stdin: jsonl(invoiceRows(20)) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(sf.records('Invoice__c')).toHaveLength(20);
+    expect(calls(sf, 'POST', '/composite/sobjects').map((r) => r.status)).toEqual([401, 200]);
+  });
+
   it('stops with a config error when even the renewed session is refused', async () => {
     await org();
     sf.injectFaults([{ kind: 'expire-session', match: { pathIncludes: '/composite/sobjects' }, times: 2 }]);

@@ -9,9 +9,10 @@ import type { HubSpotConfig } from '../../config/spec.js';
 import type { DestinationEvents } from '../destination.js';
 import { configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
+import { CrmHttpClient, type Attempts } from '../http/client.js';
 import { bodyExcerpt, garbledAnswer, networkFailure, SERVER_ERROR, type Endpoint } from '../http/network.js';
-import { DAILY_LIMIT, DEFAULT_DEADLINE_MS, DEFAULT_RETRY, isSafeToRetry, RATE_LIMITED, retryAfterMs, withRetries, type RetryPolicy } from '../http/retry.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS, timeoutAgent } from '../http/timeout-agent.js';
+import { DAILY_LIMIT, RATE_LIMITED, retryAfterMs } from '../http/retry.js';
+import { timeoutAgent } from '../http/timeout-agent.js';
 import { DAILY_RESET, HubSpotPacing } from './pacing.js';
 
 export const DEFAULT_BASE_URL = 'https://api.hubapi.com';
@@ -19,7 +20,6 @@ export const DEFAULT_BASE_URL = 'https://api.hubapi.com';
 const TOKEN_MARGIN_MS = 60_000;
 /** HubSpot refused the token: fatal for a private-app token, one refresh for an OAuth one. */
 const UNAUTHORIZED = 'unauthorized';
-const TOKEN_EXPIRED = 'token_expired';
 const USER_AGENT = 'crm-activate (+https://github.com/crm-activate/crm-activate)';
 
 export interface HubSpotResponse {
@@ -38,19 +38,16 @@ export interface HubSpotRequest {
   checkAnswer?: (status: number, body: any) => string | undefined;
 }
 
-export class HubSpotApi {
+export class HubSpotApi extends CrmHttpClient {
   readonly client: Client;
   private readonly baseUrl: string;
   /** Named in a failure to connect, so a wrong base_url is easy to spot. */
   private readonly endpoint: Endpoint;
   private readonly pacing: HubSpotPacing;
-  private readonly retryPolicy: RetryPolicy;
-  readonly timeoutMs: number;
   private accessToken?: string;
   private tokenExpiresAt = 0;
   private tokenMarginMs = TOKEN_MARGIN_MS;
   private refreshing?: Promise<void>;
-  private readonly stopping = new AbortController();
   requestCount = 0;
 
   /** Our copy: a rotated refresh token replaces the configured one for the rest of the run. */
@@ -58,14 +55,14 @@ export class HubSpotApi {
 
   constructor(
     config: HubSpotConfig,
-    private readonly log: Logger,
+    log: Logger,
     private readonly events: DestinationEvents,
   ) {
+    super('HubSpot', log, config);
     this.config = structuredClone(config);
     this.pacing = new HubSpotPacing(config.rate_limit);
     this.baseUrl = (config.base_url ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     this.endpoint = { url: this.baseUrl, setting: config.base_url ? 'crm.base_url' : 'the default of crm.base_url' };
-    this.timeoutMs = config.request_timeout_ms ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.accessToken = config.access_token;
     this.client = new Client({
       accessToken: config.access_token,
@@ -75,12 +72,6 @@ export class HubSpotApi {
       // Typed calls' answers report the budgets too: the pacing reads them before the first write.
       middleware: [{ pre: (context) => context, post: (context) => this.observeTypedAnswer(context) }],
     });
-    this.retryPolicy = { ...DEFAULT_RETRY, deadlineMs: config.max_retry_ms ?? DEFAULT_DEADLINE_MS };
-  }
-
-  /** The run is stopping: requests under way finish, but none waits to be retried. */
-  stopRetrying(): void {
-    this.stopping.abort();
   }
 
   get requestsPerSecond(): number {
@@ -96,36 +87,22 @@ export class HubSpotApi {
   /** Sends a raw request; answers every status the caller must interpret (2xx, 400, 404, 409). */
   request(request: HubSpotRequest): Promise<HubSpotResponse> {
     const what = `${request.method} ${request.path}`;
-    return this.retrying(request.idempotent, what, request.path, async (token) => {
-      let response: Response;
-      let body: unknown;
-      try {
-        response = await fetch(`${this.baseUrl}${request.path}`, {
-          method: request.method,
-          headers: {
-            accept: 'application/json',
-            'content-type': 'application/json',
-            'user-agent': USER_AGENT,
-            ...(token ? { authorization: `Bearer ${token}` } : {}),
-          },
-          body: request.body === undefined ? undefined : JSON.stringify(request.body),
-          // Covers the answer's body too: a server that stalls halfway is as hung as a silent one.
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-        body = await readBody(response);
-      } catch (error) {
-        throw networkFailure(error, what, 'HubSpot', this.endpoint);
-      }
-      this.pacing.observe(request.path, response.headers);
-      this.raiseForStatus(response.status, body, response.headers);
-      if (response.ok) raiseIfGarbled(request, what, response.status, body);
-      return { status: response.status, body, headers: response.headers };
+    return this.paced({ idempotent: request.idempotent, what, path: request.path }, async (token) => {
+      const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json', 'user-agent': USER_AGENT };
+      if (token) headers.authorization = `Bearer ${token}`;
+      const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+      const answer = await this.fetchAnswer({ url: `${this.baseUrl}${request.path}`, method: request.method, headers, body }, what, this.endpoint);
+      const parsed = answer.text === '' ? undefined : parseMaybeJson(answer.text);
+      this.pacing.observe(request.path, answer.headers);
+      this.raiseForStatus(answer.status, parsed, answer.headers);
+      if (answer.status < 300) raiseIfGarbled(request, what, answer.status, parsed);
+      return { status: answer.status, body: parsed, headers: answer.headers };
     });
   }
 
   /** Runs a typed client call under the same pacing, auth refresh and error classification. */
   typed<T>(what: string, call: (client: Client) => Promise<T>): Promise<T> {
-    return this.retrying(true, what, '', async () => {
+    return this.paced({ idempotent: true, what, path: '' }, async () => {
       try {
         return await call(this.client);
       } catch (error) {
@@ -141,44 +118,26 @@ export class HubSpotApi {
     });
   }
 
-  private async retrying<T>(idempotent: boolean, what: string, path: string, send: (token: string | undefined) => Promise<T>): Promise<T> {
-    let refreshedForThisRequest = false;
-    return withRetries(
-      async () => {
-        await this.ensureToken();
-        // No longer in line than a retry may wait, and not at all once the run is stopping.
-        const answered = await this.pacing.take(path, this.stopping.signal, this.retryPolicy.deadlineMs);
-        this.requestCount += 1;
-        const token = this.accessToken;
-        try {
-          return await send(token);
-        } catch (error) {
-          if ((error as ConnectorError).code !== UNAUTHORIZED || !this.config.oauth || refreshedForThisRequest) throw error;
-          // An OAuth token may expire early (revoked, rotated): refresh once and send again. A
-          // second refusal means the app lost access, which no retry can fix.
-          refreshedForThisRequest = true;
-          if (token === this.accessToken) this.tokenExpiresAt = 0;
-          throw transientError('HubSpot refused the access token (401); refreshing it', { code: TOKEN_EXPIRED, retryAfterMs: 0 });
-        } finally {
-          answered();
-        }
-      },
-      {
-        retryable: (error) => isSafeToRetry(error, idempotent, [TOKEN_EXPIRED]),
-        onRetry: (error, attempt, delay) => this.logRetry(what, error, attempt, delay),
-        stopping: this.stopping.signal,
-        service: 'HubSpot',
-      },
-      this.retryPolicy,
-    );
-  }
-
-  /** Failures and long waits are said on stderr (a retried failure must not be silent); short 429 pauses are pacing. */
-  private logRetry(what: string, error: ConnectorError, attempt: number, delayMs: number): void {
-    const line = `${what}: ${error.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`;
-    if (error.code !== RATE_LIMITED) this.log.warn(`${line} (attempt ${attempt + 1} of ${this.retryPolicy.maxAttempts})`);
-    else if (delayMs >= 5000) this.log.info(line);
-    else this.log.debug(line);
+  /** Retried, paced, and with an OAuth token refreshed once when HubSpot refuses it early. */
+  private paced<T>({ idempotent, what, path }: { idempotent: boolean; what: string; path: string }, send: (token: string | undefined) => Promise<T>): Promise<T> {
+    return this.retrying({ what, idempotent }, async (attempts: Attempts) => {
+      await this.ensureToken();
+      // No longer in line than a retry may wait, and not at all once the run is stopping.
+      const answered = await this.pacing.take(path, this.stopSignal, this.retryPolicy.deadlineMs);
+      this.requestCount += 1;
+      const token = this.accessToken;
+      try {
+        return await send(token);
+      } catch (error) {
+        if ((error as ConnectorError).code !== UNAUTHORIZED || !this.config.oauth || attempts.renewed) throw error;
+        // An OAuth token may expire early (revoked, rotated): refresh once and send again. A
+        // second refusal means the app lost access, which no retry can fix.
+        if (token === this.accessToken) this.tokenExpiresAt = 0;
+        throw this.renewed(attempts, 'HubSpot refused the access token (401); refreshing it');
+      } finally {
+        answered();
+      }
+    });
   }
 
   private raiseForStatus(status: number, body: any, headers: Headers): void {
@@ -248,11 +207,6 @@ export class HubSpotApi {
 function raiseIfGarbled(request: HubSpotRequest, what: string, status: number, body: unknown): void {
   const problem = typeof body === 'string' ? `the body is not JSON: ${bodyExcerpt(body)}` : request.checkAnswer?.(status, body);
   if (problem) throw garbledAnswer('HubSpot', what, problem);
-}
-
-async function readBody(response: Response): Promise<unknown> {
-  const text = await response.text();
-  return text === '' ? undefined : parseMaybeJson(text);
 }
 
 function parseMaybeJson(value: unknown): unknown {

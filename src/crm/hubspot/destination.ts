@@ -3,6 +3,7 @@
 import type { StreamPlan } from '../../config/stream-plan.js';
 import type { HubSpotConfig } from '../../config/spec.js';
 import { didYouMean } from '../../config/closest-name.js';
+import { ApiDestination } from '../api-destination.js';
 import type { Destination, DestinationEvents, OpenedObject, Problem } from '../destination.js';
 import type { DestinationOperation } from '../../protocol/messages.js';
 import type { Logger } from '../../protocol/log.js';
@@ -10,12 +11,11 @@ import { HubSpotApi } from './api.js';
 import { jsonSchemaOf, listSchemas, RECORD_ID, resolveObject, type HubSpotObject } from './properties.js';
 import { HubSpotObjectWriter } from './writer.js';
 
-export class HubSpotDestination implements Destination {
-  readonly api: HubSpotApi;
+export class HubSpotDestination extends ApiDestination<HubSpotApi> implements Destination {
   readonly recordIdField = RECORD_ID;
 
   constructor(config: HubSpotConfig, log: Logger, events: DestinationEvents) {
-    this.api = new HubSpotApi(config, log, events);
+    super(new HubSpotApi(config, log, events));
   }
 
   async verifyAccess(): Promise<void> {
@@ -41,16 +41,6 @@ export class HubSpotDestination implements Destination {
     return operations;
   }
 
-  requestCount(): number {
-    return this.api.requestCount;
-  }
-
-  stopRetrying(): void {
-    this.api.stopRetrying();
-  }
-
-  async close(): Promise<void> {}
-
   private fieldProblems(plan: StreamPlan, object: HubSpotObject): Problem[] {
     return (plan.fields ?? []).flatMap(({ destination }) => this.writabilityProblem(object, destination, 'property'));
   }
@@ -62,7 +52,7 @@ export class HubSpotDestination implements Destination {
       if (plan.operation === 'update' || plan.operation === 'archive') return [];
       return [{ field: key, message: `match.destination ${RECORD_ID} works in update mode only: HubSpot assigns record ids, so ${plan.operation} must match by a unique-value property` }];
     }
-    const missingOrReadOnly = this.writabilityProblem(object, key, 'match.destination', plan.operation !== 'update' && plan.operation !== 'archive');
+    const missingOrReadOnly = this.writabilityProblem(object, key, 'match.destination', { mustBeWritable: plan.operation !== 'update' && plan.operation !== 'archive' });
     if (missingOrReadOnly.length > 0) return missingOrReadOnly;
     const property = object.properties.get(key)!;
     if (plan.operation !== 'insert' && !property.hasUniqueValue) {
@@ -73,7 +63,7 @@ export class HubSpotDestination implements Destination {
     return [];
   }
 
-  private writabilityProblem(object: HubSpotObject, name: string, role: string, mustBeWritable = true): Problem[] {
+  private writabilityProblem(object: HubSpotObject, name: string, role: string, { mustBeWritable } = { mustBeWritable: true }): Problem[] {
     const property = object.properties.get(name);
     if (!property) {
       return [{ field: name, message: `${role} "${name}" does not exist on ${object.name}${didYouMean(name, object.properties.keys())}` }];

@@ -1,11 +1,12 @@
-// Writes one stream's batches into one HubSpot object: insert → batch/create, update →
-// batch/read (known vs unknown) then batch/update, upsert → batch/upsert, archive → batch/read
-// then batch/archive. 100 inputs per call. A whole-batch 400/409 is bisected to find its bad rows.
-// Creates that may have landed unheard (timeout, connection cut, 5xx) are settled by reading
-// them back before anything is sent again, so a retry never duplicates a record.
+// Writes one stream's batches into one HubSpot object, through the mode table (../mode-writer.ts):
+// lookups are batch/read by the unique property (or hs_object_id), and sends batch/create,
+// batch/update, batch/upsert or batch/archive, 100 inputs per call. A whole-batch 400/409 is
+// bisected to find its bad rows, except a batch of creates refused because keys exist (409),
+// which the mode table reads back in one call.
 import type { StreamPlan } from '../../config/stream-plan.js';
 import { asConnectorError, bugError, configError } from '../../errors.js';
 import { isAmbiguous } from '../http/network.js';
+import { ModeWriter, UNKNOWN_OUTCOME, type CreateRefusal, type ModePort, type Outgoing, type SendKind } from '../mode-writer.js';
 import type { CrmComparison, MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome, Values } from '../destination.js';
 import { errorText, type HubSpotApi, type HubSpotResponse } from './api.js';
 import { reconcile, rejectionOf, type BatchResult } from './batch-results.js';
@@ -18,9 +19,6 @@ export const SEARCH_LAG_MS = 5_000;
 /** Values one search filter's IN takes, and results one search page holds. */
 const SEARCH_VALUES = 100;
 const SEARCH_PAGE = 200;
-/** Sends of one batch of creates whose outcome stayed unknown, the first included. */
-const MAX_CREATE_ROUNDS = 3;
-export const UNKNOWN_OUTCOME = 'unknown_outcome';
 type BatchAction = 'create' | 'update' | 'upsert';
 interface Input {
   id?: string;
@@ -28,7 +26,10 @@ interface Input {
   properties: Record<string, string>;
 }
 
-export class HubSpotObjectWriter implements ObjectWriter {
+export class HubSpotObjectWriter implements ObjectWriter, ModePort {
+  readonly crm = 'HubSpot';
+  readonly identifyingField = 'a unique-value property';
+  readonly journalKey?: string;
   readonly maxBatchRows = HUBSPOT_BATCH_MAX;
   readonly maxConcurrentWrites: number;
   /** The property the key is written to and, when it holds unique values, matched by. */
@@ -36,6 +37,9 @@ export class HubSpotObjectWriter implements ObjectWriter {
   /** The unique property rows are looked up by; undefined when matching by hs_object_id or by nothing. */
   private readonly idProperty?: HubSpotProperty;
   private requests = 0;
+  private readonly modes: ModeWriter;
+  /** Inserts by a unique-value property: existing keys skipped, lost creates read back. */
+  readonly insertKey?: string;
   readonly findCreated?: (keys: string[]) => Promise<Map<string, string[]>>;
   readonly createsFindableAfterMs: number;
   readonly journalsCreates: boolean;
@@ -48,6 +52,9 @@ export class HubSpotObjectWriter implements ObjectWriter {
     const destination = plan.match.destination;
     this.keyProperty = destination && destination !== RECORD_ID ? object.properties.get(destination) : undefined;
     this.idProperty = this.keyProperty?.hasUniqueValue ? this.keyProperty : undefined;
+    this.insertKey = this.idProperty?.name;
+    this.journalKey = this.idProperty ? undefined : this.keyProperty?.name;
+    this.modes = new ModeWriter(this, plan.operation);
     // A unique property is read back at once (batch/read); any other only through search, which lags.
     if (this.keyProperty) this.findCreated = (keys) => (this.idProperty ? this.readBackByKey(keys) : this.searchByKey(keys));
     // No wait by a unique property: a create landing after the lookup makes the resend a 409, read back.
@@ -79,116 +86,55 @@ export class HubSpotObjectWriter implements ObjectWriter {
     return { ok: true, values };
   }
 
-  async write(rows: PendingWrite[]): Promise<RowOutcome[]> {
-    switch (this.plan.operation) {
-      case 'insert': return this.insert(rows);
-      case 'update': return this.update(rows);
-      case 'upsert': return this.sendBatch('upsert', rows.map((row) => this.upsertInput(row)));
-      case 'archive': return this.archive(rows);
-    }
+  write(rows: PendingWrite[]): Promise<RowOutcome[]> {
+    return this.modes.write(rows);
   }
 
-  private async insert(rows: PendingWrite[]): Promise<RowOutcome[]> {
-    // A unique key cannot be inserted twice: existing keys are skipped, never modified.
-    const existing = this.idProperty ? await this.lookup(rows) : new Map<string, string>();
-    return this.splitByKnown(rows, existing,
-      (row) => this.exists(row),
-      (fresh) => this.create(fresh),
-      true);
+  // The mode table's port (ModePort): HubSpot's calls for it.
+
+  get stopSignal(): AbortSignal {
+    return this.api.stopSignal;
   }
 
-  /**
-   * batch/create is not idempotent. Rows HubSpot may have created without our hearing it are read
-   * back by the unique match property: found means created; not found is sent again. A batch
-   * refused because some of its keys exist (409: a killed run's creates landing late, or another
-   * writer) is read back the same way, in one call: the keys found exist and are skipped (created,
-   * when our own earlier send made them), the others are sent again. Without a unique property
-   * nothing can tell a landed row from a lost one, so such rows are reported with an unknown
-   * outcome: never sent twice in one run, never counted as written.
-   */
-  private async create(rows: PendingWrite[], round = 1): Promise<RowOutcome[]> {
-    const outcomes = await this.sendBatch('create', rows.map((row) => ({ properties: asStrings(row.values) })));
-    const unsure = rows.filter((_, i) => outcomes[i].status === 'unknown' || isConflict(outcomes[i]));
-    if (unsure.length === 0) return outcomes;
-    if (!this.idProperty) return outcomes.map((outcome) => (outcome.status === 'unknown' ? this.unknown(outcome.message) : outcome));
-    const landed = await this.lookup(unsure);
-    const lost = unsure.filter((row) => !landed.has(this.idValue(row)));
-    const resent = lost.length > 0 && round < MAX_CREATE_ROUNDS ? await this.create(lost, round + 1) : [];
-    return rows.map((row, i) => {
-      const id = landed.get(this.idValue(row));
-      if (id !== undefined && unsure.includes(row)) {
-        // A key that existed before this run's first send was someone else's: insert never touches it.
-        return isConflict(outcomes[i]) && round === 1 ? this.exists(row) : { status: 'created', id };
-      }
-      const at = lost.indexOf(row);
-      if (at >= 0 && at < resent.length) return resent[at];
-      return outcomes[i].status === 'unknown' ? this.unknown(outcomes[i].message) : outcomes[i];
+  async lookup(rows: PendingWrite[]): Promise<string[][]> {
+    const records = await this.readRecords(rows, []);
+    return rows.map((row) => {
+      const record = records.get(this.idValue(row));
+      return record ? [String(record.id)] : [];
     });
   }
 
-  private exists(row: PendingWrite): RowOutcome {
-    return { status: 'skipped', code: 'exists', message: `a record with ${this.idProperty?.name} ${this.idValue(row)} exists; insert mode never modifies it` };
+  async send(kind: SendKind, items: Outgoing[]): Promise<RowOutcome[]> {
+    switch (kind) {
+      case 'create': return this.sendBatch('create', items.map(({ row }) => ({ properties: asStrings(row.values) })));
+      case 'update': return this.sendBatch('update', items.map(({ id, values }) => ({ id, properties: asStrings(values ?? {}) })));
+      case 'upsert': return this.sendBatch('upsert', items.map(({ row }) => this.upsertInput(row)));
+      case 'remove': return this.archive(items.map(({ id }) => id!));
+    }
   }
 
-  private unknown(reason: string): RowOutcome {
-    const next = this.idProperty
-      ? `a rerun reads ${this.idProperty.name} before creating, so it cannot be created twice`
-      : this.keyProperty
-        ? `a rerun searches ${this.keyProperty.name} for it before sending anything (the store's create journal), so it is not created twice`
-        : `without a unique-value property in match.destination the connector cannot check; a rerun sends it again, so look for it in HubSpot first (matching by a unique-value property makes inserts safe to retry)`;
-    return { status: 'unknown', code: UNKNOWN_OUTCOME, message: `HubSpot may or may not have created this record (${reason}); its state is held back; ${next}` };
+  /** HubSpot refuses a batch of creates whole (409) when some of its keys exist: sendBatch marks every row. */
+  createRefusal(outcome: RowOutcome): CreateRefusal | undefined {
+    return outcome.status === 'rejected' && outcome.code === CONFLICT ? 'batch_refused' : undefined;
   }
 
-  private async update(rows: PendingWrite[]): Promise<RowOutcome[]> {
-    const known = await this.lookup(rows);
-    return this.splitByKnown(rows, known,
-      () => ({ status: 'not_found' }),
-      (found) => this.updateKnown(found, known),
-      false);
+  changes(row: PendingWrite): Values {
+    return this.propertiesWithoutKey(row);
   }
 
-  /** Rows left with nothing to send after the key is taken out cost no call. */
-  private async updateKnown(rows: PendingWrite[], known: Map<string, string>): Promise<RowOutcome[]> {
-    const idOf = (row: PendingWrite) => known.get(this.idValue(row))!;
-    const hasChanges = (row: PendingWrite) => Object.keys(this.propertiesWithoutKey(row)).length > 0;
-    const changed = rows.filter(hasChanges);
-    const sent = changed.length > 0 ? await this.sendBatch('update', changed.map((row) => ({ id: idOf(row), properties: this.propertiesWithoutKey(row) }))) : [];
-    let next = 0;
-    return rows.map((row) => (hasChanges(row) ? sent[next++] : { status: 'unchanged', id: idOf(row) }));
+  keyValue(row: PendingWrite): string {
+    return this.idValue(row);
   }
 
-  private async archive(rows: PendingWrite[]): Promise<RowOutcome[]> {
-    const known = await this.lookup(rows);
-    return this.splitByKnown(rows, known,
-      () => ({ status: 'not_found' }),
-      async (found) => {
-        const ids = found.map((row) => known.get(this.idValue(row))!);
-        const response = await this.post('archive', { inputs: ids.map((id) => ({ id })) }, true);
-        if (response.status !== 204) throw this.unexpected('batch/archive', response);
-        return ids.map((id) => ({ status: 'removed', id }));
-      },
-      false);
+  /** A unique-value property matches one record at most: kept for the port's sake. */
+  ambiguous(row: PendingWrite, ids: string[]): RowOutcome {
+    return { status: 'rejected', code: CONFLICT, message: `${ids.length} records match ${this.keyValue(row)}: ${ids.join(', ')}` };
   }
 
-  /** Rows whose key is (or is not) in `known` go different ways; outcomes return in row order. */
-  private async splitByKnown(
-    rows: PendingWrite[],
-    known: Map<string, string>,
-    whenOther: (row: PendingWrite) => RowOutcome,
-    sendSelected: (selected: PendingWrite[]) => Promise<RowOutcome[]>,
-    selectUnknown: boolean,
-  ): Promise<RowOutcome[]> {
-    const isSelected = (row: PendingWrite) => known.has(this.idValue(row)) !== selectUnknown;
-    const selected = rows.filter(isSelected);
-    const sent = selected.length > 0 ? await sendSelected(selected) : [];
-    let next = 0;
-    return rows.map((row) => (isSelected(row) ? sent[next++] : whenOther(row)));
-  }
-
-  /** Key value → HubSpot record id for the rows that exist (archived records do not count). */
-  private async lookup(rows: PendingWrite[]): Promise<Map<string, string>> {
-    const records = await this.readRecords(rows, []);
-    return new Map([...records].map(([key, record]) => [key, String(record.id)]));
+  private async archive(ids: string[]): Promise<RowOutcome[]> {
+    const response = await this.post('archive', { inputs: ids.map((id) => ({ id })) }, { idempotent: true });
+    if (response.status !== 204) throw this.unexpected('batch/archive', response);
+    return ids.map((id) => ({ status: 'removed', id }));
   }
 
   private async readBackByKey(keys: string[]): Promise<Map<string, string[]>> {
@@ -196,10 +142,9 @@ export class HubSpotObjectWriter implements ObjectWriter {
     for (let from = 0; from < keys.length; from += HUBSPOT_BATCH_MAX) {
       const rows = keys.slice(from, from + HUBSPOT_BATCH_MAX).map((key) => this.keyRow(key));
       const ids = await this.lookup(rows);
-      for (const row of rows) {
-        const id = ids.get(this.idValue(row));
-        if (id !== undefined) found.set(row.key, [id]);
-      }
+      rows.forEach((row, i) => {
+        if (ids[i].length > 0) found.set(row.key, ids[i]);
+      });
     }
     return found;
   }
@@ -242,7 +187,7 @@ export class HubSpotObjectWriter implements ObjectWriter {
       propertiesWithHistory: [],
       ...(byRecordId ? {} : { idProperty: this.idProperty!.name }),
     };
-    const response = await this.post('read', body, true);
+    const response = await this.post('read', body, { idempotent: true });
     if (response.status !== 200 && response.status !== 207) throw this.unexpected('batch/read', response);
     const found = new Map<string, BatchResult>();
     for (const result of (response.body?.results ?? []) as BatchResult[]) {
@@ -275,7 +220,7 @@ export class HubSpotObjectWriter implements ObjectWriter {
     const traced = inputs.map((input, i) => ({ ...input, objectWriteTraceId: String(i) }));
     let response: HubSpotResponse;
     try {
-      response = await this.post(action, { inputs: traced }, action !== 'create');
+      response = await this.post(action, { inputs: traced }, { idempotent: action !== 'create' });
     } catch (error) {
       const failure = asConnectorError(error);
       if (action !== 'create' || !isAmbiguous(failure)) throw error;
@@ -313,7 +258,7 @@ export class HubSpotObjectWriter implements ObjectWriter {
     return this.requests;
   }
 
-  private post(action: string, body: unknown, idempotent: boolean): Promise<HubSpotResponse> {
+  private post(action: string, body: unknown, { idempotent }: { idempotent: boolean }): Promise<HubSpotResponse> {
     this.requests += 1;
     return this.api.request({ method: 'POST', path: `/crm/v3/objects/${this.object.objectTypeId}/batch/${action}`, body, idempotent, checkAnswer: batchAnswerProblem(action) });
   }
@@ -344,10 +289,6 @@ function batchAnswerProblem(action: string): (status: number, body: any) => stri
 }
 
 const CONFLICT = 'CONFLICT';
-
-function isConflict(outcome: RowOutcome): boolean {
-  return outcome.status === 'rejected' && outcome.code === CONFLICT;
-}
 
 function asStrings(values: Values): Record<string, string> {
   const out: Record<string, string> = {};

@@ -7,12 +7,13 @@
 // session (INVALID_SESSION_ID) is renewed once before the run gives up. Answers the caller must
 // interpret (a refused collection, an unknown object) come back as values.
 import type { SalesforceConfig } from '../../config/spec.js';
-import type { DestinationEvents, StopReason } from '../destination.js';
+import type { DestinationEvents } from '../destination.js';
 import { asConnectorError, configError, transientError, type ConnectorError } from '../../errors.js';
 import type { Logger } from '../../protocol/log.js';
+import { CrmHttpClient, type RawAnswer } from '../http/client.js';
 import { ConcurrencyLimit } from '../http/concurrency.js';
-import { bodyExcerpt, garbledAnswer, networkFailure, SERVER_ERROR } from '../http/network.js';
-import { DAILY_LIMIT, DEFAULT_DEADLINE_MS, DEFAULT_RETRY, isSafeToRetry, RATE_LIMITED, retryAfterMs, withRetries, type RetryPolicy } from '../http/retry.js';
+import { bodyExcerpt, garbledAnswer, SERVER_ERROR } from '../http/network.js';
+import { DAILY_LIMIT, RATE_LIMITED, retryAfterMs } from '../http/retry.js';
 import { ApiUsageShare, DEFAULT_MAX_API_USAGE_PERCENT, type QuotaClaim } from './api-usage.js';
 import { canRenew, openSession, TOKEN_UNAVAILABLE, type Session } from './auth.js';
 import { loadJsforce } from './jsforce.js';
@@ -26,7 +27,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
  * ConcurrentRequests) without a hint of when to come back; a slot frees as soon as one of them ends.
  */
 const CONCURRENT_LIMIT_WAIT_MS = 1000;
-const SESSION_EXPIRED = 'session_expired';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -63,12 +63,6 @@ export interface ApiFailure {
 }
 
 export type ApiAnswer<T> = { ok: true; body: T } | { ok: false; failure: ApiFailure };
-
-interface RawAnswer {
-  status: number;
-  headers: Headers;
-  text: string;
-}
 
 /** What the writers and their helpers need of the API: SalesforceApi itself or one object's view. */
 export type ApiDoor = Pick<SalesforceApi, 'request' | 'expect' | 'stopSignal' | 'interruptSignal' | 'requestTimeoutMs' | 'userId' | 'dataPath'>;
@@ -109,7 +103,7 @@ export class ObjectApi implements ApiDoor {
   }
 }
 
-export class SalesforceApi {
+export class SalesforceApi extends CrmHttpClient {
   readonly version: string;
   requestCount = 0;
   private session?: Session;
@@ -117,10 +111,6 @@ export class SalesforceApi {
   /** Bumped at each new session, so concurrent requests refused with the old token renew it once. */
   private sessionGeneration = 0;
   private readonly inFlight = new ConcurrencyLimit(MAX_IN_FLIGHT);
-  private readonly timeoutMs: number;
-  private readonly retryPolicy: RetryPolicy;
-  private readonly stopping = new AbortController();
-  private readonly interrupting = new AbortController();
   private readonly usage: ApiUsageShare;
 
   /** Our copy: a rotated refresh token replaces the configured one for the rest of the run. */
@@ -128,13 +118,12 @@ export class SalesforceApi {
 
   constructor(
     config: SalesforceConfig,
-    private readonly log: Logger,
+    log: Logger,
     private readonly events: DestinationEvents,
   ) {
+    super('Salesforce', log, { request_timeout_ms: config.request_timeout_ms ?? DEFAULT_REQUEST_TIMEOUT_MS, max_retry_ms: config.max_retry_ms });
     this.config = structuredClone(config);
     this.version = config.api_version ?? DEFAULT_API_VERSION;
-    this.timeoutMs = config.request_timeout_ms ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.retryPolicy = { ...DEFAULT_RETRY, deadlineMs: config.max_retry_ms ?? DEFAULT_DEADLINE_MS };
     this.usage = new ApiUsageShare(config.max_api_usage_percent ?? DEFAULT_MAX_API_USAGE_PERCENT, log);
   }
 
@@ -156,22 +145,6 @@ export class SalesforceApi {
     return this.timeoutMs;
   }
 
-  /** Aborted when the run is stopping: retry waits end with it. */
-  get stopSignal(): AbortSignal {
-    return this.stopping.signal;
-  }
-
-  /** Aborted when a signal stops the run: the long waits of callers (Bulk API polls) end with it too. */
-  get interruptSignal(): AbortSignal {
-    return this.interrupting.signal;
-  }
-
-  /** The run is stopping: requests under way finish, but none waits to be retried. */
-  stopRetrying(why: StopReason): void {
-    this.stopping.abort();
-    if (why === 'signal') this.interrupting.abort();
-  }
-
   async connect(): Promise<void> {
     if (this.session) return;
     this.connecting ??= this.startSession().then(() => this.readApiUsage()).finally(() => (this.connecting = undefined));
@@ -191,35 +164,24 @@ export class SalesforceApi {
 
   /** Sends a request; Salesforce's refusals that are about the request come back as `failure`. */
   async request<T>(request: SalesforceRequest): Promise<ApiAnswer<T>> {
-    let renewed = false;
     const what = `${request.method} ${request.path.split('?')[0]}`;
-    return withRetries(
-      async () => {
-        await this.connect();
-        const generation = this.sessionGeneration;
-        const answer = await this.inFlight.run(() => this.sendWithinShare(request, what));
-        if (answer.status < 300) {
-          return { ok: true as const, body: bodyOf<T>(answer, request, what) };
-        }
-        const failure = failureOf(answer);
-        if (answer.status === 401 || failure.errorCode === 'INVALID_SESSION_ID') {
-          if (renewed || !canRenew(this.config.auth)) throw this.sessionRefused(failure, renewed);
-          await this.renewSession(generation);
-          renewed = true;
-          throw transientError('the Salesforce session expired; renewed it', { code: SESSION_EXPIRED, retryAfterMs: 0 });
-        }
-        const fatal = this.classify(what, failure, answer.headers);
-        if (fatal) throw fatal;
-        return { ok: false as const, failure };
-      },
-      {
-        retryable: (error) => isSafeToRetry(error, request.idempotent, [SESSION_EXPIRED, TOKEN_UNAVAILABLE]),
-        onRetry: (error, attempt, delay) => this.logRetry(what, error, attempt, delay),
-        stopping: this.stopping.signal,
-        service: 'Salesforce',
-      },
-      this.retryPolicy,
-    );
+    return this.retrying({ what, idempotent: request.idempotent, notApplied: [TOKEN_UNAVAILABLE] }, async (attempts) => {
+      await this.connect();
+      const generation = this.sessionGeneration;
+      const answer = await this.inFlight.run(() => this.sendWithinShare(request, what));
+      if (answer.status < 300) {
+        return { ok: true as const, body: bodyOf<T>(answer, request, what) };
+      }
+      const failure = failureOf(answer);
+      if (answer.status === 401 || failure.errorCode === 'INVALID_SESSION_ID') {
+        if (attempts.renewed || !canRenew(this.config.auth)) throw this.sessionRefused(failure, attempts.renewed);
+        await this.renewSession(generation);
+        throw this.renewed(attempts, 'the Salesforce session expired; renewed it');
+      }
+      const fatal = this.classify(what, failure, answer.headers);
+      if (fatal) throw fatal;
+      return { ok: false as const, failure };
+    });
   }
 
   /** A request whose refusal the caller cannot act on: any failure stops the run. */
@@ -258,20 +220,9 @@ export class SalesforceApi {
       body = JSON.stringify(request.body);
       headers['content-type'] = 'application/json';
     }
-    try {
-      const response = await fetch(`${session.instanceUrl}${path}`, {
-        method: request.method,
-        headers,
-        body,
-        // Covers the answer's body too: a server that stalls halfway is as hung as a silent one.
-        signal: AbortSignal.timeout(request.timeoutMs ?? this.timeoutMs),
-      });
-      return { status: response.status, headers: response.headers, text: await response.text() };
-    } catch (error) {
-      // The instance URL is the configured one for a fixed token, else the one the token endpoint named.
-      const setting = this.config.auth.type === 'access_token' ? 'crm.auth.instance_url' : 'the instance_url of the token answer';
-      throw networkFailure(error, what, 'Salesforce', { url: session.instanceUrl, setting });
-    }
+    // The instance URL is the configured one for a fixed token, else the one the token endpoint named.
+    const setting = this.config.auth.type === 'access_token' ? 'crm.auth.instance_url' : 'the instance_url of the token answer';
+    return this.fetchAnswer({ url: `${session.instanceUrl}${path}`, method: request.method, headers, body, timeoutMs: request.timeoutMs }, what, { url: session.instanceUrl, setting });
   }
 
   /** Failures no caller can act on: limits, server errors, refusals of access. */
@@ -298,15 +249,6 @@ export class SalesforceApi {
       return configError(`Salesforce refused ${what} (${status}): ${errorCode}: ${message.slice(0, 500)}`, { code: 'forbidden' });
     }
     return undefined;
-  }
-
-  /** Failures and long waits are said on stderr (a retried failure must not be silent); short limit pauses are pacing. */
-  private logRetry(what: string, error: ConnectorError, attempt: number, delayMs: number): void {
-    const line = `${what}: ${error.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`;
-    if (error.code === SESSION_EXPIRED) this.log.debug(line);
-    else if (error.code !== RATE_LIMITED) this.log.warn(`${line} (attempt ${attempt + 1} of ${this.retryPolicy.maxAttempts})`);
-    else if (delayMs >= 5000) this.log.info(line);
-    else this.log.debug(line);
   }
 
   private async startSession(): Promise<void> {

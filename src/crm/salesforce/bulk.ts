@@ -21,7 +21,8 @@ import { sleep } from '../http/sleep.js';
 import { QuotaReservation, type QuotaClaim } from './api-usage.js';
 import type { ApiDoor } from './api.js';
 import type { RecordWrite } from './collections.js';
-import { NOT_ACKNOWLEDGED, outcomeOf, parseBulkErrors, UNKNOWN_OUTCOME, type WriteKind } from './outcomes.js';
+import { NOT_ACKNOWLEDGED, outcomeOf, parseBulkErrors, type WriteKind } from './outcomes.js';
+import { UNKNOWN_OUTCOME } from '../mode-writer.js';
 import type { SalesforceObject } from './schema.js';
 import { toCsvCell } from './values.js';
 

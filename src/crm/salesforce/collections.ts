@@ -8,7 +8,8 @@ import type { RowOutcome } from '../destination.js';
 import { mapConcurrently } from '../http/concurrency.js';
 import { isAmbiguous } from '../http/network.js';
 import type { ApiAnswer, ApiFailure, ApiDoor, SalesforceRequest } from './api.js';
-import { NOT_ACKNOWLEDGED, outcomeOf, UNKNOWN_OUTCOME, type SaveResult, type WriteKind } from './outcomes.js';
+import { NOT_ACKNOWLEDGED, outcomeOf, type SaveResult, type WriteKind } from './outcomes.js';
+import { UNKNOWN_OUTCOME } from '../mode-writer.js';
 import { findField, type SalesforceObject } from './schema.js';
 import { toJsonValue, type SalesforceValue } from './values.js';
 

@@ -6,7 +6,8 @@ import type { SalesforceConfig } from '../../config/spec.js';
 import type { Operation, StreamPlan } from '../../config/stream-plan.js';
 import type { Logger } from '../../protocol/log.js';
 import type { DestinationOperation } from '../../protocol/messages.js';
-import type { Destination, DestinationEvents, OpenedObject, Problem, StopReason } from '../destination.js';
+import { ApiDestination } from '../api-destination.js';
+import type { Destination, DestinationEvents, OpenedObject, Problem } from '../destination.js';
 import { SalesforceApi } from './api.js';
 import {
   describeGlobal, describeObject, externalIdFields, findField, jsonSchemaOf, RECORD_ID, unwritableReason,
@@ -16,8 +17,7 @@ import { SalesforceObjectWriter, type WriterSettings } from './writer.js';
 
 const DEFAULT_BULK_THRESHOLD = 2000;
 
-export class SalesforceDestination implements Destination {
-  readonly api: SalesforceApi;
+export class SalesforceDestination extends ApiDestination<SalesforceApi> implements Destination {
   readonly recordIdField = RECORD_ID;
   private readonly settings: WriterSettings;
   private globalList?: Promise<GlobalEntry[]>;
@@ -27,7 +27,7 @@ export class SalesforceDestination implements Destination {
     private readonly log: Logger,
     events: DestinationEvents,
   ) {
-    this.api = new SalesforceApi(config, log, events);
+    super(new SalesforceApi(config, log, events));
     this.settings = { api: config.api ?? 'auto', bulkThreshold: config.bulk_threshold ?? DEFAULT_BULK_THRESHOLD };
   }
 
@@ -60,16 +60,6 @@ export class SalesforceDestination implements Destination {
     }
     return operations;
   }
-
-  requestCount(): number {
-    return this.api.requestCount;
-  }
-
-  stopRetrying(why: StopReason): void {
-    this.api.stopRetrying(why);
-  }
-
-  async close(): Promise<void> {}
 
   private objectList(): Promise<GlobalEntry[]> {
     this.globalList ??= describeGlobal(this.api);

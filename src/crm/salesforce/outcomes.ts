@@ -18,9 +18,6 @@ export interface SaveResult {
   errors?: RecordError[];
 }
 
-/** The reason code of a row whose write may or may not have landed, when nothing could tell. */
-export const UNKNOWN_OUTCOME = 'unknown_outcome';
-
 export const NOT_ACKNOWLEDGED: Rejection = {
   code: 'not_acknowledged',
   message: 'Salesforce answered no result for this row',

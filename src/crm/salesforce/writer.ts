@@ -1,21 +1,17 @@
-// Writes one stream's batches into one Salesforce object: insert → create (existing external ids
-// skipped, never modified), update → by Id, or by another idLookup field looked up with SOQL first
-// (unknown keys are not_found, never created), upsert → upsert by the external id, archive → delete.
-// Each write goes out through sObject Collections (200 a call) or, for large batches, as one
-// Bulk API 2.0 job: `crm.api` rest | bulk | auto (bulk from `bulk_threshold` rows).
-// Creates that may have landed unheard (timeout, connection cut, 5xx) are settled by reading the
-// keys back before anything is sent again, so a retry never duplicates a record; without a key
-// field that identifies records, such rows are reported as unknown_outcome, never sent twice.
+// Writes one stream's batches into one Salesforce object, through the mode table
+// (../mode-writer.ts): rows match by Id, or by another idLookup field looked up with SOQL; upsert
+// goes by the external id, archive deletes. Each send goes out through sObject Collections (200 a
+// call) or, for large batches, as one Bulk API 2.0 job: `crm.api` rest | bulk | auto (bulk from
+// `bulk_threshold` rows).
 import type { StreamPlan } from '../../config/stream-plan.js';
 import type { Logger } from '../../protocol/log.js';
 import type { CrmComparison, MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome } from '../destination.js';
-import { sleep } from '../http/sleep.js';
-import { backoff, DEFAULT_RETRY } from '../http/retry.js';
+import { ModeWriter, type CreateRefusal, type ModePort, type Outgoing, type SendKind } from '../mode-writer.js';
 import { ObjectApi, type SalesforceApi } from './api.js';
 import { BulkIngest } from './bulk.js';
 import { COLLECTION_MAX, Collections, type RecordWrite } from './collections.js';
 import { keyComparer, lookupIds, lookupRecords } from './lookup.js';
-import { UNKNOWN_OUTCOME, type WriteKind } from './outcomes.js';
+import type { WriteKind } from './outcomes.js';
 import { findField, RECORD_ID, unwritableReason, type SalesforceField, type SalesforceObject } from './schema.js';
 import { sameSalesforceValue, toSalesforceValue, type SalesforceValue } from './values.js';
 
@@ -29,19 +25,22 @@ export interface WriterSettings {
 /** Rows per write when Bulk API 2.0 may be used: a full batch is one job, a handful of calls. */
 export const BULK_BATCH_ROWS = 10_000;
 const ID_SHAPE = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
-/** Sends of one batch of creates whose outcome stayed unknown, the first included: as many as any request's attempts. */
-const MAX_CREATE_ROUNDS = DEFAULT_RETRY.maxAttempts;
 
 type Values = Record<string, SalesforceValue>;
 
-export class SalesforceObjectWriter implements ObjectWriter {
+export class SalesforceObjectWriter implements ObjectWriter, ModePort {
   readonly maxBatchRows: number;
   readonly maxConcurrentWrites: number;
   /** The field the key is written to and matched by; undefined when matching by Id or by nothing. */
   private readonly keyField?: SalesforceField;
   private readonly byId: boolean;
   /** Insert matches by a field whose value identifies one record: existing keys are skipped, lost creates read back. */
-  private readonly insertKey?: SalesforceField;
+  private readonly insertField?: SalesforceField;
+  readonly insertKey?: string;
+  readonly crm = 'Salesforce';
+  readonly identifyingField = 'an external-id or unique field';
+  readonly journalKey?: string;
+  private readonly modes: ModeWriter;
   private readonly collections: Collections;
   private readonly bulk: BulkIngest;
   readonly findCreated?: (keys: string[]) => Promise<Map<string, string[]>>;
@@ -67,11 +66,14 @@ export class SalesforceObjectWriter implements ObjectWriter {
     this.keyField = destination && !this.byId ? findField(object, destination) : undefined;
     this.collections = new Collections(this.api, object, this.keyField?.name);
     const identifies = this.keyField !== undefined && (this.keyField.externalId || this.keyField.unique);
-    this.insertKey = plan.operation === 'insert' && identifies ? this.keyField : undefined;
+    this.insertField = plan.operation === 'insert' && identifies ? this.keyField : undefined;
+    this.insertKey = this.insertField?.name;
+    this.journalKey = this.insertField ? undefined : this.keyField?.name;
+    this.modes = new ModeWriter(this, plan.operation);
     this.bulk = new BulkIngest(this.api, object, log, this.keyField?.name, plan.operation === 'insert' ? this.keyField?.name : undefined);
     if (this.keyField) this.findCreated = (keys) => this.findByKey(keys);
     // No wait by a key that identifies records: a create landing after the lookup makes the resend a DUPLICATE_VALUE, read back.
-    this.createsFindableAfterMs = this.insertKey ? 0 : this.api.requestTimeoutMs;
+    this.createsFindableAfterMs = this.insertField ? 0 : this.api.requestTimeoutMs;
     this.journalsCreates = plan.operation === 'insert' && this.keyField !== undefined && !this.insertKey;
     if (settings.api === 'rest') {
       this.maxBatchRows = COLLECTION_MAX;
@@ -135,12 +137,7 @@ export class SalesforceObjectWriter implements ObjectWriter {
 
   async write(rows: PendingWrite[]): Promise<RowOutcome[]> {
     await this.awaitLeftoverJobs();
-    switch (this.plan.operation) {
-      case 'insert': return this.insert(rows);
-      case 'update': return this.update(rows);
-      case 'upsert': return this.send('upsert', rows.map((row) => ({ values: this.withKey(row) })));
-      case 'archive': return this.archive(rows);
-    }
+    return this.modes.write(rows);
   }
 
   /**
@@ -154,50 +151,45 @@ export class SalesforceObjectWriter implements ObjectWriter {
     await this.leftoverJobs;
   }
 
-  private async insert(rows: PendingWrite[]): Promise<RowOutcome[]> {
-    if (!this.insertKey) return this.create(rows);
-    // A key that identifies records cannot be inserted twice: existing keys are skipped, never modified.
-    const existing = await this.lookup(rows);
-    return this.splitRows(rows, (row) => {
-      const ids = existing.get(this.compareKey(row));
-      return ids ? this.exists(row, ids[0]) : undefined;
-    }, (fresh) => this.create(fresh));
+  // The mode table's port (ModePort): Salesforce's calls for it.
+
+  get stopSignal(): AbortSignal {
+    return this.api.stopSignal;
   }
 
-  /**
-   * Creates are not idempotent. Rows Salesforce may have created without our hearing it are read
-   * back by the key: found means created; not found is sent again (a resent row refused as a
-   * duplicate key is read back too: the first send landed meanwhile). Without a key that
-   * identifies records nothing can tell a landed row from a lost one, so such rows are reported
-   * with an unknown outcome: never sent twice in one run, never counted as written.
-   */
-  private async create(rows: PendingWrite[], round = 1): Promise<RowOutcome[]> {
-    const outcomes = await this.send('create', rows.map((row) => ({ values: this.withKey(row) })));
-    if (!this.insertKey) return outcomes.map((outcome) => (outcome.status === 'unknown' ? this.unknown(outcome.message) : outcome));
-    const unsure = rows.filter((_, i) => outcomes[i].status === 'unknown' || this.isDuplicateKey(outcomes[i]));
-    if (unsure.length === 0) return outcomes;
-    const landed = await this.lookup(unsure);
-    const lost = unsure.filter((row) => !landed.has(this.compareKey(row)) && outcomes[rows.indexOf(row)].status === 'unknown');
-    const resent = lost.length > 0 && (await this.mayResend(round)) ? await this.create(lost, round + 1) : [];
-    return rows.map((row, i) => {
-      const outcome = outcomes[i];
-      const ids = unsure.includes(row) ? landed.get(this.compareKey(row)) : undefined;
-      if (ids) {
-        // Refused as a duplicate on the first send: another writer created it after our lookup.
-        if (round === 1 && outcome.status !== 'unknown') return this.exists(row, ids[0]);
-        return { status: 'created', id: ids[0] };
-      }
-      const at = lost.indexOf(row);
-      if (at >= 0 && at < resent.length) return resent[at];
-      return outcome.status === 'unknown' ? this.unknown(outcome.message) : outcome;
-    });
+  /** By Id the key is the record's id (a missing record is not_found in the save result); else SOQL on the key field. */
+  async lookup(rows: PendingWrite[]): Promise<string[][]> {
+    if (this.byId) return rows.map((row) => [row.key]);
+    const held = await lookupIds(this.api, this.object, this.keyField!, rows.map((row) => this.keyValue(row)));
+    return rows.map((row) => held.get(this.compareKey(row)) ?? []);
   }
 
-  /** Backs off before a resend as before any retry; a stopping run sends nothing more. */
-  private async mayResend(round: number): Promise<boolean> {
-    if (round >= MAX_CREATE_ROUNDS || this.api.stopSignal.aborted) return false;
-    await sleep(backoff(round, DEFAULT_RETRY), this.api.stopSignal);
-    return !this.api.stopSignal.aborted;
+  send(kind: SendKind, items: Outgoing[]): Promise<RowOutcome[]> {
+    switch (kind) {
+      case 'create': return this.sendRecords('create', items.map(({ row }) => ({ values: this.withKey(row) })));
+      case 'update': return this.sendRecords('update', items.map(({ id, values }) => ({ id, values: (values ?? {}) as Values })));
+      case 'upsert': return this.sendRecords('upsert', items.map(({ row }) => ({ values: this.withKey(row) })));
+      case 'remove': return this.sendRecords('delete', items.map(({ id }) => ({ id, values: {} })));
+    }
+  }
+
+  /** Salesforce refuses each row whose value the key field already holds (unique or external-id field). */
+  createRefusal(outcome: RowOutcome): CreateRefusal | undefined {
+    const taken = outcome.status === 'rejected' && outcome.code === 'DUPLICATE_VALUE' && outcome.message.includes(this.insertField!.name);
+    return taken ? 'key_taken' : undefined;
+  }
+
+  changes(row: PendingWrite): Values {
+    const values = { ...(row.values as Values) };
+    if (this.keyField) delete values[this.keyField.name];
+    return values;
+  }
+
+  ambiguous(row: PendingWrite, ids: string[]): RowOutcome {
+    return {
+      status: 'rejected', code: 'DUPLICATE_EXTERNAL_ID', field: this.keyField!.name,
+      message: `${this.keyField!.label}: more than one record found for ${this.keyField!.name} ${this.keyValue(row)}: [${ids.join(', ')}]`,
+    };
   }
 
   /** Row key → ids of the records whose key field holds its value (after any job a killed run left). */
@@ -206,73 +198,10 @@ export class SalesforceObjectWriter implements ObjectWriter {
     const rows = keys.map((key) => ({ key, values: {} }));
     const held = await this.lookup(rows);
     const found = new Map<string, string[]>();
-    for (const row of rows) {
-      const ids = held.get(this.compareKey(row));
-      if (ids) found.set(row.key, ids);
-    }
+    rows.forEach((row, i) => {
+      if (held[i].length > 0) found.set(row.key, held[i]);
+    });
     return found;
-  }
-
-  private exists(row: PendingWrite, id: string): RowOutcome {
-    return { status: 'skipped', code: 'exists', message: `a record with ${this.insertKey!.name} ${this.keyValue(row)} exists (${id}); insert mode never modifies it` };
-  }
-
-  /** Salesforce's refusal of a value the key field already holds (unique or external-id field). */
-  private isDuplicateKey(outcome: RowOutcome): boolean {
-    return outcome.status === 'rejected' && outcome.code === 'DUPLICATE_VALUE' && outcome.message.includes(this.insertKey!.name);
-  }
-
-  private unknown(reason: string): RowOutcome {
-    const next = this.insertKey
-      ? `a rerun reads ${this.insertKey.name} before creating, so it cannot be created twice`
-      : this.keyField
-        ? `a rerun queries ${this.keyField.name} for it before sending anything (the store's create journal), so it is not created twice`
-        : 'without an external-id or unique field in match.destination the connector cannot check; a rerun sends it again, so look for it in Salesforce first (matching inserts by an external-id field makes them safe to retry)';
-    return { status: 'unknown', code: UNKNOWN_OUTCOME, message: `Salesforce may or may not have created this record (${reason}); its state is held back; ${next}` };
-  }
-
-  private async update(rows: PendingWrite[]): Promise<RowOutcome[]> {
-    if (this.byId) return this.updateKnown(rows.map((row) => ({ row, id: row.key })));
-    const known = await this.lookup(rows);
-    const found: { row: PendingWrite; id: string }[] = [];
-    return this.splitRows(rows, (row) => {
-      const matched = this.matchOne(row, known);
-      if (typeof matched === 'string') found.push({ row, id: matched });
-      return typeof matched === 'string' ? undefined : matched;
-    }, () => this.updateKnown(found));
-  }
-
-  /** Rows left with no field to change once the key is taken out cost no call. */
-  private async updateKnown(targets: { row: PendingWrite; id: string }[]): Promise<RowOutcome[]> {
-    const records = targets.map(({ row, id }) => ({ id, values: this.valuesWithoutKey(row) }));
-    const changed = records.filter((record) => Object.keys(record.values).length > 0);
-    const sent = await this.send('update', changed);
-    let next = 0;
-    return records.map((record) => (Object.keys(record.values).length > 0 ? sent[next++] : { status: 'unchanged', id: record.id }));
-  }
-
-  private async archive(rows: PendingWrite[]): Promise<RowOutcome[]> {
-    if (this.byId) return this.send('delete', rows.map((row) => ({ id: row.key, values: {} })));
-    const known = await this.lookup(rows);
-    const ids: string[] = [];
-    return this.splitRows(rows, (row) => {
-      const matched = this.matchOne(row, known);
-      if (typeof matched === 'string') ids.push(matched);
-      return typeof matched === 'string' ? undefined : matched;
-    }, () => this.send('delete', ids.map((id) => ({ id, values: {} }))));
-  }
-
-  /** The id of the one record holding the row's key; not_found for none, rejected for several. */
-  private matchOne(row: PendingWrite, known: Map<string, string[]>): string | RowOutcome {
-    const ids = known.get(this.compareKey(row)) ?? [];
-    if (ids.length === 0) return { status: 'not_found' };
-    if (ids.length > 1) {
-      return {
-        status: 'rejected', code: 'DUPLICATE_EXTERNAL_ID', field: this.keyField!.name,
-        message: `${this.keyField!.label}: more than one record found for ${this.keyField!.name} ${this.keyValue(row)}: [${ids.join(', ')}]`,
-      };
-    }
-    return ids[0];
   }
 
   /**
@@ -300,32 +229,14 @@ export class SalesforceObjectWriter implements ObjectWriter {
     });
   }
 
-  /** Rows `decide` settles at once keep that outcome; the others go to `send`, in order. */
-  private async splitRows(
-    rows: PendingWrite[],
-    decide: (row: PendingWrite) => RowOutcome | undefined,
-    send: (rest: PendingWrite[]) => Promise<RowOutcome[]>,
-  ): Promise<RowOutcome[]> {
-    const decided = rows.map(decide);
-    const rest = rows.filter((_, i) => decided[i] === undefined);
-    const sent = rest.length > 0 ? await send(rest) : [];
-    let next = 0;
-    return decided.map((outcome) => outcome ?? sent[next++]);
-  }
-
-  private send(kind: WriteKind, records: RecordWrite[]): Promise<RowOutcome[]> {
+  private sendRecords(kind: WriteKind, records: RecordWrite[]): Promise<RowOutcome[]> {
     if (records.length === 0) return Promise.resolve([]);
     const bulk = this.settings.api === 'bulk' || (this.settings.api === 'auto' && records.length >= this.settings.bulkThreshold);
     return bulk ? this.bulk.write(kind, records) : this.collections.write(kind, records);
   }
 
-  /** Key (as Salesforce compares it) → ids of the records holding it. */
-  private lookup(rows: PendingWrite[]): Promise<Map<string, string[]>> {
-    return lookupIds(this.api, this.object, this.keyField!, rows.map((row) => this.keyValue(row)));
-  }
-
   /** The key as the key field holds it (converted in prepare; recomputed, as change detection may drop it from the values). */
-  private keyValue(row: PendingWrite): string {
+  keyValue(row: PendingWrite): string {
     const converted = toSalesforceValue(this.keyField!, row.key);
     return converted.ok && typeof converted.value === 'string' ? converted.value : row.key;
   }
@@ -337,12 +248,6 @@ export class SalesforceObjectWriter implements ObjectWriter {
   private withKey(row: PendingWrite): Values {
     const values = { ...(row.values as Values) };
     if (this.keyField) values[this.keyField.name] = this.keyValue(row);
-    return values;
-  }
-
-  private valuesWithoutKey(row: PendingWrite): Values {
-    const values = { ...(row.values as Values) };
-    if (this.keyField) delete values[this.keyField.name];
     return values;
   }
 }
