@@ -30,7 +30,7 @@ async function findProblems(context: CommandContext, configPath: string): Promis
     const { plans } = resolveStreamPlans(config);
     unfindableCreateWarnings(plans).forEach((warning) => context.log.warn(warning));
     const problems: string[] = [];
-    const storeProblem = checkStore(config, context.log);
+    const storeProblem = await checkStore(config, context.log);
     if (storeProblem) problems.push(storeProblem);
     destination = await context.deps.createDestination(config, context.log, runEvents(context, { config, configPath, output: 'airbyte' }));
     await destination.verifyAccess();
@@ -50,13 +50,13 @@ async function findProblems(context: CommandContext, configPath: string): Promis
  * The store a sync will use, proven as the sync uses it: its folder and file made if needed,
  * opened for writing, its lock taken and released. A run holding the lock is no problem.
  */
-function checkStore(config: Config, log: Logger): string | undefined {
+async function checkStore(config: Config, log: Logger): Promise<string | undefined> {
   if (config.change_detection === 'off' || config.change_detection === 'crm') return undefined;
   let store: StateStore | undefined;
   try {
     store = new StateStore(config.state?.path ?? DEFAULT_STATE_PATH);
-    store.acquireRunLock();
-    store.finishRun('checked');
+    await store.acquireRunLock();
+    await store.finishRun('checked');
     return undefined;
   } catch (error) {
     const failure = asConnectorError(error);
@@ -64,6 +64,6 @@ function checkStore(config: Config, log: Logger): string | undefined {
     log.warn(`${failure.message} (check leaves it alone)`);
     return undefined;
   } finally {
-    store?.close();
+    await store?.close();
   }
 }
