@@ -12,27 +12,10 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { asConnectorError, bugError, configError, ConnectorError } from '../errors.js';
 import { currentHolder, describeHolder, diedBy, HEARTBEAT_MS, mayBeAlive, STALE_AFTER_MS, type LockHolder } from './run-lock.js';
 import { storeFailure, writeAccessProblem } from './store-errors.js';
-import { LOOKUP_CHUNK, type ChangeStore, type LookedUp, type RunOutcome, type StoredRecord, type UnresolvedCreate, type WrittenRecord } from './store.js';
+import { LOOKUP_CHUNK, StoredHashes, type ChangeStore, type LookedUp, type RunOutcome, type StoredRecord, type UnresolvedCreate, type WrittenRecord } from './store.js';
 
 export type { LookedUp, StoredRecord, UnresolvedCreate, WrittenRecord } from './store.js';
 export { LOOKUP_CHUNK } from './store.js';
-
-/** A looked-up record whose hashes are parsed only when asked for: most rows match by their text. */
-class StoredHashes implements LookedUp {
-  private parsed?: Record<string, string>;
-
-  constructor(
-    readonly key: string,
-    readonly crmId: string | null,
-    readonly hashesJson: string,
-    readonly lastSeen: number,
-    readonly written: boolean,
-  ) {}
-
-  get hashes(): Record<string, string> {
-    return (this.parsed ??= JSON.parse(this.hashesJson) as Record<string, string>);
-  }
-}
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS records (

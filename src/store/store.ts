@@ -89,3 +89,20 @@ export interface ChangeStore {
   /** Releases the lock and the connection; never throws (a lock left behind is taken over). */
   close(): Promise<void>;
 }
+
+/** A looked-up record whose hashes are parsed only when asked for: most rows match by their text. */
+export class StoredHashes implements LookedUp {
+  private parsed?: Record<string, string>;
+
+  constructor(
+    readonly key: string,
+    readonly crmId: string | null,
+    readonly hashesJson: string,
+    readonly lastSeen: number,
+    readonly written: boolean,
+  ) {}
+
+  get hashes(): Record<string, string> {
+    return (this.parsed ??= JSON.parse(this.hashesJson) as Record<string, string>);
+  }
+}
