@@ -6,6 +6,7 @@ import type { Destination, DestinationEvents } from '../crm/destination.js';
 import { Logger, Redactor } from '../protocol/log.js';
 import { AirbyteOutput, LineWriter } from '../protocol/output.js';
 import { secretValues } from '../config/spec.js';
+import { passwordInUrl } from '../store/postgres-errors.js';
 
 export type DestinationFactory = (config: Config, log: Logger, events: DestinationEvents) => Destination | Promise<Destination>;
 
@@ -32,4 +33,7 @@ export function commandContext(deps: CliDeps): CommandContext {
 /** From here on, no secret of this config can reach a log line. */
 export function protectSecrets(context: CommandContext, config: Config): void {
   for (const secret of secretValues(config)) context.log.redactor.add(secret);
+  // The whole URL is a secret, but a driver's message may quote its password alone.
+  const url = config.state?.url;
+  if (url) context.log.redactor.add(passwordInUrl(url));
 }

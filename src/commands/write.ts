@@ -10,6 +10,7 @@ import { RejectedRowsFile } from '../protocol/rejected-file.js';
 import type { ReleasedState } from '../engine/checkpoints.js';
 import { runSync, type OpenedPlan, type Progress, type RejectedRecord, type StateMessage, type SyncResult } from '../engine/sync.js';
 import { StateStore } from '../store/state-store.js';
+import { PostgresStore } from '../store/postgres-store.js';
 import type { ChangeStore } from '../store/store.js';
 import { settleEarlierCreates, unfindableCreateWarnings } from '../engine/create-journal.js';
 import { DEFAULT_STATE_PATH, scratchStore, snapshotOf, type TemporaryStore } from '../store/snapshot.js';
@@ -164,7 +165,8 @@ async function judgeWarnings(context: CommandContext, args: WriteArgs, config: C
 
 /**
  * A dry run must not change the store: it works on a copy. Comparing with the CRM, the run keeps
- * a store of its own that dies with it, only to catch a key repeated in the input.
+ * a store of its own that dies with it, only to catch a key repeated in the input. state.url
+ * names a PostgreSQL store, which takes the place of the file.
  */
 async function openStore(context: CommandContext, config: Config, dryRun: boolean, stop: AbortController): Promise<{ store: ChangeStore; temporary?: TemporaryStore }> {
   const path = config.state?.path ?? DEFAULT_STATE_PATH;
@@ -172,18 +174,20 @@ async function openStore(context: CommandContext, config: Config, dryRun: boolea
     const temporary = scratchStore();
     return { store: new StateStore(temporary.path, { scratch: true }), temporary };
   }
+  const url = config.state?.url;
+  if (dryRun && url) return { store: await PostgresStore.open(url, { copy: true }) };
   if (dryRun) {
     const temporary = snapshotOf(path);
     return { store: new StateStore(temporary.path, { copyOf: path }), temporary };
   }
-  const store = new StateStore(path);
+  const store = url ? await PostgresStore.open(url) : new StateStore(path);
   try {
     // A run that lost the lock stops like an interrupted one: what it wrote is committed.
     const takenOver = await store.acquireRunLock((message) => {
       context.log.error(`${message}: stopping`);
       stop.abort('the state store lock was lost');
     });
-    if (takenOver) context.log.warn(`the state store at ${path} was held by a run that is gone (${takenOver}); taken over`);
+    if (takenOver) context.log.warn(`the state store at ${store.path} was held by a run that is gone (${takenOver}); taken over`);
   } catch (error) {
     await store.close();
     throw error;

@@ -66,7 +66,7 @@ export function postgresFailure(target: PostgresTarget, error: unknown, phase: '
   const where = `the state store at ${target.shown}`;
   const starting = phase !== 'use';
   if (TLS_CODES.test(code) || /\b(SSL|TLS)\b|certificate/i.test(said)) {
-    return configError(`${where}: TLS with ${target.server} failed (${said}); set sslmode in state.url to what the server offers: sslmode=require encrypts without checking the certificate, sslmode=verify-full&sslrootcert=/path/ca.pem checks it, sslmode=disable for a server without TLS`, { code: 'store_tls', cause: error });
+    return configError(`${where}: TLS with ${target.server} failed (${said}); set sslmode in state.url to what the server offers: sslmode=verify-full&sslrootcert=/path/ca.pem checks its certificate against your CA, sslmode=no-verify encrypts without checking it, sslmode=disable for a server without TLS`, { code: 'store_tls', cause: error });
   }
   if (code === '28P01' || code === '28000') {
     return configError(`${where}: PostgreSQL refused user "${target.user}" (${said}); check the user name and password in state.url (percent-encode special characters)`, { code: 'store_auth', cause: error });
@@ -97,9 +97,16 @@ function masked(target: PostgresTarget, text: string): string {
   return password ? text.split(password).join('***') : text;
 }
 
-export function passwordOf(target: PostgresTarget): string | undefined {
-  const url = target.client.connectionString;
-  if (!url) return undefined;
-  const password = new URL(url).password;
-  return password ? decodeURIComponent(password) : undefined;
+function passwordOf(target: PostgresTarget): string | undefined {
+  return target.client.connectionString ? passwordInUrl(target.client.connectionString) : undefined;
+}
+
+/** The password a URL carries, decoded; undefined when it has none (or is no URL). */
+export function passwordInUrl(url: string): string | undefined {
+  try {
+    const { password } = new URL(url);
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -73,7 +73,6 @@ const SAVE_CONFLICT = `ON CONFLICT (object, key) DO UPDATE SET crm_id = COALESCE
   last_seen = excluded.last_seen, last_written = excluded.last_written, left_at = NULL`;
 
 export class PostgresStore implements ChangeStore {
-  readonly durable = true;
   private lockClient?: pg.Client;
   private heartbeat?: NodeJS.Timeout;
   private closed = false;
@@ -84,6 +83,8 @@ export class PostgresStore implements ChangeStore {
     /** The schema as an SQL identifier, quoted. */
     private readonly s: string,
     readonly runId: number,
+    /** False for a dry run's copy: it dies with its connection. */
+    readonly durable: boolean,
   ) {}
 
   get path(): string {
@@ -94,16 +95,17 @@ export class PostgresStore implements ChangeStore {
    * Connects, creates the schema and its tables (or migrates them) and records this run. A server
    * that cannot be reached, refuses the user or lacks a privilege is a config error naming the remedy.
    */
-  static async open(url: string): Promise<PostgresStore> {
+  static async open(url: string, options: { copy?: boolean } = {}): Promise<PostgresStore> {
     const target = postgresTarget(url);
-    const pool = new pg.Pool({ ...target.client, max: POOL_SIZE, idleTimeoutMillis: 30_000 });
+    // A copy lives in one session's temporary tables: a pool of one keeps every statement in it.
+    const pool = new pg.Pool({ ...target.client, max: options.copy ? 1 : POOL_SIZE, idleTimeoutMillis: options.copy ? 0 : 30_000 });
     // An idle connection the server drops is replaced on the next query; it must not crash the process.
     pool.on('error', () => undefined);
-    const s = quoteIdentifier(target.schema);
     try {
-      await migrate(pool, target, s);
+      const s = options.copy ? await copyInSession(pool, target) : quoteIdentifier(target.schema);
+      if (!options.copy) await migrate(pool, target, s);
       const { rows } = await pool.query<{ id: string }>(`INSERT INTO ${s}.runs (started_at) VALUES (now()) RETURNING id`);
-      return new PostgresStore(pool, target, s, Number(rows[0].id));
+      return new PostgresStore(pool, target, s, Number(rows[0].id), !options.copy);
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw postgresFailure(target, error, 'open');
@@ -313,9 +315,7 @@ async function migrate(pool: pg.Pool, target: PostgresTarget, s: string): Promis
   try {
     const current = await storedVersion(client, target.schema);
     if (current === SCHEMA_VERSION) return;
-    if (current > SCHEMA_VERSION) {
-      throw configError(`the state store at ${target.shown} was made by a newer version of crm-activate (layout ${current}, this one reads ${SCHEMA_VERSION}): upgrade crm-activate`, { code: 'store_too_new' });
-    }
+    if (current > SCHEMA_VERSION) throw tooNew(target, current);
     await client.query('BEGIN');
     try {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`crm-activate-migrate:${target.schema}`]);
@@ -336,6 +336,31 @@ async function migrate(pool: pg.Pool, target: PostgresTarget, s: string): Promis
   } finally {
     client.release();
   }
+}
+
+/**
+ * A dry run's store: the shared tables copied into this session's temporary ones (pg_temp), so
+ * the run plans from what the store holds and changes nothing in it, nor creates the schema.
+ */
+async function copyInSession(pool: pg.Pool, target: PostgresTarget): Promise<string> {
+  const client = await pool.connect();
+  try {
+    const layout = await storedVersion(client, target.schema);
+    if (layout > SCHEMA_VERSION) throw tooNew(target, layout);
+    await client.query(MIGRATIONS[SCHEMA_VERSION]('pg_temp'));
+    if (layout === SCHEMA_VERSION) {
+      const s = quoteIdentifier(target.schema);
+      for (const table of ['records', 'table_versions', 'runs', 'pending_creates']) await client.query(`INSERT INTO pg_temp.${table} SELECT * FROM ${s}.${table}`);
+      await client.query("SELECT setval(pg_get_serial_sequence('pg_temp.runs', 'id'), (SELECT COALESCE(max(id), 0) + 1 FROM pg_temp.runs), false)");
+    }
+    return 'pg_temp';
+  } finally {
+    client.release();
+  }
+}
+
+function tooNew(target: PostgresTarget, layout: number): Error {
+  return configError(`the state store at ${target.shown} was made by a newer version of crm-activate (layout ${layout}, this one reads ${SCHEMA_VERSION}): upgrade crm-activate`, { code: 'store_too_new' });
 }
 
 /** The layout in the schema: 0 when there is none yet. */
