@@ -41,7 +41,8 @@ export function postgresTarget(url: string): PostgresTarget {
   const user = decodeURIComponent(parsed.username) || process.env.PGUSER || 'postgres';
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || user;
   return {
-    client: { connectionString: parsed.toString(), connectionTimeoutMillis: 15_000, application_name: 'crm-activate' },
+    // A server that stops answering fails the statement (retried, then a transient error) instead of hanging the run.
+    client: { connectionString: parsed.toString(), connectionTimeoutMillis: 15_000, query_timeout: 120_000, application_name: 'crm-activate' },
     schema,
     shown: shown.toString(),
     user,

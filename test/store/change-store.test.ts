@@ -148,6 +148,15 @@ describe.each(backends)('the $name store', (backend) => {
 });
 
 describe('the PostgreSQL store', () => {
+  it('goes on after the server dropped its connections (the pool opens fresh ones)', async () => {
+    const store = await PostgresStore.open(postgres().url({ query: `schema=store_test_${++schemas}` }));
+    opened.push(store);
+    await store.saveWrites('obj', [{ key: 'a', crmId: '1', hashesJson: '{}' }]);
+    await postgres().admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'crm-activate'");
+    await store.saveWrites('obj', [{ key: 'b', crmId: '2', hashesJson: '{}' }]);
+    expect([...(await store.lookup('obj', ['a', 'b'])).keys()].sort()).toEqual(['a', 'b']);
+  });
+
   it('frees the lock the moment its connection drops: the holder is told, the next run takes it over', async () => {
     const location = postgres().url({ query: `schema=store_test_${++schemas}` });
     const holder = await PostgresStore.open(location);
