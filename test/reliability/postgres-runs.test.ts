@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, tempDir, type CliRun } from '../support/run-cli.ts';
 import { SUPERUSER_PASSWORD, usePostgres } from '../support/postgres.ts';
-import { airbyteInput, allStates, echoedStates, hubspotScenario, type CrmUnderTest, type SyncMode } from './crm-scenarios.ts';
+import { airbyteInput, allStates, CRM_SCENARIOS, echoedStates, hubspotScenario, type CrmUnderTest, type SyncMode } from './crm-scenarios.ts';
 import { startCli, until } from './live-cli.ts';
 
 const postgres = usePostgres();
@@ -78,8 +78,11 @@ describe('runs in fresh containers sharing a PostgreSQL store', () => {
     expect(finished.code, finished.stderr).toBe(0);
   });
 
+});
+
+describe.each(CRM_SCENARIOS)('$name: a run on a PostgreSQL store', (scenario) => {
   it('killed with SIGKILL mid-run, a rerun in a new container leaves every row exactly once', async () => {
-    crm = await hubspotScenario.start();
+    crm = await scenario.start();
     const url = sharedStore();
     const rows = crm.rows(600);
     const input = airbyteInput('invoices', rows, 50);
