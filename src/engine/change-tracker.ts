@@ -56,7 +56,8 @@ export class ChangeTracker {
    */
   async classify(rows: PendingWrite[]): Promise<Decision[]> {
     const keys = rows.map((row) => row.key);
-    const stored = await this.store.lookup(this.objectId, keys);
+    // Keys the store holds are marked seen by the lookup itself: one round trip for both.
+    const stored = await this.store.lookup(this.objectId, keys, { markFoundSeen: true });
     const seenNow = new Set<string>();
     const markNow: string[] = [];
     const decisions: Decision[] = [];
@@ -65,7 +66,7 @@ export class ChangeTracker {
       if (seenNow.has(row.key)) throw bugError(`key "${row.key}" came twice in one change-detection chunk`);
       seenNow.add(row.key);
       const marked = previous !== undefined || !this.markNewKeysOnSettle;
-      if (marked) markNow.push(row.key);
+      if (previous === undefined && marked) markNow.push(row.key);
       decisions.push(this.decide(row, previous?.written ? previous : undefined, marked));
     }
     await this.store.markSeen(this.objectId, markNow);

@@ -248,8 +248,10 @@ export class StateStore implements ChangeStore {
   }
 
   /** The stored records for these keys (at most LOOKUP_CHUNK keys). */
-  async lookup(object: string, keys: string[]): Promise<Map<string, LookedUp>> {
-    return this.guard(() => this.lookupUnguarded(object, keys));
+  async lookup(object: string, keys: string[], options: { markFoundSeen?: boolean } = {}): Promise<Map<string, LookedUp>> {
+    const found = this.guard(() => this.lookupUnguarded(object, keys));
+    if (options.markFoundSeen) await this.markSeen(object, [...found.keys()]);
+    return found;
   }
 
   private lookupUnguarded(object: string, keys: string[]): Map<string, LookedUp> {

@@ -56,8 +56,11 @@ export interface ChangeStore {
   /** CRM objects an earlier run wrote of which this store holds nothing (known once the lock is taken). */
   vanishedObjects(): { objects: string[]; runEndedAt?: number };
 
-  /** The stored records for these keys (at most LOOKUP_CHUNK keys). */
-  lookup(object: string, keys: string[]): Promise<Map<string, LookedUp>>;
+  /**
+   * The stored records for these keys (at most LOOKUP_CHUNK keys), as they were before this call.
+   * markFoundSeen: the keys found are also marked seen this run, in the same round trip.
+   */
+  lookup(object: string, keys: string[], options?: { markFoundSeen?: boolean }): Promise<Map<string, LookedUp>>;
   /** Records that these keys are in this run's input: they have not left the segment. */
   markSeen(object: string, keys: string[]): Promise<void>;
   /** Saves what the CRM confirmed and resolves those journaled creates, in one transaction. */

@@ -63,6 +63,19 @@ describe.each(backends)('the $name store', (backend) => {
     expect((await store.lookup('obj', ['a'])).get('a')).toMatchObject({ crmId: '101', hashesJson: '{"x":"2"}' });
   });
 
+  it('marks the keys a lookup found as seen when asked, answering them as they were before', async () => {
+    const location = backend.location();
+    const first = await run(location);
+    await first.saveWrites('obj', [{ key: 'kept', crmId: '1', hashesJson: '{}' }, { key: 'gone', crmId: '2', hashesJson: '{}' }]);
+    await first.close();
+    const second = await run(location);
+    const found = await second.lookup('obj', ['kept', 'new'], { markFoundSeen: true });
+    expect([...found.keys()]).toEqual(['kept']);
+    expect(found.get('kept')!.lastSeen).toBe(first.runId);
+    expect((await second.lookup('obj', ['new'])).size).toBe(0);
+    expect((await second.departedPage('obj', '', 10)).map((r) => r.key)).toEqual(['gone']);
+  });
+
   it('takes a key marked seen twice in one call', async () => {
     const store = await run(backend.location());
     await store.markSeen('obj', ['k', 'k', 'j']);
