@@ -6,6 +6,10 @@ import type { RowSink, SinkItem } from './row-sink.js';
 export abstract class BufferedFilter implements RowSink {
   private pending: SinkItem[] = [];
   private lastAddedAt = Date.now();
+  /** A chunk flushed for idleness, still being processed: no caller awaits it. */
+  private idleFlush?: Promise<void>;
+  /** Its failure (a store that cannot be reached), for the next add or drain to throw: they stop the run. */
+  private idleFailure?: { error: unknown };
 
   constructor(
     protected readonly next: RowSink,
@@ -16,6 +20,7 @@ export abstract class BufferedFilter implements RowSink {
   protected abstract process(chunk: SinkItem[]): Promise<void>;
 
   add(item: SinkItem): Promise<void> | undefined {
+    if (this.idleFailure) return Promise.reject(this.idleFailure.error);
     this.pending.push(item);
     this.lastAddedAt = Date.now();
     return this.pending.length >= this.chunkSize ? this.flush() : undefined;
@@ -23,13 +28,17 @@ export abstract class BufferedFilter implements RowSink {
 
   flushIfIdle(idleMs: number): void {
     if (this.pending.length > 0 && Date.now() - this.lastAddedAt >= idleMs) {
-      void this.flush().then(() => this.next.flushIfIdle(0));
+      this.idleFlush = this.flush().then(() => this.next.flushIfIdle(0), (error: unknown) => {
+        this.idleFailure ??= { error };
+      });
     } else {
       this.next.flushIfIdle(idleMs);
     }
   }
 
   async drain(): Promise<void> {
+    await this.idleFlush;
+    if (this.idleFailure) throw this.idleFailure.error;
     await this.flush();
     await this.next.drain();
   }

@@ -520,7 +520,9 @@ class SyncRun {
     const pipelines = [...this.pipelines.values()];
     const unsettledKeys = () => pipelines.reduce((sum, p) => sum + p.unsettled.size, 0);
     for (let left = Infinity; !this.fatal;) {
-      await Promise.all(pipelines.map((p) => p.sink.drain()));
+      // A drain that fails (the store unreachable) stops the run: its rows stay unsettled, their states held.
+      await Promise.all(pipelines.map((p) => p.sink.drain())).catch((error: unknown) => this.stop(error));
+      if (this.fatal) break;
       const now = unsettledKeys();
       if (now === 0) break;
       if (now >= left) this.stop(bugError(`${now} row(s) neither sent nor settled after the input ended`));
