@@ -1,18 +1,46 @@
 // The README's first command ends here: start the HubSpot emulator with the example invoices
 // object, sync examples/hubspot/invoices.jsonl into it with the real CLI, run it again to show
 // that unchanged rows cost nothing, then do the same into the Salesforce emulator's Invoice__c.
-// No CRM account needed.
+// No CRM account needed. With CRM_ACTIVATE_STATE_URL (postgres://…) the stores are schemas in
+// that PostgreSQL database instead of files, as ephemeral containers would share them; they are
+// dropped at the end.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { startHubSpotEmulator } from '../emulators/hubspot/index.js';
 import { startSalesforceEmulator } from '../emulators/salesforce/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const example = (path: string) => join(root, 'examples', path);
 const work = mkdtempSync(join(tmpdir(), 'crm-activate-demo-'));
+const stateUrl = process.env.CRM_ACTIVATE_STATE_URL;
+const schemas: string[] = [];
+
+/** Where a CRM's store goes: a file in the work folder, or a schema of its own for this demo. */
+function stateFor(name: string): Record<string, string> {
+  if (!stateUrl) return { path: join(work, `${name}-state.db`) };
+  const url = new URL(stateUrl);
+  const schema = `crm_activate_demo_${process.pid}_${name}`;
+  url.searchParams.set('schema', schema);
+  schemas.push(schema);
+  return { url: url.toString() };
+}
+
+async function dropSchemas(): Promise<void> {
+  if (!stateUrl || schemas.length === 0) return;
+  const url = new URL(stateUrl);
+  url.searchParams.delete('schema');
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
 
 interface Crm {
   url: string;
@@ -23,7 +51,7 @@ interface Crm {
 function localConfig(examplePath: string, name: string, point: (config: any) => void): string {
   const config = JSON.parse(readFileSync(example(examplePath), 'utf8'));
   point(config);
-  config.state.path = join(work, `${name}-state.db`);
+  config.state = stateFor(name);
   const path = join(work, `${name}-config.json`);
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
@@ -85,5 +113,7 @@ async function salesforce(): Promise<number[]> {
   }
 }
 
-const statuses = [...(await hubspot()), ...(await salesforce())];
+const statuses = await Promise.resolve()
+  .then(async () => [...(await hubspot()), ...(await salesforce())])
+  .finally(dropSchemas);
 process.exitCode = statuses.every((status) => status === 0) ? 0 : 1;

@@ -7,7 +7,9 @@ import type { Config } from '../config/spec.js';
 import { unfindableCreateWarnings } from '../engine/create-journal.js';
 import { asConnectorError } from '../errors.js';
 import type { Logger } from '../protocol/log.js';
+import { PostgresStore } from '../store/postgres-store.js';
 import { StateStore } from '../store/state-store.js';
+import type { ChangeStore } from '../store/store.js';
 import { DEFAULT_STATE_PATH } from '../store/snapshot.js';
 import { protectSecrets, type CommandContext } from './context.js';
 import { openObject } from './open-object.js';
@@ -31,7 +33,7 @@ async function findProblems(context: CommandContext, configPath: string): Promis
     const { plans } = resolveStreamPlans(config);
     unfindableCreateWarnings(plans).forEach((warning) => context.log.warn(warning));
     const problems: string[] = [];
-    const storeProblem = checkStore(config, context.log);
+    const storeProblem = await checkStore(config, context.log);
     if (storeProblem) problems.push(storeProblem);
     destination = await context.deps.createDestination(config, context.log, runEvents(context, { config, protocol: outputProtocol('airbyte', context, configPath) }));
     await destination.verifyAccess();
@@ -48,23 +50,25 @@ async function findProblems(context: CommandContext, configPath: string): Promis
 }
 
 /**
- * The store a sync will use, proven as the sync uses it: its folder and file made if needed,
- * opened for writing, its lock taken and released. A run holding the lock is no problem.
+ * The store a sync will use, proven as the sync uses it: its folder and file (or its PostgreSQL
+ * schema and tables) made if needed, opened for writing, its lock taken and released. A run
+ * holding the lock is no problem.
  */
-function checkStore(config: Config, log: Logger): string | undefined {
+async function checkStore(config: Config, log: Logger): Promise<string | undefined> {
   if (config.change_detection === 'off' || config.change_detection === 'crm') return undefined;
-  let store: StateStore | undefined;
+  const url = config.state?.url;
+  let store: ChangeStore | undefined;
   try {
-    store = new StateStore(config.state?.path ?? DEFAULT_STATE_PATH);
-    store.acquireRunLock();
-    store.finishRun('checked');
+    store = url ? await PostgresStore.open(url) : new StateStore(config.state?.path ?? DEFAULT_STATE_PATH);
+    await store.acquireRunLock();
+    await store.finishRun('checked');
     return undefined;
   } catch (error) {
     const failure = asConnectorError(error);
-    if (failure.code !== 'store_locked') return `state.path: ${failure.message}`;
+    if (failure.code !== 'store_locked') return `${url ? 'state.url' : 'state.path'}: ${failure.message}`;
     log.warn(`${failure.message} (check leaves it alone)`);
     return undefined;
   } finally {
-    store?.close();
+    await store?.close();
   }
 }

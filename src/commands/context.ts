@@ -5,6 +5,7 @@ import type { DestinationFactory } from '../crm/destination.js';
 import { Logger, Redactor } from '../protocol/log.js';
 import { AirbyteOutput, LineWriter } from '../protocol/output.js';
 import { secretValues, type Config } from '../config/spec.js';
+import { passwordInUrl } from '../store/postgres-errors.js';
 
 export interface CliDeps {
   stdin: Readable;
@@ -29,4 +30,7 @@ export function commandContext(deps: CliDeps): CommandContext {
 /** From here on, no secret of this config can reach a log line. */
 export function protectSecrets(context: CommandContext, config: Config): void {
   for (const secret of secretValues(config)) context.log.redactor.add(secret);
+  // The whole URL is a secret, but a driver's message may quote its password alone.
+  const url = config.state?.url;
+  if (url) context.log.redactor.add(passwordInUrl(url));
 }

@@ -10,6 +10,8 @@ import { RejectedRowsFile, type RejectedRecord } from '../protocol/rejected-file
 import { outputProtocol, type OutputProtocol, type OutputProtocolName } from '../protocol/output-protocol.js';
 import { runSync, type OpenedPlan, type Progress, type SyncResult } from '../engine/sync.js';
 import { StateStore } from '../store/state-store.js';
+import { PostgresStore } from '../store/postgres-store.js';
+import type { ChangeStore } from '../store/store.js';
 import { settleEarlierCreates, unfindableCreateWarnings } from '../engine/create-journal.js';
 import { DEFAULT_STATE_PATH, scratchStore, snapshotOf, type TemporaryStore } from '../store/snapshot.js';
 import { protectSecrets, type CommandContext } from './context.js';
@@ -68,14 +70,14 @@ async function runWrite(context: CommandContext, args: WriteArgs, protocol: Outp
   const dryRun = args.dryRun || config.dry_run === true;
   const stop = new AbortController();
   // The store before any CRM call: a run that may not use it must not touch the CRM either.
-  const { store, temporary } = config.change_detection === 'off' ? {} : openStore(context, config, dryRun, stop);
+  const { store, temporary } = config.change_detection === 'off' ? {} : await openStore(context, config, dryRun, stop);
   let opened: Map<StreamPlan, OpenedPlan>;
   try {
     await destination.verifyAccess();
     opened = await openPlans(destination, resolved.plans, config);
     if (store && !dryRun) await settleEarlierCreates(store, opened, context.log, stop.signal);
   } catch (error) {
-    store?.close();
+    await store?.close();
     temporary?.remove();
     throw error;
   }
@@ -118,7 +120,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, protocol: Outp
       onRecord: (stream, namespace) => statuses.recordOf(stream, namespace),
     });
     try {
-      store?.finishRun(result.fatal ? 'failed' : 'succeeded');
+      await store?.finishRun(result.fatal ? 'failed' : 'succeeded');
     } catch (error) {
       // A run that already failed (a full disk) reports that failure, with its counts.
       if (!result.fatal) throw error;
@@ -129,7 +131,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, protocol: Outp
     process.removeListener('SIGINT', onSignal);
     // Done reading, whatever the source still sends: an open stdin must not keep the process alive.
     context.deps.stdin.destroy();
-    store?.close();
+    await store?.close();
     temporary?.remove();
     await rejectedFile?.close();
   }
@@ -163,28 +165,31 @@ async function judgeWarnings(context: CommandContext, args: WriteArgs, config: C
 
 /**
  * A dry run must not change the store: it works on a copy. Comparing with the CRM, the run keeps
- * a store of its own that dies with it, only to catch a key repeated in the input.
+ * a store of its own that dies with it, only to catch a key repeated in the input. state.url
+ * names a PostgreSQL store, which takes the place of the file.
  */
-function openStore(context: CommandContext, config: Config, dryRun: boolean, stop: AbortController): { store: StateStore; temporary?: TemporaryStore } {
+async function openStore(context: CommandContext, config: Config, dryRun: boolean, stop: AbortController): Promise<{ store: ChangeStore; temporary?: TemporaryStore }> {
   const path = config.state?.path ?? DEFAULT_STATE_PATH;
   if (config.change_detection === 'crm') {
     const temporary = scratchStore();
     return { store: new StateStore(temporary.path, { scratch: true }), temporary };
   }
+  const url = config.state?.url;
+  if (dryRun && url) return { store: await PostgresStore.open(url, { copy: true }) };
   if (dryRun) {
     const temporary = snapshotOf(path);
     return { store: new StateStore(temporary.path, { copyOf: path }), temporary };
   }
-  const store = new StateStore(path);
+  const store = url ? await PostgresStore.open(url) : new StateStore(path);
   try {
     // A run that lost the lock stops like an interrupted one: what it wrote is committed.
-    const takenOver = store.acquireRunLock((message) => {
+    const takenOver = await store.acquireRunLock((message) => {
       context.log.error(`${message}: stopping`);
       stop.abort('the state store lock was lost');
     });
-    if (takenOver) context.log.warn(`the state store at ${path} was held by a run that is gone (${takenOver}); taken over`);
+    if (takenOver) context.log.warn(`the state store at ${store.path} was held by a run that is gone (${takenOver}); taken over`);
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
   return { store };

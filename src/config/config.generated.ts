@@ -98,6 +98,10 @@ export type Objects = ObjectSync[];
  */
 export type Path = string;
 /**
+ * A PostgreSQL store shared by runs that keep no disk between them (Airbyte pods, CronJobs): postgres://user:password@host:5432/database?schema=crm_activate. The connector creates the schema (default crm_activate) and its tables; add sslmode=require or verify-full for TLS. Takes the place of path.
+ */
+export type PostgreSQLURL = string;
+/**
  * store: send only rows and fields whose values changed since the last successful write (kept in the state store). crm: read each batch's records back from the CRM and send only what differs there, for containers that keep no state between runs (one extra read call per batch; on_removal needs the store). off: send every row, every run.
  */
 export type ChangeDetection = 'store' | 'crm' | 'off';
@@ -229,6 +233,7 @@ export interface FieldMap {
 }
 export interface StateStore {
   path?: Path;
+  url?: PostgreSQLURL;
 }
 export interface Warnings {
   max_rejected_percent?: MaxRejectedPercent;

@@ -1,7 +1,7 @@
 // Sits in front of a sink: looks rows up in the state store a chunk at a time, settles unchanged
 // rows at once (no API call) and forwards the others with only the fields that changed. Diffing
 // before batching keeps write calls at the minimum: 37 changed rows among 10,000 make one batch.
-import { LOOKUP_CHUNK } from '../store/state-store.js';
+import { LOOKUP_CHUNK } from '../store/store.js';
 import type { ChangeTracker } from './change-tracker.js';
 import { BufferedFilter } from './buffered-filter.js';
 import type { RowSink, SinkItem } from './row-sink.js';
@@ -17,7 +17,7 @@ export class ChangeFilter extends BufferedFilter {
 
   protected async process(batch: SinkItem[]): Promise<void> {
     for (const item of batch) item.locked = true;
-    const decisions = this.tracker.classify(batch.map((item) => item.write));
+    const decisions = await this.tracker.classify(batch.map((item) => item.write));
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i];
       const decision = decisions[i];

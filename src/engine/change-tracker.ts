@@ -10,7 +10,7 @@
 // write left in the store: the engine sends it only once that write has settled.
 import type { StreamPlan } from '../config/stream-plan.js';
 import type { PendingWrite, RowOutcome, Values } from '../crm/destination.js';
-import type { LookedUp, StateStore, WrittenRecord } from '../store/state-store.js';
+import type { ChangeStore, LookedUp, WrittenRecord } from '../store/store.js';
 import { bugError } from '../errors.js';
 import { hashFields } from './hashing.js';
 
@@ -38,7 +38,7 @@ export class ChangeTracker {
   private batches = 0;
 
   constructor(
-    private readonly store: StateStore,
+    private readonly store: ChangeStore,
     /** Identifies the CRM object across runs (portal or org + object). */
     readonly objectId: string,
     private readonly plan: StreamPlan,
@@ -54,9 +54,10 @@ export class ChangeTracker {
    * Classifies up to LOOKUP_CHUNK rows with one lookup and marks their keys as seen this run. The
    * engine never hands over two rows of a key at once (the later one replaces or waits for the other).
    */
-  classify(rows: PendingWrite[]): Decision[] {
+  async classify(rows: PendingWrite[]): Promise<Decision[]> {
     const keys = rows.map((row) => row.key);
-    const stored = this.store.lookup(this.objectId, keys);
+    // Keys the store holds are marked seen by the lookup itself: one round trip for both.
+    const stored = await this.store.lookup(this.objectId, keys, { markFoundSeen: true });
     const seenNow = new Set<string>();
     const markNow: string[] = [];
     const decisions: Decision[] = [];
@@ -65,25 +66,25 @@ export class ChangeTracker {
       if (seenNow.has(row.key)) throw bugError(`key "${row.key}" came twice in one change-detection chunk`);
       seenNow.add(row.key);
       const marked = previous !== undefined || !this.markNewKeysOnSettle;
-      if (marked) markNow.push(row.key);
+      if (previous === undefined && marked) markNow.push(row.key);
       decisions.push(this.decide(row, previous?.written ? previous : undefined, marked));
     }
-    this.store.markSeen(this.objectId, markNow);
-    if (this.journal) this.journalCreates(rows, decisions);
+    await this.store.markSeen(this.objectId, markNow);
+    if (this.journal) await this.journalCreates(rows, decisions);
     return decisions;
   }
 
-  private journalCreates(rows: PendingWrite[], decisions: Decision[]): void {
+  private async journalCreates(rows: PendingWrite[], decisions: Decision[]): Promise<void> {
     const creates = rows.flatMap((row, i) => {
       const decision = decisions[i];
       return 'send' in decision && decision.send && !decision.memo.previous ? [{ key: row.key, hashesJson: decision.memo.hashesJson }] : [];
     });
     this.batches += 1;
-    this.store.journalCreates(this.objectId, `${this.store.runId}.${this.batches}`, creates);
+    await this.store.journalCreates(this.objectId, `${this.store.runId}.${this.batches}`, creates);
   }
 
   /** Saves the rows the CRM confirmed; rows it did not confirm keep their previous state. */
-  confirm(rows: { write: PendingWrite; memo: ChangeMemo }[], outcomes: RowOutcome[]): void {
+  async confirm(rows: { write: PendingWrite; memo: ChangeMemo }[], outcomes: RowOutcome[]): Promise<void> {
     const written: WrittenRecord[] = [];
     const removed: string[] = [];
     const unwritten: { write: PendingWrite; memo: ChangeMemo }[] = [];
@@ -101,25 +102,25 @@ export class ChangeTracker {
         unwritten.push(row);
       }
     });
-    this.store.saveWrites(this.objectId, written, answered);
-    if (removed.length > 0) this.store.forget(this.objectId, removed);
-    this.markUnwrittenSeen(unwritten);
+    await this.store.saveWrites(this.objectId, written, answered);
+    if (removed.length > 0) await this.store.forget(this.objectId, removed);
+    await this.markUnwrittenSeen(unwritten);
   }
 
   /** Keys of rows refused before they reached the tracker (a value that cannot convert): still in the segment. */
-  markSeen(keys: string[]): void {
-    this.store.markSeen(this.objectId, keys);
+  markSeen(keys: string[]): Promise<void> {
+    return this.store.markSeen(this.objectId, keys);
   }
 
   /** Rows that settled without a write (refused, not found, skipped): their new keys are marked seen now. */
-  settledUnwritten(rows: { write: PendingWrite; memo: ChangeMemo }[]): void {
-    if (this.journal) this.store.resolveCreates(this.objectId, rows.map(({ write }) => write.key));
-    this.markUnwrittenSeen(rows);
+  async settledUnwritten(rows: { write: PendingWrite; memo: ChangeMemo }[]): Promise<void> {
+    if (this.journal) await this.store.resolveCreates(this.objectId, rows.map(({ write }) => write.key));
+    await this.markUnwrittenSeen(rows);
   }
 
-  private markUnwrittenSeen(rows: { write: PendingWrite; memo: ChangeMemo }[]): void {
+  private async markUnwrittenSeen(rows: { write: PendingWrite; memo: ChangeMemo }[]): Promise<void> {
     const unmarked = rows.filter(({ memo }) => !memo.markedSeen).map(({ write }) => write.key);
-    if (unmarked.length > 0) this.store.markSeen(this.objectId, unmarked);
+    if (unmarked.length > 0) await this.store.markSeen(this.objectId, unmarked);
   }
 
   private decide(row: PendingWrite, previous: LookedUp | undefined, markedSeen: boolean): Decision {

@@ -10,7 +10,7 @@ import type { StreamPlan } from '../config/stream-plan.js';
 import type { MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome } from '../crm/destination.js';
 import { INTERRUPTED, transientError } from '../errors.js';
 import type { Logger } from '../protocol/log.js';
-import type { StateStore, UnresolvedCreate } from '../store/state-store.js';
+import type { ChangeStore, UnresolvedCreate } from '../store/store.js';
 import type { OpenedPlan } from './sync.js';
 
 /** Keys one findCreated call is given. */
@@ -26,18 +26,18 @@ export interface JournaledObject {
  * Before a run sends anything: settles the creates earlier runs left unresolved, and warns about
  * objects whose store was lost; an insert into one looks every row up before creating it.
  */
-export async function settleEarlierCreates(store: StateStore, opened: Map<StreamPlan, OpenedPlan>, log: Logger, stop?: AbortSignal): Promise<void> {
+export async function settleEarlierCreates(store: ChangeStore, opened: Map<StreamPlan, OpenedPlan>, log: Logger, stop?: AbortSignal): Promise<void> {
   const vanished = store.vanishedObjects();
   for (const [plan, object] of opened) {
     if (vanished.objects.includes(object.objectId)) await recoverVanished(store, plan, object, vanished.runEndedAt, log, stop);
     if (plan.operation !== 'insert') continue;
-    const pending = store.unresolvedCreates(object.objectId);
+    const pending = await store.unresolvedCreates(object.objectId);
     if (pending.length > 0) await settle(store, { plan, objectId: object.objectId, writer: object.writer }, pending, log, stop);
   }
 }
 
 /** The store holds nothing of an object an earlier run wrote: a first run, said so; inserts check the CRM first. */
-async function recoverVanished(store: StateStore, plan: StreamPlan, object: OpenedPlan, runEndedAt: number | undefined, log: Logger, stop?: AbortSignal): Promise<void> {
+async function recoverVanished(store: ChangeStore, plan: StreamPlan, object: OpenedPlan, runEndedAt: number | undefined, log: Logger, stop?: AbortSignal): Promise<void> {
   const where = `the state store at ${store.path} holds nothing of ${plan.object}, which an earlier run wrote (per ${store.path}.id): the store was lost or replaced`;
   if (plan.operation !== 'insert') {
     log.warn(`${plan.origin}: ${where}; this run is a first run: every row is sent again`);
@@ -95,12 +95,12 @@ class LookupBeforeCreate implements ObjectWriter {
   }
 }
 
-async function settle(store: StateStore, { plan, objectId, writer }: JournaledObject, pending: UnresolvedCreate[], log: Logger, stop?: AbortSignal): Promise<void> {
+async function settle(store: ChangeStore, { plan, objectId, writer }: JournaledObject, pending: UnresolvedCreate[], log: Logger, stop?: AbortSignal): Promise<void> {
   const { findCreated } = writer;
   if (!findCreated) {
     // Only a config changed since the creates were journaled gets here (the key's field was unmapped).
     log.warn(`${plan.origin}: ${pending.length} create(s) of an earlier run may or may not have landed and the key is written to no field of ${plan.object}, so they cannot be found: they are sent again; look for duplicates`);
-    store.settleCreates(objectId, [], pending.map((entry) => entry.key));
+    await store.settleCreates(objectId, [], pending.map((entry) => entry.key));
     return;
   }
   // A run whose end is unknown may have sent its requests until now.
@@ -115,7 +115,7 @@ async function settle(store: StateStore, { plan, objectId, writer }: JournaledOb
       const ids = held.get(key) ?? [];
       if (ids.length > 1) log.warn(`${plan.origin}: key ${key} is held by ${ids.length} records of ${plan.object} (${ids.join(', ')}); the store keeps ${ids[0]}`);
     }
-    store.settleCreates(objectId, landed, keys.filter((key) => !held.has(key)));
+    await store.settleCreates(objectId, landed, keys.filter((key) => !held.has(key)));
     found += landed.length;
   }
   log.warn(`${plan.origin}: ${pending.length} create(s) an earlier run sent (or was about to send) were never recorded; looked up by ${plan.match.destination}: ${found} had landed (recorded, not sent again), ${pending.length - found} had not (sent again if in this run's input)`);

@@ -19,7 +19,8 @@ export class CrmChangeFilter extends BufferedFilter {
     private readonly writer: ComparingWriter,
     private readonly plan: StreamPlan,
     next: RowSink,
-    private readonly unchanged: (item: SinkItem) => void,
+    /** Settles an unchanged row once the store recorded it as seen. */
+    private readonly unchanged: (item: SinkItem) => Promise<void>,
   ) {
     super(next, writer.maxBatchRows);
   }
@@ -32,7 +33,7 @@ export class CrmChangeFilter extends BufferedFilter {
       const comparison = comparisons[i];
       item.known = comparison.found;
       if (comparison.found && comparison.changed.length === 0) {
-        this.unchanged(item);
+        await this.unchanged(item);
         continue;
       }
       if (comparison.found && this.plan.operation !== 'insert') {

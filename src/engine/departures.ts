@@ -8,11 +8,11 @@ import type { StreamPlan } from '../config/stream-plan.js';
 import type { ObjectWriter, PendingWrite } from '../crm/destination.js';
 import { configError } from '../errors.js';
 import type { Logger } from '../protocol/log.js';
-import { LOOKUP_CHUNK, type StateStore, type StoredRecord } from '../store/state-store.js';
+import { LOOKUP_CHUNK, type ChangeStore, type StoredRecord } from '../store/store.js';
 
 export interface DepartureContext {
   plan: StreamPlan;
-  store: StateStore;
+  store: ChangeStore;
   objectId: string;
   log: Logger;
   dryRun: boolean;
@@ -30,11 +30,11 @@ export async function handleDepartures(context: DepartureContext): Promise<Depar
   const { plan, store, objectId } = context;
   const result: DepartureResult = { left: 0, handled: 0, failed: 0 };
   const how = plan.onRemoval;
-  if (how !== 'ignore') checkRemovalLimit(context, how);
+  if (how !== 'ignore') await checkRemovalLimit(context, how);
   const writer = how === 'ignore' || context.dryRun ? undefined : await context.openWriter(how);
   const pageSize = writer?.maxBatchRows ?? LOOKUP_CHUNK;
   for (let after = ''; ;) {
-    const page = store.departedPage(objectId, after, pageSize);
+    const page = await store.departedPage(objectId, after, pageSize);
     if (page.length === 0) break;
     after = page[page.length - 1].key;
     result.left += page.length;
@@ -42,7 +42,7 @@ export async function handleDepartures(context: DepartureContext): Promise<Depar
     if (writer) {
       await applyRemoval(context, writer, how as Exclude<OnRemoval, 'ignore'>, page, result);
     } else {
-      store.markDeparted(objectId, page.map((record) => record.key));
+      await store.markDeparted(objectId, page.map((record) => record.key));
       result.handled += page.length;
     }
   }
@@ -51,9 +51,9 @@ export async function handleDepartures(context: DepartureContext): Promise<Depar
 }
 
 /** Above the limit nothing is removed and the run fails (a dry run warns): naming the numbers and the setting that allows it. */
-function checkRemovalLimit(context: DepartureContext, how: 'clear' | 'archive'): void {
+async function checkRemovalLimit(context: DepartureContext, how: 'clear' | 'archive'): Promise<void> {
   const { plan, store, objectId } = context;
-  const { known, departed } = store.segmentCounts(objectId);
+  const { known, departed } = await store.segmentCounts(objectId);
   const percent = known === 0 ? 0 : (departed / known) * 100;
   if (percent <= plan.maxRemovalPercent) return;
   const where = plan.origin.startsWith('objects[') ? plan.origin : `an objects entry for stream "${plan.stream}"`;
@@ -95,8 +95,8 @@ async function applyRemoval(context: DepartureContext, writer: ObjectWriter, how
     }
   });
   result.handled += done.length;
-  if (how === 'archive') store.forget(objectId, done);
-  else store.markDeparted(objectId, done);
+  if (how === 'archive') await store.forget(objectId, done);
+  else await store.markDeparted(objectId, done);
 }
 
 /** Every field this connector ever wrote for the record, emptied; the key field and fields the CRM requires stay. */

@@ -5,8 +5,9 @@ import type { RowSink, SinkItem } from './row-sink.js';
 import { Slots } from './slots.js';
 
 export interface SinkCallbacks {
-  settled(items: SinkItem[], outcomes: RowOutcome[]): void;
-  failed(items: SinkItem[], error: unknown): void;
+  /** The batch's request is done only once this settles: the store commits before the rows settle. */
+  settled(items: SinkItem[], outcomes: RowOutcome[]): Promise<void>;
+  failed(items: SinkItem[], error: unknown): Promise<void>;
 }
 
 export class StreamSink implements RowSink {

@@ -10,7 +10,7 @@ import { asConnectorError, bugError, configError, ConnectorError, INTERRUPTED, t
 import { missingSourceColumns } from '../config/source-columns.js';
 import { abortable } from '../protocol/abortable.js';
 import type { Logger } from '../protocol/log.js';
-import { LOOKUP_CHUNK, type StateStore } from '../store/state-store.js';
+import { LOOKUP_CHUNK, type ChangeStore } from '../store/store.js';
 import { ChangeFilter } from './change-filter.js';
 import { ChangeTracker } from './change-tracker.js';
 import { canCompareWithCrm, CrmChangeFilter } from './crm-change-filter.js';
@@ -39,7 +39,7 @@ export interface SyncOptions {
   releaseState(state: ReleasedState<InputState>): Promise<void>;
   onRejected?(record: RejectedRecord): void;
   /** The change-detection store; undefined when change detection is off. */
-  store?: StateStore;
+  store?: ChangeStore;
   /** Compare rows with the CRM's current values instead of the store's hashes (change_detection: crm). */
   compareWithCrm?: boolean;
   fullResync?: boolean;
@@ -172,9 +172,9 @@ class SyncRun {
   private crmChangeFilter(pipeline: Pipeline, next: RowSink): RowSink {
     const { writer } = pipeline.opened;
     if (!canCompareWithCrm(writer)) throw bugError(`${pipeline.plan.origin}: this CRM cannot compare rows with its records`);
-    return new CrmChangeFilter(writer, pipeline.plan, next, (item) => {
+    return new CrmChangeFilter(writer, pipeline.plan, next, async (item) => {
       // Settled without a write: the store must still learn the key was seen (it has not left the segment).
-      pipeline.tracker?.settledUnwritten([{ write: item.write, memo: item.memo! }]);
+      await pipeline.tracker?.settledUnwritten([{ write: item.write, memo: item.memo! }]);
       this.settle(pipeline, item, 'unchanged');
     });
   }
@@ -259,8 +259,7 @@ class SyncRun {
         else this.schemaToCheck.delete(message.stream);
         return;
       case 'activate_version':
-        if (this.options.plans.planFor(message.stream)) this.tables.activate(message.stream, message.version);
-        return;
+        return this.options.plans.planFor(message.stream) ? this.tables.activate(message.stream, message.version) : undefined;
       case 'ignored':
         return;
     }
@@ -286,8 +285,9 @@ class SyncRun {
     const { key } = mapped.row;
     const prepared = writer.prepare(mapped.row);
     if (!prepared.ok) {
-      this.keepInSegment(pipeline, key);
-      return this.rejectRecord(seq, target, message, prepared.rejection, key);
+      const marking = this.keepInSegment(pipeline, key);
+      const releasing = this.rejectRecord(seq, target, message, prepared.rejection, key);
+      return marking ? Promise.all([marking, releasing]).then(() => undefined) : releasing;
     }
     const item: SinkItem = { seq, line: message.line, origin: message.origin, data: message.data, write: { key, values: prepared.values } };
     const earlier = pipeline.unsettled.get(key);
@@ -350,17 +350,17 @@ class SyncRun {
    * A row refused for one of its values is still in the segment: its key must not look as if it
    * left (a complete run would clear or archive its record). Marked in the store a chunk at a time.
    */
-  private keepInSegment(pipeline: Pipeline, key?: string): void {
-    if (!pipeline.tracker || key === undefined) return;
+  private keepInSegment(pipeline: Pipeline, key?: string): Promise<void> | undefined {
+    if (!pipeline.tracker || key === undefined) return undefined;
     pipeline.refusedKeys.push(key);
-    if (pipeline.refusedKeys.length >= LOOKUP_CHUNK) this.markRefusedKeys(pipeline);
+    return pipeline.refusedKeys.length >= LOOKUP_CHUNK ? this.markRefusedKeys(pipeline) : undefined;
   }
 
-  private markRefusedKeys(pipeline: Pipeline): void {
+  private async markRefusedKeys(pipeline: Pipeline): Promise<void> {
     const keys = pipeline.refusedKeys.splice(0);
     if (keys.length === 0) return;
     try {
-      pipeline.tracker?.markSeen(keys);
+      await pipeline.tracker?.markSeen(keys);
     } catch (error) {
       this.stop(storeError(error, 'could not record the refused rows in the state store'));
     }
@@ -382,14 +382,14 @@ class SyncRun {
     return this.releaseStates();
   }
 
-  private onWritten(pipeline: Pipeline, items: SinkItem[], outcomes: RowOutcome[]): void {
+  private async onWritten(pipeline: Pipeline, items: SinkItem[], outcomes: RowOutcome[]): Promise<void> {
     if (outcomes.length !== items.length) {
       this.stop(bugError(`${pipeline.plan.origin}: the CRM writer returned ${outcomes.length} outcomes for ${items.length} rows`));
       return;
     }
     try {
       // Committed to the store before any state after these rows can be released.
-      pipeline.tracker?.confirm(items.map((item) => ({ write: item.write, memo: item.memo! })), outcomes);
+      await pipeline.tracker?.confirm(items.map((item) => ({ write: item.write, memo: item.memo! })), outcomes);
     } catch (error) {
       // The CRM answered: the counts say what landed, but no state goes out past rows the store did not record.
       items.forEach((item, i) => this.holdAnswered(pipeline, item, outcomes[i]));
@@ -410,7 +410,7 @@ class SyncRun {
     void this.releaseStates();
   }
 
-  private onWriteFailed(pipeline: Pipeline, items: SinkItem[], error: unknown): void {
+  private async onWriteFailed(pipeline: Pipeline, items: SinkItem[], error: unknown): Promise<void> {
     const failure = asConnectorError(error);
     if (failure.category !== 'record') {
       // The rows stay unsettled, so no state after them is released: the rerun resends them.
@@ -420,7 +420,7 @@ class SyncRun {
     const rejection = { code: failure.code ?? 'rejected', message: failure.message, field: failure.field };
     try {
       // Before a later row of one of these keys goes on: it is diffed against what the store holds.
-      pipeline.tracker?.settledUnwritten(items.map((item) => ({ write: item.write, memo: item.memo! })));
+      await pipeline.tracker?.settledUnwritten(items.map((item) => ({ write: item.write, memo: item.memo! })));
     } catch (error) {
       this.stop(storeError(error, 'could not record the refused rows in the state store'));
       return;
@@ -508,7 +508,9 @@ class SyncRun {
     const pipelines = [...this.pipelines.values()];
     const unsettledKeys = () => pipelines.reduce((sum, p) => sum + p.unsettled.size, 0);
     for (let left = Infinity; !this.fatal;) {
-      await Promise.all(pipelines.map((p) => p.sink.drain()));
+      // A drain that fails (the store unreachable) stops the run: its rows stay unsettled, their states held.
+      await Promise.all(pipelines.map((p) => p.sink.drain())).catch((error: unknown) => this.stop(error));
+      if (this.fatal) break;
       const now = unsettledKeys();
       if (now === 0) break;
       if (now >= left) this.stop(bugError(`${now} row(s) neither sent nor settled after the input ended`));
@@ -546,7 +548,7 @@ class SyncRun {
     for (const pipeline of this.pipelines.values()) {
       const { plan, opened } = pipeline;
       if (!plan.completeSegment && !this.options.completeSegment && !this.carriesWholeTable(plan)) continue;
-      this.markRefusedKeys(pipeline);
+      await this.markRefusedKeys(pipeline);
       if (this.fatal) return;
       if (this.rowsThatCount(pipeline) === 0) {
         const why = this.counts.byTarget.has(plan.origin) ? 'had every row of it rejected' : 'held no row of it';

@@ -11,8 +11,8 @@ import type { Logger } from '../protocol/log.js';
 
 /** Where announced versions outlive the run (the state store), per stream. */
 export interface VersionMemory {
-  recall(stream: string): string | undefined;
-  remember(stream: string, version: string): void;
+  recall(stream: string): Promise<string | undefined>;
+  remember(stream: string, version: string): Promise<void>;
 }
 
 interface StreamTable {
@@ -38,14 +38,14 @@ export class TableVersions {
     private readonly memory: (stream: string) => VersionMemory | undefined,
   ) {}
 
-  activate(stream: string, version: number): void {
+  async activate(stream: string, version: number): Promise<void> {
     const table = this.of(stream);
     if (!table.announced) {
       table.announced = true;
       const memory = this.memory(stream);
-      table.earlier = memory?.recall(stream);
+      table.earlier = await memory?.recall(stream);
       // Remembered at once: a run killed mid-table must not let its resumption pass for a new table.
-      memory?.remember(stream, String(version));
+      await memory?.remember(stream, String(version));
     }
     if (!table.recordsSeen) {
       table.opened = version;

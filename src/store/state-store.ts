@@ -12,56 +12,10 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { asConnectorError, bugError, configError, ConnectorError } from '../errors.js';
 import { currentHolder, describeHolder, diedBy, HEARTBEAT_MS, mayBeAlive, STALE_AFTER_MS, type LockHolder } from './run-lock.js';
 import { storeFailure, writeAccessProblem } from './store-errors.js';
+import { LOOKUP_CHUNK, StoredHashes, type ChangeStore, type LookedUp, type RunOutcome, type StoredRecord, type UnresolvedCreate, type WrittenRecord } from './store.js';
 
-export interface StoredRecord {
-  key: string;
-  crmId: string | null;
-  /** Field name → hash of the value last written successfully. */
-  hashes: Record<string, string>;
-}
-
-export interface LookedUp extends StoredRecord {
-  /** The run that last saw the key in its input. */
-  lastSeen: number;
-  /** False for keys seen but never written successfully (rejected, not found). */
-  written: boolean;
-  /** The hashes as stored, JSON: the same text means the same hashes, without parsing it. */
-  hashesJson: string;
-}
-
-/** A create journaled by an earlier run and never resolved. */
-export interface UnresolvedCreate {
-  key: string;
-  batchId: string;
-  journaledAt: number;
-  hashesJson: string;
-  /** When the run that journaled it ended (or, killed, at the latest died); undefined when unknown. */
-  runEndedAt?: number;
-}
-
-export interface WrittenRecord {
-  key: string;
-  crmId: string | null;
-  /** Field name → hash, as the JSON text to store. */
-  hashesJson: string;
-}
-
-/** A looked-up record whose hashes are parsed only when asked for: most rows match by their text. */
-class StoredHashes implements LookedUp {
-  private parsed?: Record<string, string>;
-
-  constructor(
-    readonly key: string,
-    readonly crmId: string | null,
-    readonly hashesJson: string,
-    readonly lastSeen: number,
-    readonly written: boolean,
-  ) {}
-
-  get hashes(): Record<string, string> {
-    return (this.parsed ??= JSON.parse(this.hashesJson) as Record<string, string>);
-  }
-}
+export type { LookedUp, StoredRecord, UnresolvedCreate, WrittenRecord } from './store.js';
+export { LOOKUP_CHUNK } from './store.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS records (
@@ -116,8 +70,6 @@ const SCHEMA = `
   ) WITHOUT ROWID;
 `;
 
-/** SQLite's default limit on bound parameters is far above this; it keeps statements few and cached. */
-export const LOOKUP_CHUNK = 500;
 /** Rows per multi-row insert when saving writes (6 parameters each). */
 const SAVE_CHUNK = 100;
 
@@ -139,7 +91,8 @@ interface StoreMarker {
   runEndedAt: string | null;
 }
 
-export class StateStore {
+/** The local store: synchronous inside (node:sqlite), so each promise is already settled when returned. */
+export class StateStore implements ChangeStore {
   private readonly db: DatabaseSync;
   // One statement per row count, each binding a whole chunk: a statement run per row cost more
   // than the B-tree work it did. Counts are bounded by the chunk sizes, so the caches stay small.
@@ -201,7 +154,7 @@ export class StateStore {
    * may be using it; a holder that is gone is taken over. Held until close(), with a heartbeat.
    * Answers the run taken over from, for a warning.
    */
-  acquireRunLock(onLost?: (message: string) => void): string | undefined {
+  async acquireRunLock(onLost?: (message: string) => void): Promise<string | undefined> {
     return this.guard(() => {
       const now = Date.now();
       this.db.exec('BEGIN IMMEDIATE');
@@ -221,7 +174,7 @@ export class StateStore {
         return holder ? describeHolder(holder, now) : undefined;
       } catch (error) {
         if (this.db.isTransaction) this.db.exec('ROLLBACK');
-        if (error instanceof ConnectorError && error.code === 'store_locked') this.finishRun('refused');
+        if (error instanceof ConnectorError && error.code === 'store_locked') this.finishRunNow('refused');
         throw error;
       }
     });
@@ -295,8 +248,10 @@ export class StateStore {
   }
 
   /** The stored records for these keys (at most LOOKUP_CHUNK keys). */
-  lookup(object: string, keys: string[]): Map<string, LookedUp> {
-    return this.guard(() => this.lookupUnguarded(object, keys));
+  async lookup(object: string, keys: string[], options: { markFoundSeen?: boolean } = {}): Promise<Map<string, LookedUp>> {
+    const found = this.guard(() => this.lookupUnguarded(object, keys));
+    if (options.markFoundSeen) await this.markSeen(object, [...found.keys()]);
+    return found;
   }
 
   private lookupUnguarded(object: string, keys: string[]): Map<string, LookedUp> {
@@ -309,7 +264,7 @@ export class StateStore {
   }
 
   /** Records that these keys are in this run's input: they have not left the segment. */
-  markSeen(object: string, keys: string[]): void {
+  async markSeen(object: string, keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     this.transaction(() => {
       for (let from = 0; from < keys.length; from += LOOKUP_CHUNK) {
@@ -323,7 +278,7 @@ export class StateStore {
   }
 
   /** Saves what the CRM confirmed, in one transaction. */
-  saveWrites(object: string, written: WrittenRecord[], resolvedCreates: string[] = []): void {
+  async saveWrites(object: string, written: WrittenRecord[], resolvedCreates: string[] = []): Promise<void> {
     if (written.length === 0 && resolvedCreates.length === 0) return;
     if (written.length > 0) this.noteWritten(object);
     this.transaction(() => {
@@ -339,42 +294,46 @@ export class StateStore {
   }
 
   /** Keys written before but absent from this (complete) run, not yet handled; a page after `afterKey`. */
-  departedPage(object: string, afterKey: string, limit: number): StoredRecord[] {
+  async departedPage(object: string, afterKey: string, limit: number): Promise<StoredRecord[]> {
     const rows = this.guard(() => this.departedStatement.all(object, this.runId, afterKey, limit)) as { key: string; crm_id: string | null; hashes: string }[];
     return rows.map((row) => ({ key: row.key, crmId: row.crm_id, hashes: JSON.parse(row.hashes) }));
   }
 
   /** Records written and still in the segment before this run's departures: how many, and how many this run did not see. */
-  segmentCounts(object: string): { known: number; departed: number } {
+  async segmentCounts(object: string): Promise<{ known: number; departed: number }> {
     const row = this.db.prepare(`SELECT COUNT(*) AS known, COALESCE(SUM(last_seen < ?), 0) AS departed FROM records
       WHERE object = ? AND left_at IS NULL AND last_written IS NOT NULL`).get(this.runId, object) as { known: number; departed: number };
     return { known: Number(row.known), departed: Number(row.departed) };
   }
 
   /** The Singer table version (ACTIVATE_VERSION) last announced for this object's stream, in any run. */
-  tableVersion(object: string, stream: string): string | undefined {
+  async tableVersion(object: string, stream: string): Promise<string | undefined> {
     const row = this.db.prepare('SELECT version FROM table_versions WHERE object = ? AND stream = ?').get(object, stream) as { version: string } | undefined;
     return row?.version;
   }
 
-  saveTableVersion(object: string, stream: string, version: string): void {
+  async saveTableVersion(object: string, stream: string, version: string): Promise<void> {
     this.db.prepare(`INSERT INTO table_versions (object, stream, version) VALUES (?, ?, ?)
       ON CONFLICT (object, stream) DO UPDATE SET version = excluded.version`).run(object, stream, version);
   }
 
   /** A key that left the segment and was handled (ignored, cleared): not reported again. */
-  markDeparted(object: string, keys: string[]): void {
+  async markDeparted(object: string, keys: string[]): Promise<void> {
     const statement = this.guard(() => this.db.prepare(`UPDATE records SET left_at = ? WHERE object = ? AND key = ?`));
     this.transaction(() => keys.forEach((key) => statement.run(this.runId, object, key)));
   }
 
   /** An archived or deleted record is forgotten: if its key comes back it is a new record. */
-  forget(object: string, keys: string[]): void {
+  async forget(object: string, keys: string[]): Promise<void> {
     const statement = this.guard(() => this.db.prepare('DELETE FROM records WHERE object = ? AND key = ?'));
     this.transaction(() => keys.forEach((key) => statement.run(object, key)));
   }
 
-  finishRun(outcome: 'succeeded' | 'failed' | 'refused' | 'checked'): void {
+  async finishRun(outcome: RunOutcome): Promise<void> {
+    this.finishRunNow(outcome);
+  }
+
+  private finishRunNow(outcome: RunOutcome): void {
     this.guard(() => this.db.prepare('UPDATE runs SET finished_at = ?, outcome = ? WHERE id = ?').run(new Date().toISOString(), outcome, this.runId));
   }
 
@@ -382,7 +341,7 @@ export class StateStore {
    * Write-ahead: records that these keys' rows are about to be created, committed before the
    * request goes out, so a run that dies before recording the answer leaves them to be settled.
    */
-  journalCreates(object: string, batchId: string, entries: { key: string; hashesJson: string }[]): void {
+  async journalCreates(object: string, batchId: string, entries: { key: string; hashesJson: string }[]): Promise<void> {
     if (entries.length === 0) return;
     const statement = this.guard(() => this.db.prepare(`INSERT INTO pending_creates (object, key, batch_id, run_id, journaled_at, hashes)
       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (object, key) DO UPDATE SET batch_id = excluded.batch_id, run_id = excluded.run_id,
@@ -392,7 +351,7 @@ export class StateStore {
   }
 
   /** The journal entries whose answer was never recorded (they are for creates an earlier run sent, or meant to). */
-  unresolvedCreates(object: string): UnresolvedCreate[] {
+  async unresolvedCreates(object: string): Promise<UnresolvedCreate[]> {
     const rows = this.guard(() => this.db.prepare(`SELECT p.key, p.batch_id, p.journaled_at, p.hashes, r.finished_at FROM pending_creates p
       LEFT JOIN runs r ON r.id = p.run_id WHERE p.object = ? AND p.run_id <> ? ORDER BY p.key`).all(object, this.runId)) as
       { key: string; batch_id: string; journaled_at: number; hashes: string; finished_at: string | null }[];
@@ -406,7 +365,7 @@ export class StateStore {
    * Settles journal entries: a create found in the CRM is recorded as written (with the hashes of
    * the row that was sent, by the run that sent it); one not found is forgotten, so it is sent again.
    */
-  settleCreates(object: string, found: { key: string; crmId: string }[], lost: string[]): void {
+  async settleCreates(object: string, found: { key: string; crmId: string }[], lost: string[]): Promise<void> {
     const save = this.guard(() => this.db.prepare(`INSERT INTO records (object, key, crm_id, hashes, last_seen, last_written, left_at)
       SELECT object, key, ?, hashes, run_id, run_id, NULL FROM pending_creates WHERE object = ? AND key = ? ${SAVE_CONFLICT}`));
     if (found.length > 0) this.noteWritten(object);
@@ -417,7 +376,7 @@ export class StateStore {
   }
 
   /** Creates whose answer came back and was recorded otherwise (refused, skipped): nothing left to settle. */
-  resolveCreates(object: string, keys: string[]): void {
+  async resolveCreates(object: string, keys: string[]): Promise<void> {
     if (keys.length > 0) this.transaction(() => this.deleteJournalEntries(object, keys));
   }
 
@@ -427,7 +386,8 @@ export class StateStore {
     for (const key of keys) statement.run(object, key);
   }
 
-  close(): void {
+  /** Synchronous inside: done when it returns. */
+  async close(): Promise<void> {
     clearInterval(this.heartbeat);
     if (!this.db.isOpen) return;
     try {

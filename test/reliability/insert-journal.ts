@@ -12,6 +12,7 @@ import { startSalesforceEmulator, type SalesforceEmulator } from '../../emulator
 import { runCli, tempDir, writeJson, type CliRun } from '../support/run-cli.ts';
 import { SALESFORCE_CLIENT } from './crm-scenarios.ts';
 import { startCli, until } from './live-cli.ts';
+import { usePostgres } from '../support/postgres.ts';
 
 const ROWS = 1200;
 const STATUSES = ['open', 'paid', 'void'];
@@ -26,7 +27,8 @@ const input = rows.flatMap((data, i) => {
 const expected = new Map(rows.map((row) => [row.invoice_id, `${row.amount}/${row.status}`]));
 
 export interface PlainKeyCrm {
-  writeConfig(dir: string): string;
+  /** dir/config.json; its store in dir, or the given one. */
+  writeConfig(dir: string, state?: Record<string, string>): string;
   /** Key → "amount/status" of every record, and the keys held by more than one. */
   contents(): { byKey: Map<string, string>; duplicates: string[] };
   answeredCreates(): number;
@@ -55,13 +57,13 @@ export async function hubspot(): Promise<PlainKeyCrm> {
     }],
   });
   return {
-    writeConfig: (dir) => writeJson(dir, 'config.json', {
+    writeConfig: (dir, state) => writeJson(dir, 'config.json', {
       crm: { type: 'hubspot', access_token: token, base_url: emulator.url, request_timeout_ms: 2000, rate_limit: { max_requests: 20, interval_ms: 1000 } },
       objects: [{
         stream: 'receipts', object: 'receipts', mode: 'insert', match: { source: 'invoice_id', destination: 'reference' },
         fields: [{ source: 'amount', destination: 'amount' }, { source: 'status', destination: 'status' }],
       }],
-      state: { path: `${dir}/state.db` },
+      state: state ?? { path: `${dir}/state.db` },
     }),
     contents: () => contentsOf(emulator.records('receipts').map((r) => [r.properties.reference, `${r.properties.amount}/${r.properties.status}`])),
     answeredCreates: () => emulator.requests.filter((r) => r.path.endsWith('/batch/create') && r.status !== 0).length,
@@ -85,7 +87,7 @@ export async function salesforce(): Promise<PlainKeyCrm> {
     }],
   });
   return {
-    writeConfig: (dir) => writeJson(dir, 'config.json', {
+    writeConfig: (dir, state) => writeJson(dir, 'config.json', {
       crm: {
         type: 'salesforce', login_url: emulator.url, api: 'rest', request_timeout_ms: 2000,
         auth: { type: 'client_credentials', client_id: SALESFORCE_CLIENT.clientId, client_secret: SALESFORCE_CLIENT.clientSecret },
@@ -94,7 +96,7 @@ export async function salesforce(): Promise<PlainKeyCrm> {
         stream: 'receipts', object: 'Receipt__c', mode: 'insert', match: { source: 'invoice_id', destination: 'Reference__c' },
         fields: [{ source: 'amount', destination: 'Amount__c' }, { source: 'status', destination: 'Status__c' }],
       }],
-      state: { path: `${dir}/state.db` },
+      state: state ?? { path: `${dir}/state.db` },
     }),
     contents: () => contentsOf(emulator.records('Receipt__c').map((r) => [String(r.Reference__c), `${r.Amount__c}/${r.Status__c}`])),
     answeredCreates: () => emulator.requests.filter((r) => r.path.includes('/composite/sobjects') && r.status !== 0).length,
@@ -147,6 +149,23 @@ export function insertJournalTests(name: string, start: () => Promise<PlainKeyCr
       crm.clearFaults();
 
       const rerun = await rerunLeavesEveryRowOnce(config);
+      expect(rerun.stderr).toMatch(/create\(s\) an earlier run sent \(or was about to send\) were never recorded; looked up by \w+: \d+ had landed/);
+    });
+  });
+
+  const postgres = usePostgres();
+  describe(`${name} insert by a key field without unique values, its store in PostgreSQL`, () => {
+    it('killed with SIGKILL mid-run, a rerun in a fresh container leaves every row exactly once', async () => {
+      crm = await start();
+      const state = { url: postgres().url({ query: `schema=journal_${name.toLowerCase()}` }) };
+      crm.slowDownWrites();
+      const first = startCli(['write', '--config', crm.writeConfig(tempDir(), state)], input, ENV);
+      await until(() => crm!.answeredCreates() >= 3, '3 create requests answered');
+      first.child.kill('SIGKILL');
+      expect((await first.done).signal).toBe('SIGKILL');
+      crm.clearFaults();
+
+      const rerun = await rerunLeavesEveryRowOnce(crm.writeConfig(tempDir(), state));
       expect(rerun.stderr).toMatch(/create\(s\) an earlier run sent \(or was about to send\) were never recorded; looked up by \w+: \d+ had landed/);
     });
   });

@@ -79,19 +79,19 @@ describe('a holder on another host', () => {
     return path;
   }
 
-  it('is respected while its heartbeat is fresh', () => {
+  it('is respected while its heartbeat is fresh', async () => {
     const store = new StateStore(storeHeldElsewhere(1_000));
     try {
-      expect(() => store.acquireRunLock()).toThrow(/another run is using the state store at .*state\.db \(pid 4242 on host other-host, started .*, last heartbeat 1s ago\)/);
+      await expect(store.acquireRunLock()).rejects.toThrow(/another run is using the state store at .*state\.db \(pid 4242 on host other-host, started .*, last heartbeat 1s ago\)/);
     } finally {
       store.close();
     }
   });
 
-  it('is taken over once its heartbeat is older than the staleness window', () => {
+  it('is taken over once its heartbeat is older than the staleness window', async () => {
     const store = new StateStore(storeHeldElsewhere(STALE_AFTER_MS + 1_000));
     try {
-      expect(store.acquireRunLock()).toMatch(/^pid 4242 on host other-host/);
+      expect(await store.acquireRunLock()).toMatch(/^pid 4242 on host other-host/);
     } finally {
       store.close();
     }
@@ -99,13 +99,13 @@ describe('a holder on another host', () => {
 });
 
 describe('a run whose lock was taken over', () => {
-  it('is told at its next heartbeat, so it can stop', () => {
+  it('is told at its next heartbeat, so it can stop', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const path = join(tempDir(), 'state.db');
     const store = new StateStore(path);
     try {
       const lost: string[] = [];
-      store.acquireRunLock((message) => lost.push(message));
+      await store.acquireRunLock((message) => lost.push(message));
       vi.advanceTimersByTime(HEARTBEAT_MS);
       expect(lost).toEqual([]);
       // Another run judged this one dead (it stalled past the staleness window) and took the store.
