@@ -305,7 +305,7 @@ class SyncRun {
     let replaced: SinkItem;
     if (!earlier.item.locked) {
       replaced = { ...earlier.item };
-      Object.assign(earlier.item, { seq: later.seq, line: later.line, data: later.data, write: later.write });
+      Object.assign(earlier.item, { seq: later.seq, line: later.line, origin: later.origin, data: later.data, write: later.write });
     } else {
       replaced = earlier.waiting ?? later;
       earlier.waiting = later;
