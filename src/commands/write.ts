@@ -202,6 +202,7 @@ async function openPlans(destination: Destination, plans: StreamPlan[], config: 
     const object = await openObject(destination, plan, config);
     problems.push(...object.problems.map((problem) => `${plan.origin}: ${problem.message}`));
     if (!object.writer || !object.objectId) continue;
+    if (problems.length === 0) await object.writer.start();
     opened.set(plan, {
       writer: object.writer,
       objectId: object.objectId,
@@ -219,6 +220,7 @@ async function openRemovalWriter(destination: Destination, plan: StreamPlan, how
   if (!opened.writer || opened.problems.length > 0) {
     throw configError(`${plan.origin}: cannot ${how} records that left the segment: ${opened.problems.map((p) => p.message).join('; ')}`);
   }
+  await opened.writer.start();
   return opened.writer;
 }
 

@@ -69,6 +69,12 @@ export interface ObjectWriter {
   isWritableField(name: string): boolean;
   /** For on_removal clear: whether the field may be emptied (a CRM-required one may not); all may when absent. */
   canClear?(name: string): boolean;
+  /**
+   * What must happen before this run reads or writes the object, once, before the first row
+   * (Salesforce: Bulk API jobs a killed run left processing end first, else a lookup could miss
+   * rows they are about to create).
+   */
+  start(): Promise<void>;
   /** Converts values per field type, locally; a value that cannot convert rejects the row. */
   prepare(row: MappedRow): Prepared;
   /** Writes a batch; one outcome per row, in order. Throws only what stops the run. */

@@ -70,6 +70,10 @@ class LookupBeforeCreate implements ObjectWriter {
     this.journalsCreates = inner.journalsCreates;
   }
 
+  start(): Promise<void> {
+    return this.inner.start();
+  }
+
   isWritableField(name: string): boolean {
     return this.inner.isWritableField(name);
   }

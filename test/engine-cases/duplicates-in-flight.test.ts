@@ -40,6 +40,7 @@ function gatedWriter(first: FirstAnswer) {
   const writer: ObjectWriter = {
     maxBatchRows: 500,
     maxConcurrentWrites: 4,
+    start: async () => undefined,
     isWritableField: () => true,
     prepare: (row) => ({ ok: true, values: row.values }),
     write: async (rows): Promise<RowOutcome[]> => {

@@ -22,6 +22,7 @@ const config = {
 const writer: ObjectWriter = {
   maxBatchRows: 100,
   maxConcurrentWrites: 1,
+  start: async () => undefined,
   isWritableField: () => true,
   prepare: (row) => ({ ok: true, values: row.values }),
   write: async (rows): Promise<RowOutcome[]> => rows.map((row) => ({ status: 'created', id: row.key })),

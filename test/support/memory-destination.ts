@@ -88,6 +88,7 @@ export class MemoryDestination implements Destination {
     return {
       maxBatchRows: this.behaviour.batchSize ?? 100,
       maxConcurrentWrites: this.behaviour.concurrency ?? 4,
+      start: async () => undefined,
       isWritableField: (name) => name in fields,
       prepare: (row) => this.prepare(row, fields),
       write: async (rows) => {

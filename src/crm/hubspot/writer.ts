@@ -69,6 +69,9 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
     return property !== undefined && property.readOnlyReason === undefined;
   }
 
+  /** HubSpot has nothing running on its side that a run must wait for. */
+  async start(): Promise<void> {}
+
   prepare(row: MappedRow): Prepared {
     const values: Values = {};
     for (const [name, raw] of Object.entries(row.values)) {

@@ -48,7 +48,6 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
   readonly createsFindableAfterMs: number;
   readonly journalsCreates: boolean;
   /** Set on the first read or write: every batch waits for the same check. */
-  private leftoverJobs?: Promise<void>;
 
   /** This object's view of the API, so the run report can give its own request count. */
   private readonly api: ObjectApi;
@@ -136,7 +135,6 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
   }
 
   async write(rows: PendingWrite[]): Promise<RowOutcome[]> {
-    await this.awaitLeftoverJobs();
     return this.modes.write(rows);
   }
 
@@ -145,10 +143,8 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
    * or writes the object, those jobs finish: else a lookup could miss rows they are about to
    * create, and the same rows would be created twice.
    */
-  private async awaitLeftoverJobs(): Promise<void> {
-    if (this.settings.api === 'rest') return;
-    this.leftoverJobs ??= this.bulk.awaitUnfinishedJobs();
-    await this.leftoverJobs;
+  async start(): Promise<void> {
+    if (this.settings.api !== 'rest') await this.bulk.awaitUnfinishedJobs();
   }
 
   // The mode table's port (ModePort): Salesforce's calls for it.
@@ -194,7 +190,6 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
 
   /** Row key → ids of the records whose key field holds its value (after any job a killed run left). */
   private async findByKey(keys: string[]): Promise<Map<string, string[]>> {
-    await this.awaitLeftoverJobs();
     const rows = keys.map((key) => ({ key, values: {} }));
     const held = await this.lookup(rows);
     const found = new Map<string, string[]>();
@@ -210,7 +205,6 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
    * changed in every field, so the write reports it.
    */
   async compareWithCrm(rows: PendingWrite[]): Promise<CrmComparison[]> {
-    await this.awaitLeftoverJobs();
     const field = this.byId ? findField(this.object, RECORD_ID) : this.keyField;
     if (!field) return rows.map(() => ({ found: false }));
     const names = [...new Set(rows.flatMap((row) => Object.keys(row.values)))]
