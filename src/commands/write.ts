@@ -91,7 +91,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, protocol: Outp
     process.removeListener('SIGTERM', onSignal);
     process.removeListener('SIGINT', onSignal);
     stop.abort(signal);
-    destination.stopRetrying?.('signal');
+    destination.stopRetrying('signal');
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
@@ -114,7 +114,7 @@ async function runWrite(context: CommandContext, args: WriteArgs, protocol: Outp
       fullResync: args.fullResync,
       completeSegment: args.complete || config.complete_segment === true,
       stopSignal: stop.signal,
-      onStopping: () => destination.stopRetrying?.('failure'),
+      onStopping: () => destination.stopRetrying('failure'),
       onProgress: (update) => progress.report(update),
       progressIntervalMs: args.progressEveryMs,
       onRecord: (stream, namespace) => statuses.recordOf(stream, namespace),

@@ -49,7 +49,7 @@ async function recoverVanished(store: ChangeStore, plan: StreamPlan, object: Ope
     return;
   }
   log.warn(`${plan.origin}: ${where}; every row is looked up by ${plan.match.destination} before it is created, so none is created twice`);
-  await waitUntilFindable(runEndedAt, writer.createsFindableAfterMs ?? 0, plan, 'records of the earlier run', log, stop);
+  await waitUntilFindable(runEndedAt, writer.createsFindableAfterMs, plan, 'records of the earlier run', log, stop);
   object.writer = new LookupBeforeCreate(writer, writer.findCreated.bind(writer));
 }
 
@@ -95,7 +95,7 @@ class LookupBeforeCreate implements ObjectWriter {
   }
 
   requestCount(): number {
-    return this.inner.requestCount?.() ?? 0;
+    return this.inner.requestCount();
   }
 }
 
@@ -109,7 +109,7 @@ async function settle(store: ChangeStore, { plan, objectId, writer }: JournaledO
   }
   // A run whose end is unknown may have sent its requests until now.
   const lastSent = pending.reduce((latest, entry) => Math.max(latest, entry.runEndedAt ?? Date.now()), 0);
-  await waitUntilFindable(lastSent, writer.createsFindableAfterMs ?? 0, plan, `${pending.length} create(s)`, log, stop);
+  await waitUntilFindable(lastSent, writer.createsFindableAfterMs, plan, `${pending.length} create(s)`, log, stop);
   let found = 0;
   for (let from = 0; from < pending.length; from += FIND_CHUNK) {
     const keys = pending.slice(from, from + FIND_CHUNK).map((entry) => entry.key);

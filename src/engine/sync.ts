@@ -216,10 +216,7 @@ class SyncRun {
     this.reportSuperseded();
     if (this.statesWithheld > 0) this.options.log.info(`dry run: ${this.statesWithheld} state message(s) not emitted, so the orchestrator keeps its bookmark`);
     const planned = new Map([...this.pipelines.values()].filter((p) => p.planner).map((p) => [p.plan.origin, p.planner!.samples]));
-    const apiCalls = new Map([...this.pipelines.values()].flatMap((p) => {
-      const count = p.opened.writer.requestCount?.();
-      return count === undefined ? [] : [[p.plan.origin, count + (p.removalWriter?.requestCount?.() ?? 0)] as const];
-    }));
+    const apiCalls = new Map([...this.pipelines.values()].map((p) => [p.plan.origin, p.opened.writer.requestCount() + (p.removalWriter?.requestCount() ?? 0)] as const));
     const labels = new Map([...this.pipelines.keys()].map((plan) => [plan.origin, targetLabel(plan)]));
     return { counts: this.counts, fatal: this.fatal, statesPending: this.checkpoints.pendingStateCount, planned, apiCalls, labels };
   }

@@ -41,6 +41,9 @@ function gatedWriter(first: FirstAnswer) {
     maxBatchRows: 500,
     maxConcurrentWrites: 4,
     start: async () => undefined,
+    requestCount: () => 0,
+    createsFindableAfterMs: 0,
+    journalsCreates: false,
     isWritableField: () => true,
     prepare: (row) => ({ ok: true, values: row.values }),
     write: async (rows): Promise<RowOutcome[]> => {

@@ -75,6 +75,8 @@ export class MemoryDestination implements Destination {
     return this.writeCalls;
   }
 
+  stopRetrying(): void {}
+
   async close(): Promise<void> {
     this.persist();
   }
@@ -89,6 +91,9 @@ export class MemoryDestination implements Destination {
       maxBatchRows: this.behaviour.batchSize ?? 100,
       maxConcurrentWrites: this.behaviour.concurrency ?? 4,
       start: async () => undefined,
+      requestCount: () => this.writeCalls,
+      createsFindableAfterMs: 0,
+      journalsCreates: false,
       isWritableField: (name) => name in fields,
       prepare: (row) => this.prepare(row, fields),
       write: async (rows) => {
