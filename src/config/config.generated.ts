@@ -80,6 +80,30 @@ export type CRMKeyField = string;
  */
 export type FieldMapping = FieldMap[];
 /**
+ * contacts, companies, deals, tickets, or a custom object (name, fully qualified name or objectTypeId).
+ */
+export type TargetObject = string;
+/**
+ * The row column holding the target's key. A JSON array, or text separated by ';', links several targets; null or empty links none (and removes the links this connector made). A row without the column leaves its links as they are.
+ */
+export type KeyColumn1 = string;
+/**
+ * How the key finds the target: hs_object_id (the record id), a unique-value property of the target, or email for contacts (matched without regard to case).
+ */
+export type TargetKeyField = string;
+/**
+ * The association label's name, as HubSpot lists it for this pair of objects. Left out: HubSpot's default (unlabeled) association.
+ */
+export type AssociationLabel = string;
+/**
+ * A key no target record holds: reject rejects the row naming the key (nothing of it is written); ignore writes the row and links the targets that exist (the missing ones are looked for again by the next run).
+ */
+export type MissingTarget = 'reject' | 'ignore';
+/**
+ * HubSpot only: link each record to records of another object, found by a key the row holds. Links are part of change detection: a rerun with the same keys makes no association call; a changed key moves the link this connector made (links made by anyone else are never removed); on_removal clear removes the connector's links.
+ */
+export type AssociationsHubSpot = Association[];
+/**
  * On a complete (full-refresh) run, what happens to records whose rows are no longer in the input: ignore stops updating them, clear empties their mapped fields, archive archives (HubSpot) or deletes (Salesforce) them.
  */
 export type RowsThatLeftTheSegment = 'ignore' | 'clear' | 'archive';
@@ -217,6 +241,7 @@ export interface ObjectSync {
   mode: Mode;
   match: Matching;
   fields?: FieldMapping;
+  associations?: AssociationsHubSpot;
   on_removal?: RowsThatLeftTheSegment;
   max_removal_percent?: MaxRemovalPercent;
 }
@@ -230,6 +255,13 @@ export interface Matching {
 export interface FieldMap {
   source: string;
   destination: string;
+}
+export interface Association {
+  to: TargetObject;
+  source: KeyColumn1;
+  match: TargetKeyField;
+  label?: AssociationLabel;
+  on_missing?: MissingTarget;
 }
 export interface StateStore {
   path?: Path;

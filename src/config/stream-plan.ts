@@ -23,6 +23,8 @@ export interface StreamPlan {
   match: { source: string; destination?: string };
   /** Explicit mapping; undefined = every row column whose name is a writable CRM field. */
   fields?: FieldMap[];
+  /** HubSpot: links from each record to records of other objects, found by keys the row holds. */
+  associations?: AssociationPlan[];
   onRemoval: OnRemoval;
   /** The largest share (percent) of the object's known records one complete run may clear or archive. */
   maxRemovalPercent: number;
@@ -30,6 +32,29 @@ export interface StreamPlan {
   completeSegment: boolean;
   /** Where it came from, for messages: `objects[0]` or `catalog stream "invoices"`. */
   origin: string;
+}
+
+export interface AssociationPlan {
+  /** The target object as configured (contacts, a custom object's name or id). */
+  to: string;
+  /** The row column holding the target keys. */
+  source: string;
+  /** The target's field the keys are matched against. */
+  match: string;
+  label?: string;
+  onMissing: 'reject' | 'ignore';
+  /**
+   * The pseudo-field the row's normalized target keys travel in, through change detection and to
+   * the CRM module: named by target and label, so reordering the config keeps what was stored.
+   */
+  field: string;
+}
+
+/** Prefix of association pseudo-fields; no CRM field name starts with it. */
+export const LINK_FIELD_PREFIX = '@link:';
+
+export function isLinkField(name: string): boolean {
+  return name.startsWith(LINK_FIELD_PREFIX);
 }
 
 /** spec.json's default for objects[].max_removal_percent. */
@@ -144,6 +169,14 @@ function planFromConfig(entry: ObjectConfig, index: number): StreamPlan {
     operation: entry.mode,
     match: { ...entry.match },
     fields: entry.fields?.map((f) => ({ ...f })),
+    associations: (entry.associations ?? []).map((a) => ({
+      to: a.to,
+      source: a.source,
+      match: a.match,
+      label: a.label,
+      onMissing: a.on_missing ?? 'reject',
+      field: `${LINK_FIELD_PREFIX}${a.to}${a.label === undefined ? '' : `:${a.label}`}`,
+    })),
     onRemoval: entry.on_removal ?? 'ignore',
     maxRemovalPercent: entry.max_removal_percent ?? DEFAULT_MAX_REMOVAL_PERCENT,
     completeSegment: false,
@@ -172,6 +205,7 @@ function planFromCatalog(stream: ConfiguredStream): StreamPlan | string {
     operation,
     // Airbyte's data-activation path sends records already renamed to CRM field names.
     match: { source: key, destination: key },
+    associations: [],
     onRemoval,
     maxRemovalPercent: DEFAULT_MAX_REMOVAL_PERCENT,
     completeSegment: stream.syncMode === 'full_refresh',

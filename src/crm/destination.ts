@@ -29,13 +29,28 @@ export type Prepared = { ok: true; values: Values } | { ok: false; rejection: Re
 export interface PendingWrite {
   key: string;
   values: Values;
+  /** What the store kept from the key's last confirmed write, when there was one (a changed row, a departed record). */
+  stored?: StoredWrite;
 }
 
+/** The store's record of a key's last confirmed write, as a CRM module may read it. */
+export interface StoredWrite {
+  readonly crmId: string | null;
+  /** Field hashes, and the CRM module's own notes (RowOutcome notes) by their names. */
+  readonly hashes: Readonly<Record<string, string>>;
+}
+
+/**
+ * What a CRM module keeps with a written record for its next write of it (the links it made, to
+ * remove them when they change), stored beside the field hashes; a name maps to its new text.
+ */
+export type WriteNotes = Record<string, string>;
+
 export type RowOutcome =
-  | { status: 'created'; id: string }
-  | { status: 'updated'; id: string }
+  | { status: 'created'; id: string; notes?: WriteNotes }
+  | { status: 'updated'; id: string; notes?: WriteNotes }
   /** The CRM already held these values (when the CRM module compared them). */
-  | { status: 'unchanged'; id?: string }
+  | { status: 'unchanged'; id?: string; notes?: WriteNotes }
   /** Archived (HubSpot) or deleted (Salesforce). */
   | { status: 'removed'; id: string }
   | { status: 'not_found' }

@@ -27,7 +27,7 @@ export class ChangeFilter extends BufferedFilter {
         this.unchanged(item);
         continue;
       }
-      item.write = { key: item.write.key, values: decision.values };
+      item.write = { key: item.write.key, values: decision.values, stored: decision.memo.previous };
       const waiting = this.next.add(item);
       if (waiting) await waiting;
     }

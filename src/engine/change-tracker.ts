@@ -9,7 +9,7 @@
 // row of a key seen earlier in the run is diffed like any other, against what the earlier row's
 // write left in the store: the engine sends it only once that write has settled.
 import type { StreamPlan } from '../config/stream-plan.js';
-import type { PendingWrite, RowOutcome, Values } from '../crm/destination.js';
+import type { PendingWrite, RowOutcome, Values, WriteNotes } from '../crm/destination.js';
 import type { ChangeStore, LookedUp, WrittenRecord } from '../store/store.js';
 import { bugError } from '../errors.js';
 import { hashFields } from './hashing.js';
@@ -95,7 +95,7 @@ export class ChangeTracker {
       const outcome = outcomes[i];
       if (outcome.status === 'created' || outcome.status === 'updated' || outcome.status === 'unchanged') {
         const crmId = outcome.id ?? memo.previous?.crmId ?? null;
-        written.push({ key: write.key, crmId, hashesJson: mergedHashes(memo) });
+        written.push({ key: write.key, crmId, hashesJson: mergedHashes(memo, outcome.notes) });
       } else if (outcome.status === 'removed') {
         removed.push(write.key);
       } else {
@@ -146,12 +146,17 @@ export function changedValues(values: Values, changedFields: string[], plan: Str
   return changed;
 }
 
-/** The new hashes over the stored ones: fields this row did not carry keep what was written before. */
-function mergedHashes(memo: ChangeMemo): string {
+/**
+ * The new hashes over the stored ones: fields this row did not carry keep what was written before;
+ * the CRM module's notes of this write go over both.
+ */
+function mergedHashes(memo: ChangeMemo, notes?: WriteNotes): string {
   const previous = memo.previous;
-  if (!previous || previous.hashesJson === memo.hashesJson) return memo.hashesJson;
-  const stored = previous.hashes;
+  const noted = notes !== undefined && Object.keys(notes).length > 0;
+  if (!noted && (!previous || previous.hashesJson === memo.hashesJson)) return memo.hashesJson;
+  const stored = previous?.hashes ?? {};
   const hashes = JSON.parse(memo.hashesJson) as Record<string, string>;
+  if (noted) return JSON.stringify({ ...stored, ...hashes, ...notes });
   for (const name in stored) if (!(name in hashes)) return JSON.stringify({ ...stored, ...hashes });
   return memo.hashesJson;
 }

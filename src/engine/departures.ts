@@ -4,7 +4,7 @@
 // archive is retried by the next complete run. One run may clear or archive at most the plan's
 // max_removal_percent of the records known for the object: a truncated export must not wipe the CRM.
 import type { OnRemoval } from '../config/spec.js';
-import type { StreamPlan } from '../config/stream-plan.js';
+import { isLinkField, type StreamPlan } from '../config/stream-plan.js';
 import type { ObjectWriter, PendingWrite } from '../crm/destination.js';
 import { configError } from '../errors.js';
 import type { Logger } from '../protocol/log.js';
@@ -77,7 +77,7 @@ async function applyRemoval(context: DepartureContext, writer: ObjectWriter, how
     if (record.crmId === null) continue;
     const prepared = writer.prepare({ key: record.crmId, values: how === 'clear' ? clearedValues(record, plan, writer) : {} });
     if (prepared.ok) {
-      pairs.push({ record, row: { key: record.crmId, values: prepared.values } });
+      pairs.push({ record, row: { key: record.crmId, values: prepared.values, stored: record } });
     } else {
       result.failed += 1;
       log.warn(`${plan.origin}: could not ${how} record ${record.crmId} (key ${record.key}): ${prepared.rejection.message}`);
@@ -99,10 +99,14 @@ async function applyRemoval(context: DepartureContext, writer: ObjectWriter, how
   else await store.markDeparted(objectId, done);
 }
 
-/** Every field this connector ever wrote for the record, emptied; the key field and fields the CRM requires stay. */
+/**
+ * Every field this connector ever wrote for the record, emptied, and the links it made, removed;
+ * the key field and fields the CRM requires stay.
+ */
 function clearedValues(record: StoredRecord, plan: StreamPlan, writer: ObjectWriter): Record<string, null> {
-  const fields = plan.fields?.map((f) => f.destination) ?? Object.keys(record.hashes);
+  const fields = plan.fields?.map((f) => f.destination) ?? Object.keys(record.hashes).filter((name) => !isLinkField(name));
   const values: Record<string, null> = {};
   for (const field of fields) if (field !== plan.match.destination && (writer.canClear?.(field) ?? true)) values[field] = null;
+  for (const association of plan.associations ?? []) values[association.field] = null;
   return values;
 }

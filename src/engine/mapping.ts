@@ -1,6 +1,6 @@
 // Row → CRM field values, by the plan's explicit mapping or, without one, by matching column
 // names against the object's writable fields. The key column is read here for every mode.
-import type { StreamPlan } from '../config/stream-plan.js';
+import type { AssociationPlan, StreamPlan } from '../config/stream-plan.js';
 import type { MappedRow, ObjectWriter, Rejection, Values } from '../crm/destination.js';
 import { rawJsonText } from '../raw-json.js';
 
@@ -18,10 +18,37 @@ export function mapRow(data: Values, plan: StreamPlan, writer: ObjectWriter, ign
     for (const column in data) {
       if (writer.isWritableField(column)) values[column] = data[column];
       // The key column is sent as the match key even when no field of that name exists.
-      else if (column !== plan.match.source) ignoredColumns?.add(column);
+      else if (column !== plan.match.source && !plan.associations?.some((a) => a.source === column)) ignoredColumns?.add(column);
     }
   }
+  for (const association of plan.associations ?? []) {
+    // A row without the column leaves its links alone, as a missing column leaves a field alone.
+    if (!(association.source in data)) continue;
+    const keys = linkKeys(data[association.source], association);
+    if (!Array.isArray(keys)) return { ok: false, rejection: keys };
+    values[association.field] = keys;
+  }
   return { ok: true, row: { key, values } };
+}
+
+/**
+ * The target keys a row names, normalized so that only a real change of targets changes their
+ * hash: trimmed, without duplicates, sorted (and lower-cased for emails, which HubSpot matches
+ * without regard to case). null or empty: no targets.
+ */
+function linkKeys(value: unknown, association: AssociationPlan): string[] | Rejection {
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(';') : value === null ? [] : [value];
+  const keys = new Set<string>();
+  for (const item of items) {
+    if (item === null || item === undefined) continue;
+    const text = typeof item === 'string' ? item : typeof item === 'number' || typeof item === 'bigint' ? String(item) : rawJsonText(item);
+    if (text === undefined) {
+      return { code: 'invalid_association_key', field: association.source, message: `the column "${association.source}" must hold ${association.to} keys (text, numbers, or an array of them)` };
+    }
+    const trimmed = text.trim();
+    if (trimmed !== '') keys.add(association.match === 'email' ? trimmed.toLowerCase() : trimmed);
+  }
+  return [...keys].sort();
 }
 
 function readKey(data: Values, column: string): string | Rejection {

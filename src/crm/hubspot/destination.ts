@@ -10,6 +10,7 @@ import type { Logger } from '../../protocol/log.js';
 import { HubSpotApi } from './api.js';
 import { jsonSchemaOf, listSchemas, RECORD_ID, resolveObject, type HubSpotObject } from './properties.js';
 import { HubSpotObjectWriter } from './writer.js';
+import { resolveAssociations } from './association-targets.js';
 
 export class HubSpotDestination extends ApiDestination<HubSpotApi> implements Destination {
   readonly recordIdField = RECORD_ID;
@@ -28,8 +29,9 @@ export class HubSpotDestination extends ApiDestination<HubSpotApi> implements De
       const names = (await listSchemas(this.api)).flatMap((s) => [s.name, s.fullyQualifiedName, s.objectTypeId]);
       return { problems: [{ message: `custom object "${plan.object}" does not exist in HubSpot${didYouMean(plan.object, names)}` }] };
     }
-    const problems = [...this.fieldProblems(plan, object), ...this.matchProblems(plan, object), ...requiredProblems(plan, object)];
-    return { writer: new HubSpotObjectWriter(this.api, object, plan), objectId: `hubspot:${object.fullyQualifiedName}`, problems };
+    const links = await resolveAssociations(this.api, object, plan.associations ?? [], plan.origin);
+    const problems = [...this.fieldProblems(plan, object), ...this.matchProblems(plan, object), ...requiredProblems(plan, object), ...links.problems];
+    return { writer: new HubSpotObjectWriter(this.api, object, plan, links.targets), objectId: `hubspot:${object.fullyQualifiedName}`, problems };
   }
 
   async discover(): Promise<DestinationOperation[]> {

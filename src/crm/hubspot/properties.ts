@@ -78,7 +78,7 @@ function matchesName(schema: RawSchema, wanted: string): boolean {
   return [schema.name, schema.fullyQualifiedName, schema.objectTypeId].some((name) => name?.toLowerCase() === w);
 }
 
-function toProperty(raw: any): HubSpotProperty {
+export function toProperty(raw: any): HubSpotProperty {
   const readOnlyReason = raw.calculated || raw.fieldType === 'calculation_equation'
     ? 'it is calculated'
     : raw.modificationMetadata?.readOnlyValue

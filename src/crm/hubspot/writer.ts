@@ -12,6 +12,9 @@ import { errorText, type HubSpotApi, type HubSpotResponse } from './api.js';
 import { reconcile, rejectionOf, type BatchResult } from './batch-results.js';
 import { RECORD_ID, type HubSpotObject, type HubSpotProperty } from './properties.js';
 import { sameHubSpotValue, toHubSpotValue } from './values.js';
+import type { AssociationTarget } from './association-targets.js';
+import { LinkWriter, type Resolution } from './links.js';
+import { isLinkField } from '../../config/stream-plan.js';
 
 export const HUBSPOT_BATCH_MAX = 100;
 /** HubSpot's search index lags its records by "a few seconds"; a margin over that. */
@@ -43,11 +46,14 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
   readonly findCreated?: (keys: string[]) => Promise<Map<string, string[]>>;
   readonly createsFindableAfterMs: number;
   readonly journalsCreates: boolean;
+  /** The plan's associations; undefined when it has none. */
+  private readonly links?: LinkWriter;
 
   constructor(
     private readonly api: HubSpotApi,
     private readonly object: HubSpotObject,
     private readonly plan: StreamPlan,
+    associations: AssociationTarget[] = [],
   ) {
     const destination = plan.match.destination;
     this.keyProperty = destination && destination !== RECORD_ID ? object.properties.get(destination) : undefined;
@@ -62,6 +68,12 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
     this.journalsCreates = plan.operation === 'insert' && this.keyProperty !== undefined && !this.idProperty;
     // Enough requests in flight to keep the rate limit busy while others wait on HubSpot.
     this.maxConcurrentWrites = Math.max(2, Math.min(16, Math.ceil(api.requestsPerSecond)));
+    if (associations.length > 0) {
+      this.links = new LinkWriter(object.objectTypeId, associations, plan.operation, (request) => {
+        this.requests += 1;
+        return this.api.request(request);
+      });
+    }
   }
 
   isWritableField(name: string): boolean {
@@ -75,6 +87,11 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
   prepare(row: MappedRow): Prepared {
     const values: Values = {};
     for (const [name, raw] of Object.entries(row.values)) {
+      // Target keys, normalized by the mapping: the link writer reads them as they are.
+      if (isLinkField(name)) {
+        values[name] = raw;
+        continue;
+      }
       const property = this.object.properties.get(name);
       if (!property) return { ok: false, rejection: { code: 'PROPERTY_DOESNT_EXIST', field: name, message: `${name} is not a property of ${this.object.name}` } };
       const converted = toHubSpotValue(property, raw);
@@ -90,7 +107,42 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
   }
 
   write(rows: PendingWrite[]): Promise<RowOutcome[]> {
-    return this.modes.write(rows);
+    return this.links ? this.writeWithLinks(rows, this.links) : this.modes.write(rows);
+  }
+
+  /**
+   * Targets first (a row naming a missing one is rejected unwritten), then the records, then their
+   * links. A row whose only change is its links, for a record the store knows, needs no record write.
+   */
+  private async writeWithLinks(rows: PendingWrite[], links: LinkWriter): Promise<RowOutcome[]> {
+    const resolutions = await links.resolve(rows);
+    const outcomes: RowOutcome[] = rows.map((_, i) => {
+      const resolution = resolutions[i];
+      return resolution.ok ? { status: 'unchanged' } : { status: 'rejected', ...resolution.rejection };
+    });
+    const recordWrites: number[] = [];
+    rows.forEach((row, i) => {
+      if (!resolutions[i].ok) return;
+      const knownId = this.plan.operation === 'insert' ? undefined : row.stored?.crmId;
+      if (knownId && LinkWriter.linksOnly(row, this.keyProperty?.name)) outcomes[i] = { status: 'updated', id: knownId };
+      else recordWrites.push(i);
+    });
+    if (recordWrites.length > 0) {
+      const written = await this.modes.write(recordWrites.map((i) => LinkWriter.withoutLinks(rows[i])));
+      recordWrites.forEach((rowIndex, i) => (outcomes[rowIndex] = written[i]));
+    }
+    const linkable = rows.flatMap((row, i) => {
+      const outcome = outcomes[i];
+      const written = outcome.status === 'created' || outcome.status === 'updated' || outcome.status === 'unchanged';
+      return written && outcome.id ? [{ index: i, row, recordId: outcome.id, resolution: resolutions[i] as Resolution }] : [];
+    });
+    const linked = await links.apply(linkable);
+    linkable.forEach(({ index }, i) => {
+      const result = linked[i];
+      const outcome = outcomes[index] as Extract<RowOutcome, { notes?: unknown }>;
+      outcomes[index] = result.ok ? { ...outcome, notes: result.notes } : { status: 'rejected', ...result.rejection };
+    });
+    return outcomes;
   }
 
   // The mode table's port (ModePort): HubSpot's calls for it.
@@ -201,7 +253,7 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
   }
 
   async compareWithCrm(rows: PendingWrite[]): Promise<CrmComparison[]> {
-    const names = [...new Set(rows.flatMap((row) => Object.keys(row.values)))].filter((name) => name !== this.idProperty?.name);
+    const names = [...new Set(rows.flatMap((row) => Object.keys(row.values)))].filter((name) => name !== this.idProperty?.name && !isLinkField(name));
     const records = await this.readRecords(rows, names);
     return rows.map((row): CrmComparison => {
       const record = records.get(this.idValue(row));

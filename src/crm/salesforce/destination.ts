@@ -41,7 +41,7 @@ export class SalesforceDestination extends ApiDestination<SalesforceApi> impleme
       const names = (await this.objectList()).map((entry) => entry.name);
       return { problems: [{ message: `object "${plan.object}" does not exist in Salesforce or this user cannot see it${didYouMean(plan.object, names)}` }] };
     }
-    const problems = [...objectProblems(plan.operation, object), ...fieldProblems(plan, object), ...matchProblems(plan, object)];
+    const problems = [...objectProblems(plan.operation, object), ...fieldProblems(plan, object), ...matchProblems(plan, object), ...associationProblems(plan)];
     return {
       writer: new SalesforceObjectWriter(this.api, object, plan, this.settings, this.log),
       // The org id, not the instance URL: instances move, orgs do not.
@@ -145,4 +145,10 @@ function operationsOf(object: SalesforceObject): DestinationOperation[] {
   if (object.updateable) operations.push({ object_name, sync_mode: 'update', json_schema, matching_keys: byIdOrExternalId });
   if (object.deletable) operations.push({ object_name, sync_mode: 'soft_delete', json_schema, matching_keys: byIdOrExternalId });
   return operations;
+}
+
+/** Associations are HubSpot's; Salesforce links records through lookup fields. */
+function associationProblems(plan: StreamPlan): Problem[] {
+  if (!plan.associations?.length) return [];
+  return [{ message: `${plan.origin}.associations links HubSpot records; Salesforce links records through lookup fields: map the parent's key to the lookup field with fields[].lookup {"object", "match"}` }];
 }
