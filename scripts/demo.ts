@@ -74,16 +74,19 @@ async function hubspot(): Promise<number[]> {
   const emulator = await startHubSpotEmulator({ accessTokens: [token], schemas: [JSON.parse(readFileSync(example('hubspot/invoices-schema.json'), 'utf8'))] });
   try {
     const config = localConfig('hubspot/config.json', 'hubspot', (c) => (c.crm.base_url = emulator.url));
+    const contacts = readFileSync(example('hubspot/contacts.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    emulator.seedRecords('contacts', contacts);
     const rows = example('hubspot/invoices.jsonl');
-    const isWrite = (path: string) => /\/batch\/(create|update|upsert|archive)$/.test(path);
-    console.log(`HubSpot emulator on ${emulator.url} with the custom object "invoices"; syncing ${rows}`);
+    const isWrite = (path: string) => /\/batch\/(create|update|upsert|archive|associate\/default)$/.test(path);
+    console.log(`HubSpot emulator on ${emulator.url} with the custom object "invoices" and ${contacts.length} contacts; syncing ${rows}`);
     const first = await sync('HubSpot, first run: every row is new', emulator, config, rows, isWrite);
     const second = await sync('HubSpot, second run: same rows, nothing changed', emulator, config, rows, isWrite);
     const records = emulator.records('invoices');
     console.log(`\n=== ${records.length} invoices in the HubSpot emulator, for example:`);
     for (const record of records.slice(0, 3)) {
       const { invoice_number, amount, status, tags, due_date, issued_at, is_overdue } = record.properties;
-      console.log(`  ${JSON.stringify({ invoice_number, amount, status, tags, due_date, issued_at, is_overdue })}`);
+      const contact = emulator.associations('invoices', record.id, 'contacts').map((link) => emulator.records('contacts').find((c) => c.id === link.toObjectId)?.properties.email);
+      console.log(`  ${JSON.stringify({ invoice_number, amount, status, tags, due_date, issued_at, is_overdue, linked_contacts: contact })}`);
     }
     return [first, second];
   } finally {
