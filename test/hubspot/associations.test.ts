@@ -147,16 +147,21 @@ describe('HubSpot associations', () => {
     expect(contactLinks('INV-00000')).toEqual({ [contacts.get('buyer2@example.com')!]: expect.arrayContaining([null, 'Billing contact']) });
   });
 
-  it('check names an unknown target object, a match that cannot identify a record, and an unknown label', async () => {
+  it('check and discover name an unknown target object, a match that cannot identify a record, and an unknown label', async () => {
     const unknownObject = await workspace([{ ...TO_CONTACT, to: 'contcts' }]).check();
     expect(unknownObject.stdout).toMatch(/"status":"FAILED"/);
-    expect(unknownObject.stdout).toContain('objects[0].associations[0].to: \\"contcts\\" is not an object HubSpot knows (did you mean \\"contacts\\"?)');
+    expect(unknownObject.stdout).toContain('associations[0].to: \\"contcts\\" is not an object HubSpot knows (did you mean \\"contacts\\"?)');
+    const { path } = hubspotConfig(emulator, { ...UPSERT_BY_NUMBER, associations: [{ ...TO_CONTACT, to: 'contcts' }] });
+    const discover = await runCli(['discover', '--config', path]);
+    expect(discover.code).not.toBe(0);
+    expect(discover.stdout).toContain('is not an object HubSpot knows (did you mean \\"contacts\\"?)');
+    expect(discover.stdout).not.toContain('DESTINATION_CATALOG');
 
     const notUnique = await workspace([{ ...TO_CONTACT, match: 'firstname' }]).check();
     expect(notUnique.stdout).toContain('\\"firstname\\" of contacts does not hold unique values');
 
     const noLabel = await workspace([{ ...TO_CONTACT, label: 'Biling contact' }]).check();
-    expect(noLabel.stdout).toContain('objects[0].associations[0].label \\"Biling contact\\" is not an association label');
+    expect(noLabel.stdout).toContain('associations[0].label \\"Biling contact\\" is not an association label');
 
     const fine = await workspace([TO_CONTACT]).check();
     expect(fine.stdout).toMatch(/"status":"SUCCEEDED"/);
@@ -172,6 +177,37 @@ describe('HubSpot associations', () => {
     expect(contactLinks('INV-00001')).toEqual({});
     expect(emulator.records('invoices').find((r) => r.properties.invoice_number === 'INV-00001')!.properties.amount ?? '').toBe('');
     expect(Object.keys(contactLinks('INV-00000'))).toEqual([contacts.get('buyer0@example.com')]);
+  });
+
+  it("insert mode links each new record; a changed row's new record gets its links and the earlier record keeps its own", async () => {
+    const contacts = seedContacts(2);
+    // Each version of the row is a record of its own (history), numbered apart.
+    const ws = workspace([TO_CONTACT], { mode: 'insert', match: { source: 'invoice_id' }, fields: [{ source: 'number', destination: 'invoice_number' }, { source: 'amount', destination: 'amount' }] });
+    expect((await ws.run([{ ...invoiceRows(1)[0], number: 'N-1' }])).code).toBe(0);
+    const changed = await ws.run([{ ...invoiceRows(1)[0], number: 'N-2', amount: 9, customer_email: 'buyer1@example.com' }]);
+    expect(changed.code, changed.stderr).toBe(0);
+    const records = emulator.records('invoices');
+    expect(records).toHaveLength(2);
+    const linked = records.map((record) => emulator.associations('invoices', record.id, 'contacts').map((link) => link.toObjectId));
+    expect(linked).toEqual([[contacts.get('buyer0@example.com')], [contacts.get('buyer1@example.com')]]);
+  });
+
+  it("a label someone else put on the same pair keeps the pair when the connector's link moves", async () => {
+    const contacts = seedContacts(2);
+    const invoicesType = emulator.schema('invoices')!.objectTypeId;
+    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const made = await fetch(`${emulator.url}/crm/v4/associations/${invoicesType}/contacts/labels`, { method: 'POST', headers, body: JSON.stringify({ label: 'Reviewer', name: 'reviewer' }) });
+    const reviewer = (await made.json()).results.find((type: { label: string }) => type.label === 'Reviewer');
+    const ws = workspace([TO_CONTACT], { ...UPSERT_BY_NUMBER, fields: [{ source: 'amount', destination: 'amount' }] });
+    expect((await ws.run(invoiceRows(1))).code).toBe(0);
+    const buyer0 = contacts.get('buyer0@example.com')!;
+    const labelled = await fetch(`${emulator.url}/crm/v4/objects/${invoicesType}/${invoiceId('INV-00000')}/associations/contacts/${buyer0}`, {
+      method: 'PUT', headers, body: JSON.stringify([{ associationCategory: reviewer.category, associationTypeId: reviewer.typeId }]),
+    });
+    expect(labelled.status).toBe(201);
+    const run = await ws.run([{ ...invoiceRows(1)[0], customer_email: 'buyer1@example.com' }]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(contactLinks('INV-00000')).toEqual({ [buyer0]: expect.arrayContaining(['Reviewer']), [contacts.get('buyer1@example.com')!]: [null] });
   });
 
   it('a batch of 100 rows costs one record write, one target read and one association call', async () => {

@@ -16,7 +16,7 @@ export interface AssociationSpec {
 
 export interface AssociationTarget {
   plan: AssociationPlan;
-  /** Where the plan sits in the config, for messages: objects[0].associations[1]. */
+  /** Where the plan sits in its objects entry, for messages: associations[1]. */
   origin: string;
   objectTypeId: string;
   /** The target object's name, for messages (contacts, p123_customers). */
@@ -41,12 +41,12 @@ interface LabelView {
   label: string | null;
 }
 
-export async function resolveAssociations(api: HubSpotApi, from: HubSpotObject, plans: AssociationPlan[], origin: string): Promise<{ targets: AssociationTarget[]; problems: Problem[] }> {
+export async function resolveAssociations(api: HubSpotApi, from: HubSpotObject, plans: AssociationPlan[]): Promise<{ targets: AssociationTarget[]; problems: Problem[] }> {
   const targets: AssociationTarget[] = [];
   const problems: Problem[] = [];
   const fields = new Set<string>();
   for (const [i, plan] of plans.entries()) {
-    const at = `${origin}.associations[${i}]`;
+    const at = `associations[${i}]`;
     if (fields.has(plan.field)) {
       problems.push({ message: `${at} repeats an association to "${plan.to}"${plan.label ? ` labelled "${plan.label}"` : ''}: each target and label may appear once` });
       continue;

@@ -29,7 +29,7 @@ export class HubSpotDestination extends ApiDestination<HubSpotApi> implements De
       const names = (await listSchemas(this.api)).flatMap((s) => [s.name, s.fullyQualifiedName, s.objectTypeId]);
       return { problems: [{ message: `custom object "${plan.object}" does not exist in HubSpot${didYouMean(plan.object, names)}` }] };
     }
-    const links = await resolveAssociations(this.api, object, plan.associations ?? [], plan.origin);
+    const links = await resolveAssociations(this.api, object, plan.associations ?? []);
     const problems = [...this.fieldProblems(plan, object), ...this.matchProblems(plan, object), ...requiredProblems(plan, object), ...links.problems];
     return { writer: new HubSpotObjectWriter(this.api, object, plan, links.targets), objectId: `hubspot:${object.fullyQualifiedName}`, problems };
   }
