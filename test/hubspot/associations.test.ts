@@ -2,7 +2,7 @@
 // records) their rows name, by a key; the emulator's links are the truth, its request log the calls.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HubSpotEmulator } from '../../emulators/hubspot/index.ts';
-import { runCli, summaryOf } from '../support/run-cli.ts';
+import { byType, runCli, summaryOf } from '../support/run-cli.ts';
 import { hubspotConfig, invoiceRows, jsonl, startEmulator, TOKEN, UPSERT_BY_NUMBER, writeCalls } from './support.ts';
 
 let emulator: HubSpotEmulator;
@@ -208,6 +208,37 @@ describe('HubSpot associations', () => {
     const run = await ws.run([{ ...invoiceRows(1)[0], customer_email: 'buyer1@example.com' }]);
     expect(run.code, run.stderr).toBe(0);
     expect(contactLinks('INV-00000')).toEqual({ [buyer0]: expect.arrayContaining(['Reviewer']), [contacts.get('buyer1@example.com')!]: [null] });
+  });
+
+  it('a run that cannot make the links stops without a STATE for their rows; the rerun makes them, with no second record', async () => {
+    const contacts = seedContacts(3);
+    const { path } = hubspotConfig(emulator, { ...UPSERT_BY_NUMBER, associations: [TO_CONTACT] }, { max_retry_ms: 300 });
+    const airbyte = (rows: Record<string, unknown>[]) => [
+      ...rows.map((data) => JSON.stringify({ type: 'RECORD', record: { stream: 'invoices', data, emitted_at: 0 } })),
+      JSON.stringify({ type: 'STATE', state: { type: 'STREAM', stream: { stream_descriptor: { name: 'invoices' }, stream_state: { through: rows.length } } } }),
+    ];
+    emulator.injectFaults([{ kind: 'status', status: 503, times: 1000, match: { pathIncludes: '/batch/associate/default' } }]);
+    const failed = await runCli(['write', '--config', path], { stdin: airbyte(invoiceRows(3)) });
+    expect(failed.code).not.toBe(0);
+    expect(byType(failed.messages, 'STATE')).toEqual([]);
+    expect(emulator.records('invoices')).toHaveLength(3);
+
+    emulator.clearFaults();
+    const rerun = await runCli(['write', '--config', path], { stdin: airbyte(invoiceRows(3)) });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(byType(rerun.messages, 'STATE')).toHaveLength(1);
+    expect(emulator.records('invoices')).toHaveLength(3);
+    for (const n of [0, 1, 2]) expect(Object.keys(contactLinks(`INV-0000${n}`))).toEqual([contacts.get(`buyer${n}@example.com`)]);
+  });
+
+  it('on_removal "archive" archives the records that left the segment, links and all', async () => {
+    seedContacts(2);
+    const ws = workspace([TO_CONTACT], { ...UPSERT_BY_NUMBER, on_removal: 'archive' });
+    expect((await ws.run(invoiceRows(2), ['--complete'])).code).toBe(0);
+    const run = await ws.run(invoiceRows(1), ['--complete']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(emulator.records('invoices').map((r) => r.properties.invoice_number)).toEqual(['INV-00000']);
+    expect(summaryOf(run.stderr)['invoices']).toMatchObject({ left_segment: 1, archived: 1 });
   });
 
   it('a batch of 100 rows costs one record write, one target read and one association call', async () => {

@@ -39,10 +39,14 @@ export class LinkWriter {
     private readonly send: (request: HubSpotRequest) => Promise<HubSpotResponse>,
   ) {}
 
-  /** Whether the row asks for nothing but links (its key aside): a known record then needs no record write. */
+  /** Whether the row asks for links and nothing else (its key aside): a known record then needs no record write. */
   static linksOnly(row: PendingWrite, keyField?: string): boolean {
-    for (const name in row.values) if (!isLinkField(name) && name !== keyField) return false;
-    return true;
+    let links = false;
+    for (const name in row.values) {
+      if (isLinkField(name)) links = true;
+      else if (name !== keyField) return false;
+    }
+    return links;
   }
 
   static withoutLinks(row: PendingWrite): PendingWrite {

@@ -123,7 +123,7 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
     const recordWrites: number[] = [];
     rows.forEach((row, i) => {
       if (!resolutions[i].ok) return;
-      const knownId = this.plan.operation === 'insert' ? undefined : row.stored?.crmId;
+      const knownId = this.plan.operation === 'update' || this.plan.operation === 'upsert' ? row.stored?.crmId : undefined;
       if (knownId && LinkWriter.linksOnly(row, this.keyProperty?.name)) outcomes[i] = { status: 'updated', id: knownId };
       else recordWrites.push(i);
     });
