@@ -48,9 +48,10 @@ async function linkParent({ destination, lookup }: FieldMap, object: SalesforceO
   const { object: parentName, match } = lookup!;
   const field = findField(object, destination);
   if (!field) return undefined;
-  const references = object.fields.filter((f) => f.type === 'reference').map((f) => f.name);
   if (field.type !== 'reference' || field.referenceTo.length === 0) {
-    return { field: field.name, message: `fields[] "${field.name}" has a lookup, but it is a ${field.type} field, not a lookup or master-detail field of ${object.name}${didYouMean(field.name, references)}` };
+    const references = object.fields.filter((f) => f.type === 'reference' && (f.createable || f.updateable)).map((f) => f.name);
+    const those = references.length > 0 ? `its writable ones: ${closestNames(field.name, references, 5).join(', ')}` : `${object.name} has none`;
+    return { field: field.name, message: `fields[] "${field.name}" has a lookup, but it is a ${field.type} field, not a lookup or master-detail field of ${object.name} (${those})` };
   }
   const target = field.referenceTo.find((name) => name.toLowerCase() === parentName.toLowerCase());
   if (!target) {
