@@ -126,6 +126,15 @@ describe.each([
     }
   });
 
+  it('sets the lookup in update mode by Id too', async () => {
+    const seeded = sf.seedRecords('Invoice__c', [{ Invoice_Number__c: 'U-1', Region__c: 'EMEA' }, { Invoice_Number__c: 'U-2', Region__c: 'EMEA' }]);
+    const { path } = salesforceConfig(sf, { mode: 'update', match: { source: 'id', destination: 'Id' }, fields: [BY_ACCOUNT] }, { api });
+    const { counts } = await write(path, jsonl([{ id: seeded[0].Id, account_number: 'A-2' }, { id: seeded[1].Id, account_number: 'A-3' }]));
+    expect(counts).toMatchObject({ updated: 2 });
+    expect([accountOf('U-1'), accountOf('U-2')]).toEqual([accountIds['A-2'], accountIds['A-3']]);
+    expect(queries()).toHaveLength(0);
+  });
+
   it('links a polymorphic field to the object the lookup names', async () => {
     const [contact] = sf.seedRecords('Contact', [{ LastName: 'Payer', Email: 'payer@example.com' }]);
     const { path } = salesforceConfig(sf, {
