@@ -118,7 +118,7 @@ export class BulkIngest {
   /** A linked field some rows clear (its own column) while others set it (the relationship column): one header cannot set a field twice. */
   private linkClearedAndSet(rows: CsvRow[]): ParentLink | undefined {
     for (const link of this.links.values()) {
-      const setColumn = relationshipColumn(link, '');
+      const setColumn = relationshipColumn(link, 'any key');
       if (rows.some((row) => link.field.name in row) && rows.some((row) => setColumn in row)) return link;
     }
     return undefined;
@@ -246,8 +246,8 @@ export class BulkIngest {
     const matcher = new RowMatcher(columns, rows, this.matchColumn(kind));
     const outcomes: (RowOutcome | undefined)[] = new Array(rows.length).fill(undefined);
     const place = (file: string[][], outcome: (row: Record<string, string>) => RowOutcome) => {
-      const [header = [], ...rows] = file;
-      for (const cells of rows) {
+      const [header = [], ...results] = file;
+      for (const cells of results) {
         const row = Object.fromEntries(header.map((name, i) => [name, cells[i] ?? '']));
         const index = matcher.take(row);
         if (index !== undefined) outcomes[index] = outcome(row);
