@@ -1,6 +1,7 @@
 // The README's first command ends here: start the HubSpot emulator with the example invoices
 // object, sync examples/hubspot/invoices.jsonl into it with the real CLI, run it again to show
-// that unchanged rows cost nothing, then do the same into the Salesforce emulator's Invoice__c.
+// that unchanged rows cost nothing, then do the same into the Salesforce emulator's Invoice__c,
+// each invoice linked to its Account through the account's external id (fields[].lookup).
 // No CRM account needed. With CRM_ACTIVATE_STATE_URL (postgres://…) the stores are schemas in
 // that PostgreSQL database instead of files, as ephemeral containers would share them; they are
 // dropped at the end.
@@ -94,21 +95,41 @@ async function hubspot(): Promise<number[]> {
   }
 }
 
+/**
+ * The demo org: Invoice__c with an Account__c lookup, and Account with an external id
+ * Account_Number__c holding the keys the example rows carry in `account_number`.
+ */
+const DEMO_ACCOUNTS = [
+  { Name: 'Acme Corporation', Account_Number__c: 'ACME-001' },
+  { Name: 'Globex', Account_Number__c: 'GLOBEX-002' },
+  { Name: 'Initech', Account_Number__c: 'INITECH-003' },
+];
+const ACCOUNT_NUMBER = { name: 'Account_Number__c', label: 'Account Number', type: 'string', length: 20, externalId: true, unique: true } as const;
+const ACCOUNT_LOOKUP = { name: 'Account__c', label: 'Account', type: 'reference', referenceTo: ['Account'] } as const;
+const BY_ACCOUNT_NUMBER = { source: 'account_number', destination: 'Account__c', lookup: { object: 'Account', match: 'Account_Number__c' } };
+
 async function salesforce(): Promise<number[]> {
   const client = { clientId: 'demo-client-id', clientSecret: 'demo-client-secret-0000' };
-  const emulator = await startSalesforceEmulator({ clients: [client], objects: [JSON.parse(readFileSync(example('salesforce/invoice-object.json'), 'utf8'))] });
+  const invoice = JSON.parse(readFileSync(example('salesforce/invoice-object.json'), 'utf8'));
+  invoice.fields.push(ACCOUNT_LOOKUP);
+  const emulator = await startSalesforceEmulator({ clients: [client], objects: [invoice, { name: 'Account', fields: [ACCOUNT_NUMBER] }] });
   try {
-    const config = localConfig('salesforce/config.json', 'salesforce', (c) => (c.crm.login_url = emulator.url));
+    const accountNames = new Map(emulator.seedRecords('Account', DEMO_ACCOUNTS).map((a) => [a.Id as string, a.Name as string]));
+    const config = localConfig('salesforce/config.json', 'salesforce', (c) => {
+      c.crm.login_url = emulator.url;
+      c.objects[0].fields.push(BY_ACCOUNT_NUMBER);
+    });
     const rows = example('salesforce/invoices.jsonl');
     const isWrite = (path: string, method: string) => /\/composite\/sobjects|\/jobs\/ingest/.test(path) && method !== 'GET';
-    console.log(`\nSalesforce emulator on ${emulator.url} with the custom object Invoice__c; syncing ${rows}`);
+    console.log(`\nSalesforce emulator on ${emulator.url} with the custom object Invoice__c and ${DEMO_ACCOUNTS.length} Accounts; syncing ${rows}, each invoice linked to its Account by Account_Number__c`);
     const first = await sync('Salesforce, first run: every row is new', emulator, config, rows, isWrite);
     const second = await sync('Salesforce, second run: same rows, nothing changed', emulator, config, rows, isWrite);
     const records = emulator.records('Invoice__c');
     console.log(`\n=== ${records.length} Invoice__c records in the Salesforce emulator, for example:`);
     for (const record of records.slice(0, 3)) {
-      const { Invoice_Number__c, Amount__c, Status__c, Tags__c, Due_Date__c, Issued_At__c } = record as Record<string, unknown>;
-      console.log(`  ${JSON.stringify({ Invoice_Number__c, Amount__c, Status__c, Tags__c, Due_Date__c, Issued_At__c })}`);
+      const { Invoice_Number__c, Amount__c, Status__c, Tags__c, Due_Date__c, Issued_At__c, Account__c } = record as Record<string, unknown>;
+      const account = `${Account__c} (${accountNames.get(String(Account__c))})`;
+      console.log(`  ${JSON.stringify({ Invoice_Number__c, Amount__c, Status__c, Tags__c, Due_Date__c, Issued_At__c, Account__c: account })}`);
     }
     return [first, second];
   } finally {

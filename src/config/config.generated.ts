@@ -76,6 +76,14 @@ export type KeyColumn = string;
  */
 export type CRMKeyField = string;
 /**
+ * API name of the object the field refers to (Account); for a polymorphic field, the one this mapping links to.
+ */
+export type ParentObject = string;
+/**
+ * External-id or idLookup field of the parent that the source value is matched against (Account_Number__c).
+ */
+export type ParentKeyField = string;
+/**
  * Row columns to CRM fields. Left out: every row column whose name is a writable CRM field.
  */
 export type FieldMapping = FieldMap[];
@@ -255,6 +263,14 @@ export interface Matching {
 export interface FieldMap {
   source: string;
   destination: string;
+  lookup?: Lookup;
+}
+/**
+ * Salesforce: destination is a lookup or master-detail field, set through the parent's external-id (or idLookup) field: the source column holds the parent's key, sent with the write itself (no extra query). A row whose parent does not exist is rejected with Salesforce's own error; an empty source value clears the field. Not available on HubSpot (associations link its records).
+ */
+export interface Lookup {
+  object: ParentObject;
+  match: ParentKeyField;
 }
 export interface Association {
   to: TargetObject;

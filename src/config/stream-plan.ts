@@ -1,6 +1,7 @@
 // Resolves, per input stream, what to do with its rows: from the config's `objects`, else from
 // the Airbyte catalog's data-activation fields. One StreamPlan type serves both sources.
 import { readFileSync } from 'node:fs';
+import type { FieldMap as GeneratedFieldMap } from './config.generated.js';
 import type { Config, ObjectConfig, OnRemoval } from './spec.js';
 import { configError } from '../errors.js';
 import type { DestinationSyncMode } from '../protocol/messages.js';
@@ -13,7 +14,11 @@ export type Operation = 'insert' | 'update' | 'upsert' | 'archive';
 export interface FieldMap {
   source: string;
   destination: string;
+  /** Salesforce: the destination is a reference field, set through this parent's key field. */
+  lookup?: FieldLookup;
 }
+
+export type FieldLookup = NonNullable<GeneratedFieldMap['lookup']>;
 
 export interface StreamPlan {
   /** The stream name records carry; undefined for the single entry without one until the input names its stream. */

@@ -32,6 +32,14 @@ describe('HubSpot check', () => {
     expect(status.message).toBe('objects[0]: property "amout" does not exist on invoices (did you mean "amount"?)');
   });
 
+  it('refuses a lookup on a field: a Salesforce feature, where HubSpot links records by associations', async () => {
+    const status = await check({ ...UPSERT_BY_NUMBER, fields: [{ source: 'a', destination: 'amount' }, { source: 'customer', destination: 'customer_id', lookup: { object: 'contacts', match: 'email' } }] });
+    expect(status).toEqual({
+      status: 'FAILED',
+      message: 'objects[0]: fields[] "customer_id" has a lookup, which only Salesforce supports (a reference field set through its parent\'s key); on HubSpot link records with objects[].associations and map "customer_id" without lookup',
+    });
+  });
+
   it('names a read-only or calculated property', async () => {
     const status = await check({ ...UPSERT_BY_NUMBER, fields: [{ source: 'a', destination: 'amount_with_tax' }, { source: 'b', destination: 'hs_createdate' }] });
     expect(status.message).toContain('property "amount_with_tax" of invoices cannot be written: it is calculated');

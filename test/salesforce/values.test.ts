@@ -11,7 +11,7 @@ function field(type: string, extra: Partial<SalesforceField> = {}): SalesforceFi
   return {
     name: 'F__c', label: 'F', type, length: 0, precision: 0, scale: 0, digits: 0, createable: true, updateable: true, nillable: true,
     defaultedOnCreate: false, calculated: false, autoNumber: false, externalId: false, idLookup: false, unique: false, caseSensitive: false,
-    picklistValues: [], restrictedPicklist: false, ...extra,
+    picklistValues: [], restrictedPicklist: false, referenceTo: [], relationshipName: null, ...extra,
   };
 }
 

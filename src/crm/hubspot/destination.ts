@@ -44,7 +44,11 @@ export class HubSpotDestination extends ApiDestination<HubSpotApi> implements De
   }
 
   private fieldProblems(plan: StreamPlan, object: HubSpotObject): Problem[] {
-    return (plan.fields ?? []).flatMap(({ destination }) => this.writabilityProblem(object, destination, 'property'));
+    return (plan.fields ?? []).flatMap(({ destination, lookup }) => {
+      // `lookup` sets a Salesforce reference through its parent's key; HubSpot links records by associations.
+      if (lookup) return [{ field: destination, message: `fields[] "${destination}" has a lookup, which only Salesforce supports (a reference field set through its parent's key); on HubSpot link records with objects[].associations and map "${destination}" without lookup` }];
+      return this.writabilityProblem(object, destination, 'property');
+    });
   }
 
   private matchProblems(plan: StreamPlan, object: HubSpotObject): Problem[] {

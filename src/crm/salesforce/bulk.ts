@@ -24,6 +24,7 @@ import type { RecordWrite } from './collections.js';
 import { NOT_ACKNOWLEDGED, outcomeOf, parseBulkErrors, type WriteKind } from './outcomes.js';
 import { UNKNOWN_OUTCOME } from '../mode-writer.js';
 import type { SalesforceObject } from './schema.js';
+import { type ParentLink, type ParentLinks, relationshipColumn } from './relationships.js';
 import { toCsvCell } from './values.js';
 
 /** Salesforce takes up to 150 MB per upload (after base64); stay well under it. */
@@ -71,14 +72,19 @@ export class BulkIngest {
     private readonly externalIdField?: string,
     /** Insert only: a column whose value tells rows apart (the key field), if any. */
     private readonly insertKeyField?: string,
+    /** Reference fields set through their parent's key: a column Account__r.Key__c (see relationships.ts). */
+    private readonly links: ParentLinks = new Map(),
   ) {}
 
   /** Jobs this run created and follows, with the calls reserved for them. */
   private readonly reservations = new Map<string, QuotaReservation>();
 
   async write(kind: WriteKind, records: RecordWrite[]): Promise<RowOutcome[]> {
-    const columns = this.columnsOf(kind, records);
-    const csv = toCsv(columns, records, kind);
+    const rows = records.map((record) => this.csvRow(kind, record));
+    const clearedAndSet = this.linkClearedAndSet(rows);
+    if (clearedAndSet) return this.writeApart(kind, records, rows.map((row) => clearedAndSet.field.name in row));
+    const columns = columnsOf(rows);
+    const csv = toCsv(columns, rows);
     const bytes = Buffer.byteLength(csv);
     if (bytes > MAX_UPLOAD_BYTES && records.length > 1) {
       const half = Math.ceil(records.length / 2);
@@ -87,13 +93,45 @@ export class BulkIngest {
     const timeoutMs = this.api.requestTimeoutMs + Math.ceil(bytes / BYTES_PER_EXTRA_SECOND) * 1000;
     const reservation = new QuotaReservation(JOB_CALLS);
     try {
-      return await this.runJob(kind, records, columns, csv, timeoutMs, reservation);
+      return await this.runJob(kind, rows, columns, csv, timeoutMs, reservation);
     } finally {
       reservation.end();
     }
   }
 
-  private async runJob(kind: WriteKind, records: RecordWrite[], columns: string[], csv: string, timeoutMs: number, reservation: QuotaReservation): Promise<RowOutcome[]> {
+  /**
+   * A record's CSV cells by column: Id where it names the record, then each field it sets (a
+   * linked field under its relationship column, or its own column to clear it). A field the record
+   * does not set has no cell: its column stays empty, and Bulk API leaves it as it is (#N/A clears).
+   */
+  private csvRow(kind: WriteKind, record: RecordWrite): CsvRow {
+    const row: CsvRow = {};
+    if (kind === 'update' || kind === 'delete') row[ID] = record.id ?? '';
+    if (kind === 'delete') return row;
+    for (const [name, value] of Object.entries(record.values)) {
+      const link = this.links.get(name);
+      row[link ? relationshipColumn(link, value) : name] = toCsvCell(value);
+    }
+    return row;
+  }
+
+  /** A linked field some rows clear (its own column) while others set it (the relationship column): one header cannot set a field twice. */
+  private linkClearedAndSet(rows: CsvRow[]): ParentLink | undefined {
+    for (const link of this.links.values()) {
+      const setColumn = relationshipColumn(link, 'any key');
+      if (rows.some((row) => link.field.name in row) && rows.some((row) => setColumn in row)) return link;
+    }
+    return undefined;
+  }
+
+  /** Writes the rows marked apart as a job of their own, the others as another; outcomes in input order. */
+  private async writeApart(kind: WriteKind, records: RecordWrite[], apart: boolean[]): Promise<RowOutcome[]> {
+    const separated = await this.write(kind, records.filter((_, i) => apart[i]));
+    const others = await this.write(kind, records.filter((_, i) => !apart[i]));
+    return apart.map((isApart) => (isApart ? separated.shift()! : others.shift()!));
+  }
+
+  private async runJob(kind: WriteKind, rows: CsvRow[], columns: string[], csv: string, timeoutMs: number, reservation: QuotaReservation): Promise<RowOutcome[]> {
     const job = await this.createJob(kind, reservation);
     this.reservations.set(job, reservation);
     await this.upload(job, csv, timeoutMs);
@@ -106,12 +144,12 @@ export class BulkIngest {
       await this.close(job);
       const info = await this.waitForJob(job);
       this.log.debug(`Bulk API job ${job} ${info.state}: ${info.numberRecordsProcessed ?? 0} processed, ${info.numberRecordsFailed ?? 0} failed`);
-      return await this.readOutcomes(kind, info, columns, records, timeoutMs);
+      return await this.readOutcomes(kind, info, columns, rows, timeoutMs);
     } catch (error) {
       // Nothing can tell which rows of an insert without a key column landed: held back, never resent blindly.
       if (kind !== 'create' || this.insertKeyField || asConnectorError(error).category !== 'transient') throw error;
       const reason = asConnectorError(error).message;
-      return records.map(() => ({ status: 'unknown', code: UNKNOWN_OUTCOME, message: `Bulk API job ${job} was closed but could not be followed to its end (${reason})` }));
+      return rows.map(() => ({ status: 'unknown', code: UNKNOWN_OUTCOME, message: `Bulk API job ${job} was closed but could not be followed to its end (${reason})` }));
     }
   }
 
@@ -133,13 +171,6 @@ export class BulkIngest {
     if (unfinished.length === 0) return;
     this.log.info(`waiting for ${unfinished.length} Bulk API job(s) on ${this.object.name} still processing (left by an interrupted run?) before writing, so no row is written twice`);
     for (const job of unfinished) await this.waitForJob(job.id);
-  }
-
-  /** Id first where it names the record; then every field any record sets, in first-seen order. */
-  private columnsOf(kind: WriteKind, records: RecordWrite[]): string[] {
-    const columns = new Set<string>(kind === 'update' || kind === 'delete' ? [ID] : []);
-    if (kind !== 'delete') for (const record of records) for (const name of Object.keys(record.values)) columns.add(name);
-    return [...columns];
   }
 
   /** The quota claim of a job's call: its reservation while this run follows it. */
@@ -206,17 +237,17 @@ export class BulkIngest {
     }
   }
 
-  private async readOutcomes(kind: WriteKind, info: JobInfo, columns: string[], records: RecordWrite[], timeoutMs: number): Promise<RowOutcome[]> {
+  private async readOutcomes(kind: WriteKind, info: JobInfo, columns: string[], rows: CsvRow[], timeoutMs: number): Promise<RowOutcome[]> {
     const processed = info.numberRecordsProcessed ?? 0;
     const failed = info.numberRecordsFailed ?? 0;
     if (info.state !== 'JobComplete' && processed === 0) {
       throw configError(`Bulk API job ${info.id} on ${this.object.name} ${info.state === 'Aborted' ? 'was aborted' : 'failed'}: ${info.errorMessage ?? 'no reason given'}`, { code: 'bulk_job_failed' });
     }
-    const matcher = new RowMatcher(columns, records, kind, this.matchColumn(kind));
-    const outcomes: (RowOutcome | undefined)[] = new Array(records.length).fill(undefined);
+    const matcher = new RowMatcher(columns, rows, this.matchColumn(kind));
+    const outcomes: (RowOutcome | undefined)[] = new Array(rows.length).fill(undefined);
     const place = (file: string[][], outcome: (row: Record<string, string>) => RowOutcome) => {
-      const [header = [], ...rows] = file;
-      for (const cells of rows) {
+      const [header = [], ...results] = file;
+      for (const cells of results) {
         const row = Object.fromEntries(header.map((name, i) => [name, cells[i] ?? '']));
         const index = matcher.take(row);
         if (index !== undefined) outcomes[index] = outcome(row);
@@ -230,10 +261,10 @@ export class BulkIngest {
       const file = await this.resultFile(info.id, { name: 'failedResults', rows: failed, columns: ['sf__Id', 'sf__Error'] }, timeoutMs);
       place(file, (row) => outcomeOf(kind, { success: false, id: row.sf__Id || undefined, errors: parseBulkErrors(row.sf__Error ?? '') }));
     }
-    if (processed < records.length || info.state !== 'JobComplete') {
+    if (processed < rows.length || info.state !== 'JobComplete') {
       const reason = info.errorMessage ? `: ${info.errorMessage}` : '';
       // A failed or aborted job's count of what it left is not reliable: any number of rows is taken.
-      const file = await this.resultFile(info.id, { name: 'unprocessedrecords', rows: info.state === 'JobComplete' ? records.length - processed : undefined, columns: [] }, timeoutMs);
+      const file = await this.resultFile(info.id, { name: 'unprocessedrecords', rows: info.state === 'JobComplete' ? rows.length - processed : undefined, columns: [] }, timeoutMs);
       place(file, () => ({ status: 'rejected', code: 'UNPROCESSED', message: `Salesforce did not process this row (Bulk API job ${info.id} ${info.state}${reason})` }));
     }
     return outcomes.map((outcome) => outcome ?? { status: 'rejected', ...NOT_ACKNOWLEDGED });
@@ -290,8 +321,18 @@ function readResultFile(text: string, expected: ResultFile): string[][] | string
   return file;
 }
 
-function toCsv(columns: string[], records: RecordWrite[], kind: WriteKind): string {
-  return stringify(records.map((record) => cellsOf(columns, record, kind)), {
+/** One record's cells by column name. */
+type CsvRow = Record<string, string>;
+
+/** Id first where it names the record; then every column any record fills, in first-seen order. */
+function columnsOf(rows: CsvRow[]): string[] {
+  const columns = new Set<string>();
+  for (const row of rows) for (const name of Object.keys(row)) columns.add(name);
+  return [...columns];
+}
+
+function toCsv(columns: string[], rows: CsvRow[]): string {
+  return stringify(rows.map((row) => cellsOf(columns, row)), {
     header: true,
     columns,
     record_delimiter: 'unix',
@@ -300,12 +341,9 @@ function toCsv(columns: string[], records: RecordWrite[], kind: WriteKind): stri
   });
 }
 
-/** A field the record does not set stays empty: Bulk API leaves it as it is (#N/A would clear it). */
-function cellsOf(columns: string[], record: RecordWrite, kind: WriteKind): string[] {
-  return columns.map((name) => {
-    if (name === ID && (kind === 'update' || kind === 'delete')) return record.id ?? '';
-    return name in record.values ? toCsvCell(record.values[name]) : '';
-  });
+/** A column the record does not fill stays empty: Bulk API leaves that field as it is (#N/A would clear it). */
+function cellsOf(columns: string[], row: CsvRow): string[] {
+  return columns.map((name) => row[name] ?? '');
 }
 
 /**
@@ -317,12 +355,11 @@ class RowMatcher {
 
   constructor(
     private readonly columns: string[],
-    records: RecordWrite[],
-    kind: WriteKind,
+    records: CsvRow[],
     private readonly keyColumn?: string,
   ) {
     records.forEach((record, index) => {
-      const cells = cellsOf(columns, record, kind);
+      const cells = cellsOf(columns, record);
       const signature = this.signatureOf(Object.fromEntries(columns.map((name, i) => [name, cells[i]])));
       this.waiting.set(signature, [...(this.waiting.get(signature) ?? []), index]);
     });

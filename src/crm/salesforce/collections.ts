@@ -10,6 +10,7 @@ import { isAmbiguous } from '../http/network.js';
 import type { ApiAnswer, ApiFailure, ApiDoor, SalesforceRequest } from './api.js';
 import { NOT_ACKNOWLEDGED, outcomeOf, type SaveResult, type WriteKind } from './outcomes.js';
 import { UNKNOWN_OUTCOME } from '../mode-writer.js';
+import { type ParentLinks, relationshipMember } from './relationships.js';
 import { findField, type SalesforceObject } from './schema.js';
 import { toJsonValue, type SalesforceValue } from './values.js';
 
@@ -31,6 +32,8 @@ export class Collections {
     private readonly object: SalesforceObject,
     /** Upsert only: the external-id field records are matched by. */
     private readonly externalIdField?: string,
+    /** Reference fields set through their parent's key: sent as the relationship, `Account__r: {Key__c: …}`. */
+    private readonly links: ParentLinks = new Map(),
   ) {}
 
   async write(kind: WriteKind, records: RecordWrite[]): Promise<RowOutcome[]> {
@@ -72,6 +75,12 @@ export class Collections {
     const json: Record<string, unknown> = { attributes: { type: this.object.name } };
     if (record.id !== undefined) json.Id = record.id;
     for (const [name, value] of Object.entries(record.values)) {
+      const link = this.links.get(name);
+      if (link) {
+        const [member, relationship] = relationshipMember(link, value);
+        json[member] = relationship;
+        continue;
+      }
       const field = findField(this.object, name);
       json[name] = field ? toJsonValue(field, value) : value;
     }

@@ -13,6 +13,7 @@ import {
   describeGlobal, describeObject, externalIdFields, findField, jsonSchemaOf, RECORD_ID, unwritableReason,
   type GlobalEntry, type SalesforceField, type SalesforceObject,
 } from './schema.js';
+import { linkParents } from './relationships.js';
 import { SalesforceObjectWriter, type WriterSettings } from './writer.js';
 
 const DEFAULT_BULK_THRESHOLD = 2000;
@@ -21,6 +22,7 @@ export class SalesforceDestination extends ApiDestination<SalesforceApi> impleme
   readonly recordIdField = RECORD_ID;
   private readonly settings: WriterSettings;
   private globalList?: Promise<GlobalEntry[]>;
+  private readonly parents = new Map<string, Promise<SalesforceObject | undefined>>();
 
   constructor(
     config: SalesforceConfig,
@@ -41,9 +43,10 @@ export class SalesforceDestination extends ApiDestination<SalesforceApi> impleme
       const names = (await this.objectList()).map((entry) => entry.name);
       return { problems: [{ message: `object "${plan.object}" does not exist in Salesforce or this user cannot see it${didYouMean(plan.object, names)}` }] };
     }
-    const problems = [...objectProblems(plan.operation, object), ...fieldProblems(plan, object), ...matchProblems(plan, object), ...associationProblems(plan)];
+    const { links, problems: lookupProblems } = await linkParents(plan.fields ?? [], object, (name) => this.describeParent(name));
+    const problems = [...objectProblems(plan.operation, object), ...fieldProblems(plan, object), ...lookupProblems, ...matchProblems(plan, object), ...associationProblems(plan)];
     return {
-      writer: new SalesforceObjectWriter(this.api, object, plan, this.settings, this.log),
+      writer: new SalesforceObjectWriter(this.api, object, plan, this.settings, this.log, links),
       // The org id, not the instance URL: instances move, orgs do not.
       objectId: `salesforce:${this.api.orgKey}:${object.name}`,
       problems,
@@ -59,6 +62,16 @@ export class SalesforceDestination extends ApiDestination<SalesforceApi> impleme
       if (object) operations.push(...operationsOf(object));
     }
     return operations;
+  }
+
+  /** Parents are described once per run, however many streams link to them. */
+  private describeParent(name: string): Promise<SalesforceObject | undefined> {
+    let described = this.parents.get(name);
+    if (!described) {
+      described = describeObject(this.api, name);
+      this.parents.set(name, described);
+    }
+    return described;
   }
 
   private objectList(): Promise<GlobalEntry[]> {

@@ -31,6 +31,10 @@ export interface SalesforceField {
   caseSensitive: boolean;
   picklistValues: PicklistValue[];
   restrictedPicklist: boolean;
+  /** Reference fields: the object(s) the id may point at (several: polymorphic). */
+  referenceTo: string[];
+  /** Reference fields: how a record names its parent (Account__r), in writes by the parent's key. */
+  relationshipName: string | null;
 }
 
 export interface SalesforceObject {
@@ -122,6 +126,8 @@ function toField(raw: Record<string, any>): SalesforceField {
       .filter((p) => p.active !== false)
       .map((p) => ({ value: String(p.value), label: String(p.label ?? p.value) })),
     restrictedPicklist: raw.restrictedPicklist === true,
+    referenceTo: Array.isArray(raw.referenceTo) ? raw.referenceTo.map(String) : [],
+    relationshipName: typeof raw.relationshipName === 'string' && raw.relationshipName !== '' ? raw.relationshipName : null,
   };
 }
 

@@ -12,6 +12,7 @@ import { BulkIngest } from './bulk.js';
 import { COLLECTION_MAX, Collections, type RecordWrite } from './collections.js';
 import { keyComparer, lookupIds, lookupRecords } from './lookup.js';
 import type { WriteKind } from './outcomes.js';
+import { type ParentLinks, withLookupField } from './relationships.js';
 import { findField, RECORD_ID, unwritableReason, type SalesforceField, type SalesforceObject } from './schema.js';
 import { sameSalesforceValue, toSalesforceValue, type SalesforceValue } from './values.js';
 
@@ -58,18 +59,20 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
     private readonly plan: StreamPlan,
     private readonly settings: WriterSettings,
     log: Logger,
+    /** Reference fields set through their parent's key (fields[].lookup). */
+    private readonly links: ParentLinks = new Map(),
   ) {
     this.api = new ObjectApi(api);
     const destination = plan.match.destination;
     this.byId = destination !== undefined && destination.toLowerCase() === RECORD_ID.toLowerCase();
     this.keyField = destination && !this.byId ? findField(object, destination) : undefined;
-    this.collections = new Collections(this.api, object, this.keyField?.name);
+    this.collections = new Collections(this.api, object, this.keyField?.name, links);
     const identifies = this.keyField !== undefined && (this.keyField.externalId || this.keyField.unique);
     this.insertField = plan.operation === 'insert' && identifies ? this.keyField : undefined;
     this.insertKey = this.insertField?.name;
     this.journalKey = this.insertField ? undefined : this.keyField?.name;
     this.modes = new ModeWriter(this, plan.operation);
-    this.bulk = new BulkIngest(this.api, object, log, this.keyField?.name, plan.operation === 'insert' ? this.keyField?.name : undefined);
+    this.bulk = new BulkIngest(this.api, object, log, this.keyField?.name, plan.operation === 'insert' ? this.keyField?.name : undefined, links);
     if (this.keyField) this.findCreated = (keys) => this.findByKey(keys);
     // No wait by a key that identifies records: a create landing after the lookup makes the resend a DUPLICATE_VALUE, read back.
     this.createsFindableAfterMs = this.insertField ? 0 : this.api.requestTimeoutMs;
@@ -116,7 +119,7 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
       const field = findField(this.object, name);
       if (!field) return { ok: false, rejection: { code: 'INVALID_FIELD', field: name, message: `No such column '${name}' on sobject of type ${this.object.name}` } };
       if (this.byId && field.name === RECORD_ID) continue;
-      const converted = toSalesforceValue(field, raw);
+      const converted = this.convert(field, raw);
       if (!converted.ok) return converted;
       if (converted.value === null && !this.mayBeEmptied(field)) {
         return { ok: false, rejection: { code: 'REQUIRED_FIELD_MISSING', field: field.name, message: `Required fields are missing: [${field.name}]` } };
@@ -134,8 +137,18 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
     return { ok: true, values };
   }
 
+  /** A linked field's value is its parent's key, converted as the parent's key field takes it. */
+  private convert(field: SalesforceField, raw: unknown): ReturnType<typeof toSalesforceValue> {
+    const link = this.links.get(field.name);
+    if (!link) return toSalesforceValue(field, raw);
+    const key = toSalesforceValue(link.key, raw);
+    if (key.ok) return key;
+    return { ok: false, rejection: { ...key.rejection, field: field.name, message: `${field.name} (by ${link.parent}.${link.key.name}): ${key.rejection.message}` } };
+  }
+
   async write(rows: PendingWrite[]): Promise<RowOutcome[]> {
-    return this.modes.write(rows);
+    const outcomes = await this.modes.write(rows);
+    return this.links.size === 0 ? outcomes : outcomes.map((outcome) => withLookupField(outcome, this.links));
   }
 
   /**
@@ -211,16 +224,36 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
       .filter((name) => name !== field.name && findField(this.object, name) !== undefined);
     const keyOf = (row: PendingWrite) => (this.byId ? row.key : this.keyValue(row));
     const compare = keyComparer(field);
-    const records = await lookupRecords(this.api, this.object, field, rows.map(keyOf), names);
+    const records = await lookupRecords(this.api, this.object, field, rows.map(keyOf), names.flatMap((name) => this.selected(name)));
     return rows.map((row): CrmComparison => {
       const held = records.get(compare(keyOf(row))) ?? [];
       if (held.length === 0) return { found: false };
       const sent = Object.entries(row.values as Values).filter(([name]) => name !== field.name);
       const changed = sent
-        .filter(([name, value]) => held.length > 1 || !sameSalesforceValue(findField(this.object, name)!, value, held[0][findField(this.object, name)!.name]))
+        .filter(([name, value]) => held.length > 1 || !this.holds(held[0], findField(this.object, name)!, value))
         .map(([name]) => name);
       return { found: true, changed };
     });
+  }
+
+  /** What to read for a field: a linked field's parent key too (one level up, as SOQL allows), unless polymorphic. */
+  private selected(name: string): string[] {
+    const link = this.links.get(findField(this.object, name)!.name);
+    return link && !link.polymorphic ? [link.field.name, `${link.relationshipName}.${link.key.name}`] : [name];
+  }
+
+  /**
+   * Whether a record already holds what the row sends. A linked field holds the parent's id, the
+   * row its key: they compare through the parent's key read with the record. A polymorphic one
+   * cannot be read that way (SOQL reaches only fields every parent type has): it counts as changed
+   * unless both are empty.
+   */
+  private holds(record: Record<string, unknown>, field: SalesforceField, value: SalesforceValue): boolean {
+    const link = this.links.get(field.name);
+    if (!link || value === null) return sameSalesforceValue(field, value, record[field.name]);
+    if (link.polymorphic) return false;
+    const parent = record[link.relationshipName] as Record<string, unknown> | null | undefined;
+    return sameSalesforceValue(link.key, value, parent?.[link.key.name]);
   }
 
   private sendRecords(kind: WriteKind, records: RecordWrite[]): Promise<RowOutcome[]> {
