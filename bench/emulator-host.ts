@@ -11,6 +11,7 @@ export type HostCommand =
   | { op: 'stats' }
   /** 0: no more latency. */
   | { op: 'latency'; ms: number }
+  | { op: 'seed'; objectType: string; rows: Record<string, string>[] }
   | { op: 'close' };
 
 export interface HostReply {
@@ -26,7 +27,7 @@ let stats = emptyStats();
 let cpuAtReset = process.cpuUsage();
 
 function emptyStats(): EmulatorStats {
-  return { requests: 0, writeCalls: 0, rateLimited: 0, errors: 0, refused: 0, accepted: 0, firstAcceptedAt: 0, lastAcceptedAt: 0, firstWriteAt: 0, lastWriteAt: 0, jobs: 0, jobRequests: 0, records: 0, quotaUsed: 0, cpuMs: 0 };
+  return { requests: 0, writeCalls: 0, rateLimited: 0, errors: 0, refused: 0, accepted: 0, firstAcceptedAt: 0, lastAcceptedAt: 0, firstWriteAt: 0, lastWriteAt: 0, jobs: 0, jobRequests: 0, kinds: {}, records: 0, quotaUsed: 0, cpuMs: 0 };
 }
 
 function account(request: LoggedRequest): void {
@@ -45,6 +46,8 @@ function account(request: LoggedRequest): void {
     if (stats.firstWriteAt === 0 || request.at < stats.firstWriteAt) stats.firstWriteAt = request.at;
     stats.lastWriteAt = Math.max(stats.lastWriteAt, request.at);
   }
+  const kind = emulator!.kindOf?.(request);
+  if (kind) stats.kinds[kind] = (stats.kinds[kind] ?? 0) + 1;
   if (adapter!.isJobStart?.(request)) stats.jobs += 1;
   if (adapter!.isJobRequest?.(request)) stats.jobRequests += 1;
 }
@@ -85,6 +88,10 @@ async function perform(command: HostCommand): Promise<Omit<HostReply, 'id'>> {
     case 'latency':
       if (command.ms > 0) emulator?.addLatency(command.ms);
       else emulator?.clearLatency();
+      return {};
+    case 'seed':
+      if (!emulator?.seed) throw new Error('this emulator cannot be seeded');
+      emulator.seed(command.objectType, command.rows);
       return {};
     case 'close':
       await emulator?.close();

@@ -5,6 +5,8 @@ import type { HostCommand, HostReply } from './emulator-host.js';
 import { benchFile } from './paths.js';
 import type { BenchTarget, EmulatorStats, Pace } from './target.js';
 
+const SEED_CHUNK = 10_000;
+
 export class EmulatorProcess {
   private nextId = 1;
   private readonly waiting = new Map<number, (reply: HostReply) => void>();
@@ -37,6 +39,11 @@ export class EmulatorProcess {
 
   async clearLatency(): Promise<void> {
     await this.call({ op: 'latency', ms: 0 });
+  }
+
+  /** Adds records to the CRM before a run, a chunk per message so none is huge. */
+  async seed(objectType: string, rows: Record<string, string>[]): Promise<void> {
+    for (let from = 0; from < rows.length; from += SEED_CHUNK) await this.call({ op: 'seed', objectType, rows: rows.slice(from, from + SEED_CHUNK) });
   }
 
   async close(): Promise<void> {

@@ -2,8 +2,8 @@
 // every run with its numbers, then every target of issue 7 with the measured value and a verdict.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { machineLine, type Machine } from './machine.js';
-import { cliRuns, type BenchResults, type CliMeasure, type LatencyMeasure } from './scenarios.js';
-import type { BenchTarget } from './target.js';
+import { cliRuns, type BenchResults, type CliMeasure, type LatencyMeasure, type LinksMeasure } from './scenarios.js';
+import type { BenchTarget, RequestKind } from './target.js';
 
 export type Status = 'met' | 'gap' | 'failed' | 'not run' | 'not measured' | 'not applicable';
 
@@ -57,6 +57,19 @@ export function runsTable(results: BenchResults): string {
   return lines.join('\n');
 }
 
+const LINK_KINDS: RequestKind[] = ['record write', 'target read', 'association call'];
+const callsOf = (run: CliMeasure, kind: RequestKind) => run.emulator.kinds[kind] ?? 0;
+
+/** Issue 15's links run: each run's calls of each kind beside their minimum. */
+export function linksTable(links: LinksMeasure): string {
+  const lines = ['| links run | rows | record writes | target reads | association calls | minimum (writes / reads / association calls) |', '| --- | ---: | ---: | ---: | ---: | ---: |'];
+  const runs: [CliMeasure, LinksMeasure['loadMinimum']][] = [[links.load, links.loadMinimum], [links.rerun, links.rerunMinimum]];
+  for (const [run, minimum] of runs) {
+    lines.push(`| ${run.title} | ${int(run.rows)} | ${LINK_KINDS.map((kind) => int(callsOf(run, kind))).join(' | ')} | ${LINK_KINDS.map((kind) => int(minimum[kind])).join(' / ')} |`);
+  }
+  return lines.join('\n');
+}
+
 export function verdicts(target: BenchTarget, results: BenchResults, rows: number): Verdict[] {
   const list: Verdict[] = [];
   const { baseline, load, unchanged, changed, latency, throttled } = results;
@@ -91,6 +104,7 @@ export function verdicts(target: BenchTarget, results: BenchResults, rows: numbe
   } else list.push(notRun(`≥ ${pct(THROTTLE_SHARE)} of the rate-limit ceiling, zero failed rows`));
 
   list.push(...budgetVerdicts(target, results));
+  list.push(linksVerdict(target, results.links));
 
   const writers = cliRuns(results);
   const writeTarget = `write calls at the minimum, ${target.minimumRule}`;
@@ -197,6 +211,22 @@ function budgetVerdicts(target: BenchTarget, results: BenchResults): Verdict[] {
   return list;
 }
 
+const LINKS_TARGET = 'per batch of 100 rows: 1 record write, 1 target read per target type, 1 association call per target type and label; a rerun: 0 association calls and 0 target reads';
+
+function linksVerdict(target: BenchTarget, links: LinksMeasure | undefined): Verdict {
+  if (!links) return target.links ? notRun(LINKS_TARGET) : notApplicable(LINKS_TARGET, `${target.crm} records are linked by no association calls (objects[].associations is HubSpot's)`);
+  const { load, rerun } = links;
+  const counted = (run: CliMeasure, minimum: LinksMeasure['loadMinimum']) => LINK_KINDS.map((kind) => `${int(callsOf(run, kind))} ${kind}s (min ${int(minimum[kind])})`).join(', ');
+  const over = (run: CliMeasure, minimum: LinksMeasure['loadMinimum']) => LINK_KINDS.some((kind) => callsOf(run, kind) > minimum[kind]);
+  const failed = load.problems.length > 0 || rerun.problems.length > 0;
+  return {
+    target: LINKS_TARGET,
+    measured: `load of ${int(load.rows)} rows (${int(Math.ceil(load.rows / target.batchMax))} batches; target types: ${links.targetTypes}, target type × label pairs: ${links.targetLabels}): `
+      + `${counted(load, links.loadMinimum)}; rerun: ${counted(rerun, links.rerunMinimum)}`,
+    status: failed ? 'failed' : over(load, links.loadMinimum) || over(rerun, links.rerunMinimum) ? 'gap' : 'met',
+  };
+}
+
 function notApplicable(target: string, why: string): Verdict {
   return { target, measured: why, status: 'not applicable' };
 }
@@ -245,6 +275,7 @@ export function section(header: BenchHeader, results: BenchResults, list: Verdic
     '',
     runsTable(results),
     '',
+    ...(results.links ? [linksTable(results.links), ''] : []),
     verdictTable(list),
   ].join('\n');
 }

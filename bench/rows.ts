@@ -8,6 +8,13 @@ export const KEY_COLUMN = 'invoice_id';
 /** Every column but the key, in the order they appear; a target maps them to its fields. */
 export const VALUE_COLUMNS = ['customer_email', 'amount', 'quantity', 'status', 'tags', 'due_date', 'issued_at', 'is_overdue', 'note'] as const;
 
+/** Distinct customers the rows name by email: buyer0@example.com … buyer49999@example.com. */
+export const CUSTOMERS = 50_000;
+
+export function customerEmail(customer: number): string {
+  return `buyer${customer}@example.com`;
+}
+
 export type InputFormat = 'jsonl' | 'airbyte';
 
 export interface RowFileOptions {
@@ -33,7 +40,7 @@ export function row(n: number, changed: boolean): Record<string, unknown> {
   const cents = 100 + (mix % 1_000_000);
   return {
     invoice_id: `INV-${String(n).padStart(8, '0')}`,
-    customer_email: `buyer${mix % 50_000}@example.com`,
+    customer_email: customerEmail(mix % CUSTOMERS),
     amount: (changed ? cents + 1 : cents) / 100,
     quantity: 1 + (mix % 40),
     status: STATUSES[n % 3],

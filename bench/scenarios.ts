@@ -7,7 +7,7 @@ import { runChild, type ChildResult } from './child.js';
 import { EmulatorProcess } from './emulator-process.js';
 import { benchFile, cliEntry, productNodeOptions } from './paths.js';
 import { STATE_EVERY, writeRowFile, type InputFormat } from './rows.js';
-import type { BenchTarget, EmulatorStats, Pace, QuotaRun, RateLimit, WriteVariant } from './target.js';
+import type { BenchTarget, EmulatorStats, LinksRun, Pace, QuotaRun, RateLimit, RequestKind, WriteVariant } from './target.js';
 
 export interface BenchSettings {
   target: BenchTarget;
@@ -127,6 +127,21 @@ export interface QuotaMeasure {
   rowsInCrm: number;
 }
 
+/**
+ * Issue 15: records linked to the records their rows name, a load then a rerun of the same rows,
+ * each run's record writes, target reads and association calls counted against their minimum.
+ */
+export interface LinksMeasure {
+  load: CliMeasure;
+  rerun: CliMeasure;
+  /** Target objects, and target object × label pairs, in the associations: the calls per batch are counted from them. */
+  targetTypes: number;
+  targetLabels: number;
+  /** Fewest calls of each kind per run. */
+  loadMinimum: Record<RequestKind, number>;
+  rerunMinimum: Record<RequestKind, number>;
+}
+
 export interface BenchResults {
   baseline?: BaselineMeasure;
   load?: CliMeasure;
@@ -138,15 +153,17 @@ export interface BenchResults {
   shared?: SharedMeasure;
   quota?: QuotaMeasure;
   variants?: VariantMeasure[];
+  links?: LinksMeasure;
 }
 
-export const SCENARIO_IDS = ['baseline', 'load', 'unchanged', 'changed', 'latency', 'throttled', 'ceiling', 'shared', 'quota', 'variants'] as const;
+export const SCENARIO_IDS = ['baseline', 'load', 'unchanged', 'changed', 'latency', 'throttled', 'ceiling', 'shared', 'quota', 'variants', 'links'] as const;
 
 /** Every run of the CLI in the results, in the order they appear in the tables. */
 export function cliRuns(results: BenchResults): CliMeasure[] {
   const runs = [results.load, results.unchanged, results.changed, results.latency?.reference, results.latency?.run, results.throttled?.run,
     results.ceiling?.run, ...(results.shared?.runs ?? []), results.quota?.run];
   for (const v of results.variants ?? []) runs.push(v.load, v.latency?.reference, v.latency?.run);
+  runs.push(results.links?.load, results.links?.rerun);
   return runs.filter((run): run is CliMeasure => run !== undefined);
 }
 
@@ -197,7 +214,8 @@ export async function runBenchmark(settings: BenchSettings): Promise<BenchResult
   if (wanted('baseline')) results.baseline = await measureBaseline(settings, input('rows'), rows);
 
   const unlimited: Pace = { kind: 'unlimited' };
-  const needsUnlimited = ['load', 'unchanged', 'changed', 'latency', 'variants'].some(wanted);
+  const linked = wanted('links') ? target.links : undefined;
+  const needsUnlimited = ['load', 'unchanged', 'changed', 'latency', 'variants'].some(wanted) || linked !== undefined;
   const emulator = needsUnlimited ? await EmulatorProcess.start(target, unlimited) : undefined;
   try {
     if (emulator) {
@@ -230,6 +248,7 @@ export async function runBenchmark(settings: BenchSettings): Promise<BenchResult
           results.variants.push({ variant, load, latency });
         }
       }
+      if (linked) results.links = await measureLinks(settings, emulator, linked, { keySlot: 2 });
     }
   } finally {
     await emulator?.close();
@@ -260,6 +279,39 @@ async function measureBaseline(settings: BenchSettings, path: string, rows: numb
   }
   settings.log(`parse-only baseline: ${Math.round(best!.wallMs)} ms`);
   return { rows, wallMs: best!.wallMs, cpuMs: best!.cpuMs, rowsPerSec: rows / (best!.wallMs / 1000) };
+}
+
+/** Rows of the links run at most: 200 batches, enough to count calls per batch by. */
+const LINKS_ROWS = 20_000;
+
+/**
+ * Seeds the targets the rows name, then loads rows (keys of their own) linking each record to
+ * them, and reruns the same rows: every row created, then every row unchanged.
+ */
+async function measureLinks(settings: BenchSettings, emulator: EmulatorProcess, links: LinksRun, where: { keySlot: number }): Promise<LinksMeasure> {
+  const { target, workDir } = settings;
+  for (const { objectType, rows } of links.seed) {
+    const seeded = rows();
+    settings.log(`links: seeding ${seeded.length.toLocaleString('en-US')} ${objectType}`);
+    await emulator.seed(objectType, seeded);
+  }
+  const rows = Math.min(settings.rows, LINKS_ROWS);
+  const inputPath = join(workDir, 'links.jsonl');
+  await writeRowFile(inputPath, { rows, format: settings.format, firstKey: keyOffset(settings, where.keySlot) });
+  const linkedTo = [...new Set(links.associations.map((a) => a.to))].join(', ');
+  const run = (id: string, title: string, toWrite: number, expect: Partial<Counts>) => runCliScenario(settings, {
+    id, title, emulator, inputPath, rows, toWrite, statePath: join(workDir, 'state-links.db'), pace: { kind: 'unlimited' }, expect, associations: links.associations,
+  });
+  const load = await run('links-load', `initial load, each record linked to its ${linkedTo} (associations)`, rows, { created: rows });
+  const rerun = await run('links-rerun', `rerun of the linked load, nothing changed`, 0, { unchanged: rows });
+  const targetTypes = new Set(links.associations.map((a) => a.to)).size;
+  const targetLabels = new Set(links.associations.map((a) => `${a.to}\n${a.label ?? ''}`)).size;
+  const batches = Math.ceil(rows / target.batchMax);
+  return {
+    load, rerun, targetTypes, targetLabels,
+    loadMinimum: { 'record write': batches, 'target read': batches * targetTypes, 'association call': batches * targetLabels },
+    rerunMinimum: { 'record write': 0, 'target read': 0, 'association call': 0 },
+  };
 }
 
 /** First key of the `slot`-th set of extra keys: past the input's, and past every smaller slot's. */
@@ -431,6 +483,8 @@ interface CliScenario {
   pace: Pace;
   expect: Partial<Counts>;
   variant?: string;
+  /** objects[].associations added to the config's object. */
+  associations?: LinksRun['associations'];
   /** The run must stop at the CRM's quota share (exit 1), not write every row. */
   stopsAtQuota?: boolean;
 }
@@ -447,7 +501,7 @@ async function runCliScenarios(settings: BenchSettings, scenarios: CliScenario[]
   await emulator.reset();
   const children = await Promise.all(scenarios.map((scenario) => {
     const configPath = join(workDir, `${scenario.id}.config.json`);
-    writeFileSync(configPath, JSON.stringify(target.config(scenario.emulator.url, scenario.statePath, scenario.pace, scenario.variant), null, 2));
+    writeFileSync(configPath, JSON.stringify(configOf(target, scenario), null, 2));
     settings.log(`${scenario.id}: ${scenario.title}, ${scenario.rows.toLocaleString('en-US')} rows`);
     const profile = settings.profileDir ? ['--cpu-prof', '--cpu-prof-dir', settings.profileDir, '--cpu-prof-name', `${scenario.id}.cpuprofile`] : [];
     return runChild({
@@ -475,6 +529,14 @@ async function runCliScenarios(settings: BenchSettings, scenarios: CliScenario[]
       ...(scenario.stopsAtQuota ? { quotaStop: quotaStopOf(child.stdout) } : {}),
     };
   });
+}
+
+function configOf(target: BenchTarget, scenario: CliScenario): Record<string, unknown> {
+  const config = target.config(scenario.emulator.url, scenario.statePath, scenario.pace, scenario.variant);
+  if (!scenario.associations) return config;
+  // A target's config writes one object: the links run links its records.
+  const [object] = config.objects as Record<string, unknown>[];
+  return { ...config, objects: [{ ...object, associations: scenario.associations }] };
 }
 
 function reportPathOf(workDir: string, scenario: CliScenario): string {

@@ -56,6 +56,8 @@ export interface BenchTarget {
   /** Rows of the latency run (20,000 unless said): enough writes that latency could be hidden behind the next batch's preparation. */
   readonly latencyRows?: number;
   readonly variants?: readonly WriteVariant[];
+  /** Records linked to the records their rows name (HubSpot associations); none: the CRM's connector links nothing. */
+  readonly links?: LinksRun;
   /** Fewest write calls that can carry this many changed rows (written the default way, or as `variant`). */
   minimumWriteCalls(changedRows: number, variant?: string): number;
   /** Emulator options (sent over IPC to the host) for this pace. */
@@ -63,6 +65,16 @@ export interface BenchTarget {
   /** The CLI's config against the emulator at `url`, keeping its change-detection store at `statePath`. */
   config(url: string, statePath: string, pace: Pace, variant?: string): Record<string, unknown>;
 }
+
+/** The links run: the targets the rows name, seeded before it, and the associations its config adds to the object. */
+export interface LinksRun {
+  seed: { objectType: string; rows(): Record<string, string>[] }[];
+  /** objects[].associations of the run's config. */
+  associations: { to: string; source: string; match: string; label?: string }[];
+}
+
+/** Requests a running emulator tells apart for the links run (EmulatorStats.kinds). */
+export type RequestKind = 'record write' | 'target read' | 'association call';
 
 export interface QuotaRun {
   /** The share of the quota the connector stops at by default (crm.max_api_usage_percent). */
@@ -102,6 +114,10 @@ export interface RunningEmulator {
   recordCount(): number;
   /** Requests counted against the CRM's daily quota so far, where it keeps one (Salesforce). */
   quotaUsed?(): number;
+  /** What an accepted request was, where the links run counts it; undefined for the rest. */
+  kindOf?(request: LoggedRequest): RequestKind | undefined;
+  /** Adds records straight to the CRM, outside the request log (the links run's targets). */
+  seed?(objectType: string, rows: Record<string, string>[]): void;
   close(): Promise<void>;
 }
 
@@ -123,6 +139,8 @@ export interface EmulatorStats {
   /** Bulk API jobs created, and the requests made about them (creation, upload, close, polls, result files). */
   jobs: number;
   jobRequests: number;
+  /** Accepted requests by kind, where the emulator tells them apart (kindOf). */
+  kinds: Partial<Record<RequestKind, number>>;
   records: number;
   /** The daily quota's count at the end (0 where the CRM keeps none). */
   quotaUsed: number;

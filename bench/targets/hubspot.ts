@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../paths.js';
-import { KEY_COLUMN, VALUE_COLUMNS } from '../rows.js';
+import { CUSTOMERS, customerEmail, KEY_COLUMN, VALUE_COLUMNS } from '../rows.js';
 import type { BenchTarget, Pace, RateLimit } from '../target.js';
 
 export const HUBSPOT_TOKEN = 'pat-na1-bench-0000-0000-000000000000';
@@ -35,6 +35,11 @@ export const hubspot: BenchTarget = {
   // Professional and Enterprise private apps: 190 per 10 s, which the default config must find by itself.
   ceilingLimit: { max: 190, intervalMs: 10_000 },
   minimumWriteCalls: (changed) => Math.ceil(changed / BATCH_MAX),
+  // Issue 15: each invoice linked to the contact whose email its row names, every customer a contact.
+  links: {
+    seed: [{ objectType: 'contacts', rows: () => Array.from({ length: CUSTOMERS }, (_, customer) => ({ email: customerEmail(customer) })) }],
+    associations: [{ to: 'contacts', source: 'customer_email', match: 'email' }],
+  },
   emulatorOptions: (pace: Pace) => ({
     accessTokens: [HUBSPOT_TOKEN],
     schemas: [benchSchema()],

@@ -39,7 +39,7 @@ function runBench(args: string[]): Promise<{ code: number | null; stdout: string
 }
 
 describe('npm run bench -- --quick', () => {
-  it('runs every scenario correctly, at the minimum write calls, and prints both tables', async () => {
+  it('runs every scenario correctly, at the minimum write calls (and link calls), and prints the tables', async () => {
     const json = join(tempDir(), 'bench.json');
     const bench = await runBench(['--quick', '--rows', '2000', '--json', json]);
     expect(bench.code, bench.stderr).toBe(0);
@@ -61,6 +61,16 @@ describe('npm run bench -- --quick', () => {
     expect(results.shared.runs).toHaveLength(2);
     expect(results.quota).toBeUndefined();
     expect(verdictOf(verdicts, 'stops at the API quota share')).toBe('not applicable');
+    // Each invoice linked to the contact its row names: per batch of 100 one record write, one
+    // contacts read and one association call; the rerun makes none of them.
+    const { links } = results;
+    for (const run of [links.load, links.rerun] as Run[]) expect(run.problems, run.id).toEqual([]);
+    expect(links.load).toMatchObject({ rows: 2000, counts: { created: 2000 } });
+    expect(links.load.emulator.kinds).toEqual({ 'record write': 20, 'target read': 20, 'association call': 20 });
+    expect(links.rerun).toMatchObject({ rows: 2000, counts: { unchanged: 2000 } });
+    expect(links.rerun.emulator.kinds).toEqual({});
+    expect(bench.stdout).toContain('| links run | rows | record writes | target reads | association calls |');
+    expect(verdictOf(verdicts, 'per batch of 100 rows')).toBe('met');
     expect(verdictOf(verdicts, 'every run correct')).toBe('met');
   }, 240_000);
 
@@ -92,6 +102,8 @@ describe('npm run bench -- --quick', () => {
     expect(results.quota.rowsInCrm).toBeGreaterThanOrEqual(results.quota.rowsThroughLastState);
     expect(verdictOf(verdicts, 'stops at the API quota share')).toBe('met');
     expect(verdictOf(verdicts, '≥ 95.0 % of the rate-limit ceiling')).toBe('not applicable');
+    expect(results.links).toBeUndefined();
+    expect(verdictOf(verdicts, 'per batch of 100 rows')).toBe('not applicable');
     expect(verdictOf(verdicts, 'every run correct')).toBe('met');
   }, 240_000);
 });
