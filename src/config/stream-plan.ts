@@ -1,7 +1,7 @@
 // Resolves, per input stream, what to do with its rows: from the config's `objects`, else from
 // the Airbyte catalog's data-activation fields. One StreamPlan type serves both sources.
 import { readFileSync } from 'node:fs';
-import type { Config, ObjectConfig, OnRemoval } from './spec.js';
+import type { Config, ObjectConfig, OnRemoval, WritePolicy } from './spec.js';
 import { configError } from '../errors.js';
 import type { DestinationSyncMode } from '../protocol/messages.js';
 import { declaredColumns, isObject } from '../protocol/input.js';
@@ -13,6 +13,13 @@ export type Operation = 'insert' | 'update' | 'upsert' | 'archive';
 export interface FieldMap {
   source: string;
   destination: string;
+  /** When the field is written (spec.json `fields[].when`); undefined = always. */
+  when?: WritePolicy;
+}
+
+/** The destination fields of a plan written under `policy` (`always` covers fields that name none). */
+export function fieldsWritten(plan: StreamPlan, policy: WritePolicy): string[] {
+  return (plan.fields ?? []).filter((field) => (field.when ?? 'always') === policy).map((field) => field.destination);
 }
 
 export interface StreamPlan {
