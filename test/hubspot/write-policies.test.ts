@@ -3,8 +3,8 @@
 // keeps reruns free of writes and reads.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HubSpotEmulator } from '../../emulators/hubspot/index.ts';
-import { byType, runCli, summaryOf } from '../support/run-cli.ts';
-import { hubspotConfig, jsonl, startEmulator, UPSERT_BY_NUMBER, writeCalls } from './support.ts';
+import { byType, runCli, summaryOf, tempDir, writeJson } from '../support/run-cli.ts';
+import { hubspotConfig, jsonl, startEmulator, TOKEN, UPSERT_BY_NUMBER, writeCalls } from './support.ts';
 
 let emulator: HubSpotEmulator;
 beforeEach(async () => { emulator = await startEmulator(); });
@@ -76,6 +76,14 @@ describe('fields[].when with HubSpot', () => {
     emulator.clearRequests();
     await ws.run(rows((n) => `new${n}@example.com`));
     expect(emulator.requests.filter((r) => r.path.includes('/batch/'))).toEqual([]);
+
+    // Only an always field changed: no row carries an if_empty field, so nothing is read.
+    emulator.clearRequests();
+    const paid = await ws.run(rows((n) => `new${n}@example.com`).map((row) => ({ ...row, status: 'Paid in full' })));
+    expect(paid.code, paid.stderr).toBe(0);
+    expect(reads()).toEqual([]);
+    expect(writeCalls(emulator)).toEqual(['upsert']);
+    expect(summaryOf(paid.stderr)['invoices']).toMatchObject({ received: 100, updated: 100 });
   });
 
   it('a row left with nothing to send is unchanged, and the counts add up', async () => {
@@ -101,16 +109,6 @@ describe('fields[].when with HubSpot', () => {
     expect(byNumber().get(number(2))).toMatchObject({ customer_email: 'owner2@crm.example', amount: '2.5', status: 'open' });
     expect(byNumber().get(number(3))).toMatchObject({ customer_email: 'buyer3@example.com', amount: '3.5' });
     expect(summaryOf(run.stderr)['invoices']).toMatchObject({ received: 100, updated: 95, not_found: 5, rejected: 0 });
-  });
-
-  it('no if_empty field in a batch: no read at all', async () => {
-    const ws = workspace({ ...UPSERT_BY_NUMBER, fields: POLICIES });
-    await ws.run(rows());
-    emulator.clearRequests();
-    const run = await ws.run(rows().map((row) => ({ ...row, status: 'Paid in full' })));
-    expect(run.code, run.stderr).toBe(0);
-    expect(reads()).toEqual([]);
-    expect(writeCalls(emulator)).toEqual(['upsert']);
   });
 
   it('not_null: a null never empties the property, and only a real change is sent again', async () => {
@@ -140,6 +138,22 @@ describe('fields[].when with HubSpot', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(summaryOf(run.stderr)['invoices']).toMatchObject({ left_segment: 1, cleared: 1 });
     expect(byNumber().get(number(3))).toMatchObject({ customer_email: 'buyer3@example.com', amount: '3.5', status: '' });
+  });
+
+  it('change_detection "crm": a property HubSpot fills counts as unchanged, so the rerun reads once and writes nothing', async () => {
+    seedCrm();
+    const dir = tempDir();
+    const config = { crm: { type: 'hubspot', access_token: TOKEN, base_url: emulator.url }, objects: [{ object: 'invoices', ...UPSERT_BY_NUMBER, fields: POLICIES }], change_detection: 'crm' };
+    const path = writeJson(dir, 'config.json', config);
+    const run = () => runCli(['write', '--config', path], { stdin: jsonl(rows()), env: { TMPDIR: dir } });
+    expect((await run()).code).toBe(0);
+    expect(byNumber().get(number(0))).toMatchObject({ customer_email: 'owner0@crm.example', amount: '7' });
+    emulator.clearRequests();
+    const again = await run();
+    expect(again.code, again.stderr).toBe(0);
+    expect(writeCalls(emulator)).toEqual([]);
+    expect(reads()).toHaveLength(1);
+    expect(summaryOf(again.stderr)['invoices']).toMatchObject({ received: 100, unchanged: 100 });
   });
 
   it('check refuses when on the match key field', async () => {
