@@ -209,10 +209,11 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
    */
   async compareWithCrm(rows: PendingWrite[]): Promise<CrmComparison[]> {
     const held = await this.readHeld(rows, [...new Set(rows.flatMap((row) => Object.keys(row.values)))]);
+    const matchName = this.matchField()?.name;
     return rows.map((row, i): CrmComparison => {
       const records = held[i];
       if (records.length === 0) return { found: false };
-      const sent = Object.entries(row.values as Values).filter(([name]) => name !== this.matchField()?.name);
+      const sent = Object.entries(row.values as Values).filter(([name]) => name !== matchName);
       const changed = sent
         .filter(([name, value]) => {
           if (records.length > 1) return true;
