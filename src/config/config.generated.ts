@@ -76,6 +76,10 @@ export type KeyColumn = string;
  */
 export type CRMKeyField = string;
 /**
+ * When the field is written. always: every changed value, a null or empty one empties the CRM field. not_null: a null, absent or empty value ("", []) is never sent, so it never empties the CRM field (on_removal clear leaves it too). if_empty: written only while the CRM field is empty (new records, or an existing record whose field holds nothing); the current values are read with one call per batch, and on_removal clear leaves it. Not allowed on the match.destination field.
+ */
+export type WritePolicy = 'always' | 'not_null' | 'if_empty';
+/**
  * API name of the object the field refers to (Account); for a polymorphic field, the one this mapping links to.
  */
 export type ParentObject = string;
@@ -263,6 +267,7 @@ export interface Matching {
 export interface FieldMap {
   source: string;
   destination: string;
+  when?: WritePolicy;
   lookup?: Lookup;
 }
 /**

@@ -10,6 +10,7 @@ export type SalesforceConfig = Extract<CrmConfig, { type: 'salesforce' }>;
 export type ObjectConfig = Config['objects'][number];
 export type SyncMode = ObjectConfig['mode'];
 export type OnRemoval = NonNullable<ObjectConfig['on_removal']>;
+export type WritePolicy = NonNullable<NonNullable<ObjectConfig['fields']>[number]['when']>;
 
 export const configSchema: Record<string, unknown> = spec;
 

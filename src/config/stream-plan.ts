@@ -2,7 +2,7 @@
 // the Airbyte catalog's data-activation fields. One StreamPlan type serves both sources.
 import { readFileSync } from 'node:fs';
 import type { FieldMap as GeneratedFieldMap } from './config.generated.js';
-import type { Config, ObjectConfig, OnRemoval } from './spec.js';
+import type { Config, ObjectConfig, OnRemoval, WritePolicy } from './spec.js';
 import { configError } from '../errors.js';
 import type { DestinationSyncMode } from '../protocol/messages.js';
 import { declaredColumns, isObject } from '../protocol/input.js';
@@ -16,6 +16,13 @@ export interface FieldMap {
   destination: string;
   /** Salesforce: the destination is a reference field, set through this parent's key field. */
   lookup?: FieldLookup;
+  /** When the field is written (spec.json `fields[].when`); undefined = always. */
+  when?: WritePolicy;
+}
+
+/** The destination fields of a plan written under `policy` (`always` covers fields that name none). */
+export function fieldsWritten(plan: StreamPlan, policy: WritePolicy): string[] {
+  return (plan.fields ?? []).filter((field) => (field.when ?? 'always') === policy).map((field) => field.destination);
 }
 
 export type FieldLookup = NonNullable<GeneratedFieldMap['lookup']>;

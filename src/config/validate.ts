@@ -133,6 +133,10 @@ function semanticProblems(config: Config): string[] {
     entry.fields?.forEach((field, j) => {
       if (seen.has(field.destination)) problems.push(`objects[${i}].fields[${j}].destination "${field.destination}" is mapped twice`);
       seen.add(field.destination);
+      const keyField = entry.match.destination;
+      if (field.when && field.when !== 'always' && keyField && field.destination.toLowerCase() === keyField.toLowerCase()) {
+        problems.push(`objects[${i}].fields[${j}].when "${field.when}" cannot apply to "${field.destination}", the match.destination field: every write carries the key that finds the record; remove "when" there`);
+      }
     });
   });
   return problems;

@@ -12,8 +12,14 @@
 // attempts, and never once the run is stopping; a row refused for its own key keeps the refusal. Without a key that
 // identifies records nothing can tell a landed row from a lost one, so such rows are reported with
 // an unknown outcome: never sent twice in one run, never counted as written.
+//
+// Fields written only while the CRM's field is empty (`when: if_empty`) are settled here too, for
+// updates and upserts: the records of the rows that carry one are read in one call for the batch
+// (in update mode that read is the lookup itself), a field the record already fills is dropped from
+// its row, and a row left with nothing to send is unchanged. Inserts make new records: nothing to read.
 import type { Operation } from '../config/stream-plan.js';
 import type { PendingWrite, RowOutcome, Values } from './destination.js';
+import { bugError } from '../errors.js';
 import { backoff, DEFAULT_RETRY } from './http/retry.js';
 import { sleep } from './http/sleep.js';
 
@@ -30,6 +36,12 @@ export type SendKind = 'create' | 'update' | 'upsert' | 'remove';
  * (`batch_refused`).
  */
 export type CreateRefusal = 'key_taken' | 'batch_refused';
+
+/** A matched record as read for `when: if_empty`: its id and which of the asked fields hold a value. */
+export interface HeldRecord {
+  id: string;
+  filled: ReadonlySet<string>;
+}
 
 /** One row to send: `id` is the matched record's (update, remove), `values` what an update changes. */
 export interface Outgoing {
@@ -68,6 +80,10 @@ export interface ModePort {
   keyValue(row: PendingWrite): string;
   /** Update or archive of a key several records hold: the CRM's refusal to choose. */
   ambiguous(row: PendingWrite, ids: string[]): RowOutcome;
+  /** Fields (as the values name them) written only while the record's field is empty (`when: if_empty`); none when absent. */
+  readonly ifEmptyFields?: ReadonlySet<string>;
+  /** The records holding each row's key, in row order, with which of `fields` hold a value: one read for the batch. */
+  readFilled?(rows: PendingWrite[], fields: string[]): Promise<HeldRecord[][]>;
 }
 
 /** Waits before resend round `round + 1`; ends early when `stopping` aborts. */
@@ -86,9 +102,44 @@ export class ModeWriter {
     switch (this.operation) {
       case 'insert': return this.insert(rows);
       case 'update': return this.toMatched(rows, 'update');
-      case 'upsert': return this.port.send('upsert', rows.map((row) => ({ row })));
+      case 'upsert': return this.upsert(rows);
       case 'archive': return this.toMatched(rows, 'remove');
     }
+  }
+
+  /** Rows whose records fill their if_empty fields send the rest; nothing left is unchanged. */
+  private async upsert(rows: PendingWrite[]): Promise<RowOutcome[]> {
+    const reading = rows.flatMap((row, i) => (this.ifEmptyIn(row).length > 0 ? [i] : []));
+    if (reading.length === 0) return this.port.send('upsert', rows.map((row) => ({ row })));
+    const held = await this.readFilled(reading.map((i) => rows[i]));
+    const heldAt = new Map(reading.map((i, at) => [i, held[at]]));
+    const guarded = rows.map((row, i) => this.withoutFilled(row, heldAt.get(i) ?? []));
+    return decideThenSend(guarded, (row, i) => {
+      const records = heldAt.get(i) ?? [];
+      const nothingLeft = records.length === 1 && Object.keys(this.port.changes(row)).length === 0;
+      return nothingLeft ? { status: 'unchanged', id: records[0].id } : undefined;
+    }, (rest) => this.port.send('upsert', rest.map((row) => ({ row }))));
+  }
+
+  /** The if_empty fields the row is about to send. */
+  private ifEmptyIn(row: PendingWrite): string[] {
+    const fields = this.port.ifEmptyFields;
+    return fields && fields.size > 0 ? Object.keys(row.values).filter((name) => fields.has(name)) : [];
+  }
+
+  private readFilled(rows: PendingWrite[]): Promise<HeldRecord[][]> {
+    if (!this.port.readFilled) throw bugError(`${this.port.crm} cannot read records for when: if_empty`);
+    return this.port.readFilled(rows, [...new Set(rows.flatMap((row) => this.ifEmptyIn(row)))]);
+  }
+
+  /** The row without the if_empty fields its one matched record already fills. */
+  private withoutFilled(row: PendingWrite, records: HeldRecord[]): PendingWrite {
+    if (records.length !== 1) return row;
+    const filled = this.ifEmptyIn(row).filter((name) => records[0].filled.has(name));
+    if (filled.length === 0) return row;
+    const values = { ...row.values };
+    for (const name of filled) delete values[name];
+    return { key: row.key, values };
   }
 
   private async insert(rows: PendingWrite[]): Promise<RowOutcome[]> {
@@ -99,7 +150,9 @@ export class ModeWriter {
 
   /** Update and archive touch only the one record a key matches: none is not_found, several the CRM's refusal. */
   private async toMatched(rows: PendingWrite[], kind: 'update' | 'remove'): Promise<RowOutcome[]> {
-    const known = await this.port.lookup(rows);
+    // if_empty needs the records' values: the lookup reads them, so the batch still costs one read.
+    const held = kind === 'update' && rows.some((row) => this.ifEmptyIn(row).length > 0) ? await this.readFilled(rows) : undefined;
+    const known = held ? held.map((records) => records.map((record) => record.id)) : await this.port.lookup(rows);
     const targets: Outgoing[] = [];
     return decideThenSend(rows, (row, i): RowOutcome | undefined => {
       const ids = known[i];
@@ -107,8 +160,8 @@ export class ModeWriter {
       if (ids.length > 1) return this.port.ambiguous(row, ids);
       const id = ids[0];
       if (kind === 'remove') return void targets.push({ row, id });
-      // Rows left with nothing to send after the key is taken out cost no call.
-      const values = this.port.changes(row);
+      // Rows left with nothing to send after the key (and filled if_empty fields) are taken out cost no call.
+      const values = this.port.changes(held ? this.withoutFilled(row, held[i]) : row);
       if (Object.keys(values).length === 0) return { status: 'unchanged', id };
       return void targets.push({ row, id, values });
     }, () => this.port.send(kind, targets));

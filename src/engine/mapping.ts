@@ -11,8 +11,11 @@ export function mapRow(data: Values, plan: StreamPlan, writer: ObjectWriter, ign
   if (typeof key !== 'string') return { ok: false, rejection: key };
   const values: Values = {};
   if (plan.fields) {
-    for (const { source, destination } of plan.fields) {
-      if (source in data) values[destination] = data[source];
+    for (const { source, destination, when } of plan.fields) {
+      if (!(source in data)) continue;
+      // not_null never empties the CRM's field; if_empty would write the empty value only where it changes nothing.
+      if (when !== undefined && when !== 'always' && isEmptyValue(data[source])) continue;
+      values[destination] = data[source];
     }
   } else {
     for (const column in data) {
@@ -49,6 +52,11 @@ function linkKeys(value: unknown, association: AssociationPlan): string[] | Reje
     if (trimmed !== '') keys.add(association.match === 'email' ? trimmed.toLowerCase() : trimmed);
   }
   return [...keys].sort();
+}
+
+/** A value that would empty the CRM field: null, empty text, an empty list. */
+function isEmptyValue(value: unknown): boolean {
+  return value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
 }
 
 function readKey(data: Values, column: string): string | Rejection {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Operation } from '../../src/config/stream-plan.ts';
 import type { PendingWrite, RowOutcome, Values } from '../../src/crm/destination.ts';
-import { MAX_CREATE_ROUNDS, ModeWriter, UNKNOWN_OUTCOME, type CreateRefusal, type ModePort, type Outgoing, type SendKind } from '../../src/crm/mode-writer.ts';
+import { MAX_CREATE_ROUNDS, ModeWriter, UNKNOWN_OUTCOME, type CreateRefusal, type HeldRecord, type ModePort, type Outgoing, type SendKind } from '../../src/crm/mode-writer.ts';
 
 const TAKEN = 'KEY_TAKEN';
 const BATCH_REFUSED = 'BATCH_REFUSED';
@@ -235,5 +235,60 @@ describe('races', () => {
     };
     expect(await writer.write(rows('a'))).toMatchObject([{ status: 'created' }]);
     expect(crm.idsOf('a')).toHaveLength(1);
+  });
+});
+
+describe('when: if_empty', () => {
+  /** The memory CRM with `owner` written only while empty, and a log of the rows each read asked for. */
+  class GuardedCrm extends MemoryCrm {
+    readonly ifEmptyFields = new Set(['owner']);
+    readonly reads: string[][] = [];
+    /** What each send carried per row: an update's values, else the row's. */
+    readonly sent: Values[] = [];
+
+    async send(kind: SendKind, items: Outgoing[]): Promise<RowOutcome[]> {
+      this.sent.push(...items.map((item) => item.values ?? item.row.values));
+      return super.send(kind, items);
+    }
+
+    async readFilled(rows: PendingWrite[], fields: string[]): Promise<HeldRecord[][]> {
+      this.reads.push(rows.map((row) => row.key));
+      return rows.map((row) => this.idsOf(row.key).map((id) => {
+        const values = this.records.get(id)!.values;
+        return { id, filled: new Set(fields.filter((name) => values[name] !== undefined && values[name] !== '')) };
+      }));
+    }
+  }
+
+  const owned = (key: string, owner?: string): PendingWrite => ({ key, values: { name: key.toUpperCase(), ...(owner === undefined ? {} : { owner }) } });
+
+  it('upsert reads only the rows sending the field, in one read, and keeps what the CRM fills', async () => {
+    const crm = new GuardedCrm('key');
+    const filled = crm.add('a', { owner: 'theirs' });
+    const empty = crm.add('b', {});
+    const plain = crm.add('c', {});
+    const outcomes = await writerFor(crm, 'upsert').writer.write([owned('a', 'ours'), owned('b', 'ours'), owned('c'), owned('new', 'ours')]);
+    expect(crm.reads).toEqual([['a', 'b', 'new']]);
+    expect(outcomes).toMatchObject([{ status: 'updated', id: filled }, { status: 'updated', id: empty }, { status: 'updated', id: plain }, { status: 'created' }]);
+    expect(crm.sent).toEqual([{ name: 'A' }, { name: 'B', owner: 'ours' }, { name: 'C' }, { name: 'NEW', owner: 'ours' }]);
+    expect(crm.records.get(crm.idsOf('new')[0])!.values).toEqual({ name: 'NEW', owner: 'ours' });
+  });
+
+  it('update reads once in place of the lookup; a row left with nothing is unchanged, a key several records hold stays ambiguous', async () => {
+    const crm = new GuardedCrm('key');
+    const filled = crm.add('a', { owner: 'theirs' });
+    crm.add('twice', { owner: 'x' });
+    crm.add('twice', { owner: 'y' });
+    const outcomes = await writerFor(crm, 'update').writer.write([{ key: 'a', values: { owner: 'ours' } }, owned('twice', 'ours'), owned('missing', 'ours')]);
+    expect(crm.reads).toEqual([['a', 'twice', 'missing']]);
+    expect(outcomes).toEqual([{ status: 'unchanged', id: filled }, expect.objectContaining({ status: 'rejected', code: 'AMBIGUOUS' }), { status: 'not_found' }]);
+    expect(crm.calls).toEqual([]);
+  });
+
+  it('insert makes new records: nothing is read', async () => {
+    const crm = new GuardedCrm();
+    await writerFor(crm, 'insert').writer.write([owned('a', 'ours')]);
+    expect(crm.reads).toEqual([]);
+    expect(crm.records.get(crm.idsOf('a')[0])!.values).toEqual({ name: 'A', owner: 'ours' });
   });
 });

@@ -3,10 +3,10 @@
 // batch/update, batch/upsert or batch/archive, 100 inputs per call. A whole-batch 400/409 is
 // bisected to find its bad rows, except a batch of creates refused because keys exist (409),
 // which the mode table reads back in one call.
-import type { StreamPlan } from '../../config/stream-plan.js';
+import { fieldsWritten, type StreamPlan } from '../../config/stream-plan.js';
 import { asConnectorError, bugError, configError } from '../../errors.js';
 import { isAmbiguous } from '../http/network.js';
-import { ModeWriter, UNKNOWN_OUTCOME, type CreateRefusal, type ModePort, type Outgoing, type SendKind } from '../mode-writer.js';
+import { ModeWriter, UNKNOWN_OUTCOME, type CreateRefusal, type HeldRecord, type ModePort, type Outgoing, type SendKind } from '../mode-writer.js';
 import type { CrmComparison, MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome, Values } from '../destination.js';
 import { errorText, type HubSpotApi, type HubSpotResponse } from './api.js';
 import { reconcile, rejectionOf, type BatchResult } from './batch-results.js';
@@ -48,6 +48,7 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
   readonly journalsCreates: boolean;
   /** The plan's associations; undefined when it has none. */
   private readonly links?: LinkWriter;
+  readonly ifEmptyFields: ReadonlySet<string>;
 
   constructor(
     private readonly api: HubSpotApi,
@@ -60,6 +61,7 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
     this.idProperty = this.keyProperty?.hasUniqueValue ? this.keyProperty : undefined;
     this.insertKey = this.idProperty?.name;
     this.journalKey = this.idProperty ? undefined : this.keyProperty?.name;
+    this.ifEmptyFields = new Set(fieldsWritten(plan, 'if_empty'));
     this.modes = new ModeWriter(this, plan.operation);
     // A unique property is read back at once (batch/read); any other only through search, which lags.
     if (this.keyProperty) this.findCreated = (keys) => (this.idProperty ? this.readBackByKey(keys) : this.searchByKey(keys));
@@ -156,6 +158,15 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
     return rows.map((row) => {
       const record = records.get(this.idValue(row));
       return record ? [String(record.id)] : [];
+    });
+  }
+
+  /** One batch/read, as a lookup, with the asked properties. */
+  async readFilled(rows: PendingWrite[], properties: string[]): Promise<HeldRecord[][]> {
+    const records = await this.readRecords(rows, properties);
+    return rows.map((row) => {
+      const record = records.get(this.idValue(row));
+      return record ? [{ id: String(record.id), filled: new Set(properties.filter((name) => holdsValue(record.properties?.[name]))) }] : [];
     });
   }
 
@@ -260,7 +271,10 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
       if (!record) return { found: false };
       const changed = Object.keys(row.values).filter((name) => {
         const property = this.object.properties.get(name);
-        return name !== this.idProperty?.name && property !== undefined && !sameHubSpotValue(property, String(row.values[name]), record.properties?.[name]);
+        const held = record.properties?.[name];
+        // An if_empty property HubSpot fills is as it should be, whatever the row says.
+        if (this.ifEmptyFields.has(name) && holdsValue(held)) return false;
+        return name !== this.idProperty?.name && property !== undefined && !sameHubSpotValue(property, String(row.values[name]), held);
       });
       return { found: true, changed };
     });
@@ -344,6 +358,11 @@ function batchAnswerProblem(action: string): (status: number, body: any) => stri
 }
 
 const CONFLICT = 'CONFLICT';
+
+/** HubSpot answers an empty property as null (or leaves it out) or as "". */
+function holdsValue(value: unknown): boolean {
+  return value !== null && value !== undefined && value !== '';
+}
 
 function asStrings(values: Values): Record<string, string> {
   const out: Record<string, string> = {};

@@ -3,10 +3,10 @@
 // goes by the external id, archive deletes. Each send goes out through sObject Collections (200 a
 // call) or, for large batches, as one Bulk API 2.0 job: `crm.api` rest | bulk | auto (bulk from
 // `bulk_threshold` rows).
-import type { StreamPlan } from '../../config/stream-plan.js';
+import { fieldsWritten, type StreamPlan } from '../../config/stream-plan.js';
 import type { Logger } from '../../protocol/log.js';
 import type { CrmComparison, MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome } from '../destination.js';
-import { ModeWriter, type CreateRefusal, type ModePort, type Outgoing, type SendKind } from '../mode-writer.js';
+import { ModeWriter, type CreateRefusal, type HeldRecord, type ModePort, type Outgoing, type SendKind } from '../mode-writer.js';
 import { ObjectApi, type SalesforceApi } from './api.js';
 import { BulkIngest } from './bulk.js';
 import { COLLECTION_MAX, Collections, type RecordWrite } from './collections.js';
@@ -48,7 +48,8 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
   /** SOQL sees a record once it is committed: only a request still under way when its run died may land later. */
   readonly createsFindableAfterMs: number;
   readonly journalsCreates: boolean;
-  /** Set on the first read or write: every batch waits for the same check. */
+  /** The API names of the fields written only while the record's field is empty (`when: if_empty`). */
+  readonly ifEmptyFields: ReadonlySet<string>;
 
   /** This object's view of the API, so the run report can give its own request count. */
   private readonly api: ObjectApi;
@@ -71,6 +72,8 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
     this.insertField = plan.operation === 'insert' && identifies ? this.keyField : undefined;
     this.insertKey = this.insertField?.name;
     this.journalKey = this.insertField ? undefined : this.keyField?.name;
+    // By API name as prepare() writes it: the config may spell a field in another case.
+    this.ifEmptyFields = new Set(fieldsWritten(plan, 'if_empty').map((name) => findField(object, name)?.name ?? name));
     this.modes = new ModeWriter(this, plan.operation);
     this.bulk = new BulkIngest(this.api, object, log, this.keyField?.name, plan.operation === 'insert' ? this.keyField?.name : undefined, links);
     if (this.keyField) this.findCreated = (keys) => this.findByKey(keys);
@@ -218,19 +221,20 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
    * changed in every field, so the write reports it.
    */
   async compareWithCrm(rows: PendingWrite[]): Promise<CrmComparison[]> {
-    const field = this.byId ? findField(this.object, RECORD_ID) : this.keyField;
-    if (!field) return rows.map(() => ({ found: false }));
-    const names = [...new Set(rows.flatMap((row) => Object.keys(row.values)))]
-      .filter((name) => name !== field.name && findField(this.object, name) !== undefined);
-    const keyOf = (row: PendingWrite) => (this.byId ? row.key : this.keyValue(row));
-    const compare = keyComparer(field);
-    const records = await lookupRecords(this.api, this.object, field, rows.map(keyOf), names.flatMap((name) => this.selected(name)));
-    return rows.map((row): CrmComparison => {
-      const held = records.get(compare(keyOf(row))) ?? [];
-      if (held.length === 0) return { found: false };
-      const sent = Object.entries(row.values as Values).filter(([name]) => name !== field.name);
+    const held = await this.readHeld(rows, [...new Set(rows.flatMap((row) => Object.keys(row.values)))]);
+    const matchName = this.matchField()?.name;
+    return rows.map((row, i): CrmComparison => {
+      const records = held[i];
+      if (records.length === 0) return { found: false };
+      const sent = Object.entries(row.values as Values).filter(([name]) => name !== matchName);
       const changed = sent
-        .filter(([name, value]) => held.length > 1 || !this.holds(held[0], findField(this.object, name)!, value))
+        .filter(([name, value]) => {
+          if (records.length > 1) return true;
+          const field = findField(this.object, name)!;
+          // An if_empty field Salesforce fills is as it should be, whatever the row says.
+          if (this.ifEmptyFields.has(field.name) && holdsValue(records[0][field.name])) return false;
+          return !this.holds(records[0], field, value);
+        })
         .map(([name]) => name);
       return { found: true, changed };
     });
@@ -256,6 +260,31 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
     return sameSalesforceValue(link.key, value, parent?.[link.key.name]);
   }
 
+  /** The records holding each row's key (SOQL by Id or by the key field), with which of `fields` hold a value. */
+  async readFilled(rows: PendingWrite[], fields: string[]): Promise<HeldRecord[][]> {
+    const held = await this.readHeld(rows, fields);
+    return held.map((records) => records.map((record) => ({
+      id: String(record.Id),
+      filled: new Set(fields.filter((name) => holdsValue(record[findField(this.object, name)?.name ?? name]))),
+    })));
+  }
+
+  /** Each row's records, read by Id or by the key field with the SOQL lookup, with the named fields. */
+  private async readHeld(rows: PendingWrite[], fields: string[]): Promise<Record<string, unknown>[][]> {
+    const field = this.matchField();
+    if (!field) return rows.map(() => []);
+    const names = fields.filter((name) => name !== field.name && findField(this.object, name) !== undefined);
+    const keyOf = (row: PendingWrite) => (this.byId ? row.key : this.keyValue(row));
+    const compare = keyComparer(field);
+    const records = await lookupRecords(this.api, this.object, field, rows.map(keyOf), names.flatMap((name) => this.selected(name)));
+    return rows.map((row) => records.get(compare(keyOf(row))) ?? []);
+  }
+
+  /** The field rows find their records by: Id, the key field, or none (insert without a key). */
+  private matchField(): SalesforceField | undefined {
+    return this.byId ? findField(this.object, RECORD_ID) : this.keyField;
+  }
+
   private sendRecords(kind: WriteKind, records: RecordWrite[]): Promise<RowOutcome[]> {
     if (records.length === 0) return Promise.resolve([]);
     const bulk = this.settings.api === 'bulk' || (this.settings.api === 'auto' && records.length >= this.settings.bulkThreshold);
@@ -277,4 +306,9 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
     if (this.keyField) values[this.keyField.name] = this.keyValue(row);
     return values;
   }
+}
+
+/** Salesforce holds an empty field as null (text fields never keep ""). */
+function holdsValue(value: unknown): boolean {
+  return value !== null && value !== undefined && value !== '';
 }
