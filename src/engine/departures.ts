@@ -101,7 +101,8 @@ async function applyRemoval(context: DepartureContext, writer: ObjectWriter, how
 
 /** Every field this connector ever wrote for the record, emptied; the key field and fields the CRM requires stay. */
 function clearedValues(record: StoredRecord, plan: StreamPlan, writer: ObjectWriter): Record<string, null> {
-  const fields = plan.fields?.map((f) => f.destination) ?? Object.keys(record.hashes);
+  // Entries named with "@" (the row hash) are the change tracker's, not fields.
+  const fields = plan.fields?.map((f) => f.destination) ?? Object.keys(record.hashes).filter((name) => !name.startsWith('@'));
   const values: Record<string, null> = {};
   for (const field of fields) if (field !== plan.match.destination && (writer.canClear?.(field) ?? true)) values[field] = null;
   return values;

@@ -134,6 +134,11 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
     return { ok: true, values };
   }
 
+  /** What prepare() converts by: the fields as described, how rows match, and the operation (required fields). */
+  conversionFingerprint(): string {
+    return JSON.stringify([this.plan.operation, this.byId, this.keyField?.name ?? null, this.object.fields]);
+  }
+
   async write(rows: PendingWrite[]): Promise<RowOutcome[]> {
     return this.modes.write(rows);
   }
