@@ -20,6 +20,8 @@ export interface BenchHeader {
   quick: boolean;
   /** The scenarios run when not all (--only): such a run's tables are kept apart from the full run's. */
   only?: string[];
+  /** Run without package.json's config.nodeOptions (--bare): kept apart from the runs with them. */
+  bare?: boolean;
   machine: Machine;
   date: Date;
   durationMs: number;
@@ -263,11 +265,11 @@ export function verdictTable(list: Verdict[]): string {
 }
 
 export function sectionKey(header: BenchHeader): string {
-  return `${header.crm} ${header.format} ${header.rows}${header.quick ? ' quick' : ''}${header.only ? ` only ${header.only.join(',')}` : ''}`;
+  return `${header.crm} ${header.format} ${header.rows}${header.quick ? ' quick' : ''}${header.only ? ` only ${header.only.join(',')}` : ''}${header.bare ? ' bare' : ''}`;
 }
 
 export function section(header: BenchHeader, results: BenchResults, list: Verdict[]): string {
-  const title = `${header.crm}, ${int(header.rows)} rows (${header.format}${header.quick ? ', quick' : ''})${header.only ? `, only ${header.only.join(', ')}` : ''}`;
+  const title = `${header.crm}, ${int(header.rows)} rows (${header.format}${header.quick ? ', quick' : ''})${header.only ? `, only ${header.only.join(', ')}` : ''}${header.bare ? ', without config.nodeOptions' : ''}`;
   return [
     `### ${title}`,
     '',

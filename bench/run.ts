@@ -1,5 +1,5 @@
 // npm run bench [-- --rows N] [--quick] [--crm hubspot|salesforce] [--format jsonl|airbyte] [--only load,changed,…]
-//   [--results FILE|-] [--json FILE] [--profile DIR] [--keep]
+//   [--results FILE|-] [--json FILE] [--profile DIR] [--keep] [--bare]
 // Generates the input, runs the real CLI against the emulator (each in its own process), prints
 // the runs and the targets of issue 7 as tables, and keeps them in BENCHMARKS.md. Exit 1 when a
 // run came out wrong (counts, exit code, rows missing); a target missed is reported, not fatal.
@@ -15,7 +15,8 @@ import { runBenchmark, SCENARIO_IDS } from './scenarios.js';
 import { TARGETS } from './targets/index.js';
 
 const USAGE = `usage: npm run bench -- [--rows N] [--quick] [--crm ${Object.keys(TARGETS).join('|')}] [--format jsonl|airbyte]
-  [--only ${SCENARIO_IDS.join(',')}] [--results FILE|-] [--json FILE] [--profile DIR] [--keep]`;
+  [--only ${SCENARIO_IDS.join(',')}] [--results FILE|-] [--json FILE] [--profile DIR] [--keep] [--bare]
+  --bare: the CLI runs without package.json's config.nodeOptions (as \`node dist/src/main.js\` without NODE_OPTIONS)`;
 
 const DEFAULT_ROWS = 200_000;
 const QUICK_ROWS = 2_000;
@@ -32,6 +33,7 @@ function options() {
       json: { type: 'string' },
       profile: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      bare: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -65,10 +67,10 @@ if (opts.profile) mkdirSync(opts.profile, { recursive: true });
 try {
   const results = await runBenchmark({
     target: opts.target, rows: opts.rows, format: opts.format, quick: opts.quick, workDir,
-    profileDir: opts.profile ? resolve(opts.profile) : undefined, only: opts.only, log,
+    profileDir: opts.profile ? resolve(opts.profile) : undefined, only: opts.only, bare: opts.bare, log,
   });
   const header: BenchHeader = {
-    crm: opts.target.crm, rows: opts.rows, format: opts.format, quick: opts.quick, only: opts.only && [...opts.only],
+    crm: opts.target.crm, rows: opts.rows, format: opts.format, quick: opts.quick, only: opts.only && [...opts.only], bare: opts.bare,
     machine, date: new Date(started), durationMs: Date.now() - started,
   };
   const list = verdicts(opts.target, results, opts.rows);

@@ -19,6 +19,8 @@ export interface BenchSettings {
   profileDir?: string;
   /** Scenario ids to run (all when undefined). */
   only?: Set<string>;
+  /** Run the CLI without package.json's config.nodeOptions, as `node dist/src/main.js` runs it. */
+  bare?: boolean;
   log(line: string): void;
 }
 
@@ -505,7 +507,7 @@ async function runCliScenarios(settings: BenchSettings, scenarios: CliScenario[]
     settings.log(`${scenario.id}: ${scenario.title}, ${scenario.rows.toLocaleString('en-US')} rows`);
     const profile = settings.profileDir ? ['--cpu-prof', '--cpu-prof-dir', settings.profileDir, '--cpu-prof-name', `${scenario.id}.cpuprofile`] : [];
     return runChild({
-      nodeFlags: [...productNodeOptions(), ...profile], script: cliEntry, args: ['write', '--config', configPath, '--report', reportPathOf(workDir, scenario)],
+      nodeFlags: [...(settings.bare ? [] : productNodeOptions()), ...profile], script: cliEntry, args: ['write', '--config', configPath, '--report', reportPathOf(workDir, scenario)],
       stdinPath: scenario.inputPath, workDir, name: scenario.id,
     });
   }));

@@ -8,6 +8,8 @@ if (!nodeIsRecentEnough(process.versions.node)) {
   process.exit(1);
 }
 
+(await import('./heap-bounds.js')).boundHeap();
+
 const [{ runCli }, { createCrmDestination }] = await Promise.all([import('./cli.js'), import('./crm/index.js')]);
 await runCli(process.argv.slice(2), {
   stdin: process.stdin,

@@ -92,6 +92,12 @@ export interface ObjectWriter {
   start(): Promise<void>;
   /** Converts values per field type, locally; a value that cannot convert rejects the row. */
   prepare(row: MappedRow): Prepared;
+  /**
+   * Text that changes whenever prepare() could convert the same row differently (the fields it
+   * converts by, as described): change detection then skips converting rows read as when they
+   * were last written. Absent: every row is converted.
+   */
+  conversionFingerprint?(): string;
   /** Writes a batch; one outcome per row, in order. Throws only what stops the run. */
   write(rows: PendingWrite[]): Promise<RowOutcome[]>;
   /**

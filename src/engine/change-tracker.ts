@@ -1,7 +1,8 @@
 // Decides, per row, what must be sent: nothing when every field matches what was last written
 // successfully, only the changed fields in update and upsert mode, the whole row in insert mode.
 // After the CRM confirms a write, records the new hashes; a rejected row keeps its old ones and so
-// is sent again next run.
+// is sent again next run. Rows come as mapped, not converted: the stored hashes also hold one hash
+// of the row as read (hashing.ts), and a row that still hashes so is unchanged without conversion.
 //
 // Every key is recorded as seen this run (rows that left the segment). A key the store already
 // holds is marked when it is classified; a new one when its row settles, by the save of its hashes
@@ -9,10 +10,11 @@
 // row of a key seen earlier in the run is diffed like any other, against what the earlier row's
 // write left in the store: the engine sends it only once that write has settled.
 import type { StreamPlan } from '../config/stream-plan.js';
-import type { PendingWrite, RowOutcome, Values, WriteNotes } from '../crm/destination.js';
+import packageJson from '../../package.json' with { type: 'json' };
+import type { MappedRow, ObjectWriter, PendingWrite, Prepared, Rejection, RowOutcome, Values, WriteNotes } from '../crm/destination.js';
 import type { ChangeStore, LookedUp, WrittenRecord } from '../store/store.js';
 import { bugError } from '../errors.js';
-import { hashFields } from './hashing.js';
+import { hashesText, hashFields, hashRow, hashValue, ROW_HASH_ENTRY, rowHashPrefix } from './hashing.js';
 
 /** Kept with a row until the CRM answers: only text and the stored record, little for the collector. */
 export interface ChangeMemo {
@@ -24,8 +26,12 @@ export interface ChangeMemo {
 }
 
 export type Decision =
-  | { send: false; memo: ChangeMemo }
+  /** refused: a value that cannot convert (the row is rejected, its key stays in the segment). */
+  | { send: false; memo: ChangeMemo; refused?: Rejection }
   | { send: true; values: Values; memo: ChangeMemo; changedFields: string[] };
+
+/** Converts a row's values to the CRM's form (ObjectWriter.prepare). */
+export type Convert = (row: MappedRow) => Prepared;
 
 export class ChangeTracker {
   /**
@@ -46,15 +52,22 @@ export class ChangeTracker {
     /** Mark new keys when their rows settle; a dry run, which saves nothing, marks them at once. */
     private readonly markNewKeysOnSettle = true,
     journalCreates = false,
+    /**
+     * What conversion depends on besides a row's values (the object's fields as described, the
+     * connector's version). With it, each row's hash as read is stored too, and a row that hashes
+     * as it did when last written is unchanged without being converted; without it, every row is.
+     */
+    private readonly rowContext?: string,
   ) {
     this.journal = journalCreates && markNewKeysOnSettle && store.durable;
   }
 
   /**
-   * Classifies up to LOOKUP_CHUNK rows with one lookup and marks their keys as seen this run. The
-   * engine never hands over two rows of a key at once (the later one replaces or waits for the other).
+   * Classifies up to LOOKUP_CHUNK rows (their values as mapped, not yet converted) with one lookup
+   * and marks their keys as seen this run; a row that may have changed is converted with `convert`.
+   * The engine never hands over two rows of a key at once (the later one replaces or waits for the other).
    */
-  async classify(rows: PendingWrite[]): Promise<Decision[]> {
+  async classify(rows: MappedRow[], convert: Convert): Promise<Decision[]> {
     const keys = rows.map((row) => row.key);
     // Keys the store holds are marked seen by the lookup itself: one round trip for both.
     const stored = await this.store.lookup(this.objectId, keys, { markFoundSeen: true });
@@ -67,9 +80,10 @@ export class ChangeTracker {
       seenNow.add(row.key);
       const marked = previous !== undefined || !this.markNewKeysOnSettle;
       if (previous === undefined && marked) markNow.push(row.key);
-      decisions.push(this.decide(row, previous?.written ? previous : undefined, marked));
+      decisions.push(this.decide(row, previous?.written ? previous : undefined, marked, convert));
     }
     await this.store.markSeen(this.objectId, markNow);
+    await this.refreshRowHashes(decisions);
     if (this.journal) await this.journalCreates(rows, decisions);
     return decisions;
   }
@@ -123,18 +137,53 @@ export class ChangeTracker {
     if (unmarked.length > 0) await this.store.markSeen(this.objectId, unmarked);
   }
 
-  private decide(row: PendingWrite, previous: LookedUp | undefined, markedSeen: boolean): Decision {
-    const hashes = hashFields(row.values);
-    const memo: ChangeMemo = { hashesJson: JSON.stringify(hashes), previous, markedSeen };
-    if (!previous || this.fullResync) return { send: true, values: row.values, memo, changedFields: Object.keys(row.values) };
+  private decide(row: MappedRow, previous: LookedUp | undefined, markedSeen: boolean, convert: Convert): Decision {
+    const rowHash = this.rowContext === undefined ? undefined : hashRow(this.rowContext, row.key, row.values);
+    // Read as when it was last written: converted, it would hash as then too.
+    if (previous && rowHash !== undefined && !this.fullResync && previous.hashesJson.startsWith(rowHashPrefix(rowHash))) {
+      return { send: false, memo: { hashesJson: previous.hashesJson, previous, markedSeen } };
+    }
+    const prepared = convert(row);
+    if (!prepared.ok) return { send: false, memo: { hashesJson: '{}', previous, markedSeen }, refused: prepared.rejection };
+    const { values } = prepared;
+    const hashes = hashFields(values);
+    const memo: ChangeMemo = { hashesJson: hashesText(rowHash, hashes), previous, markedSeen };
+    if (!previous || this.fullResync) return { send: true, values, memo, changedFields: Object.keys(values) };
     // The same fields with the same hashes store as the same text: nothing to parse or compare.
     if (previous.hashesJson === memo.hashesJson) return { send: false, memo };
     const changedFields: string[] = [];
-    for (const name in row.values) if (previous.hashes[name] !== hashes[name]) changedFields.push(name);
+    for (const name in values) if (previous.hashes[name] !== hashes[name]) changedFields.push(name);
     if (changedFields.length === 0) return { send: false, memo };
-    if (this.plan.operation === 'insert') return { send: true, values: row.values, memo, changedFields };
-    return { send: true, values: changedValues(row.values, changedFields, this.plan), memo, changedFields };
+    if (this.plan.operation === 'insert') return { send: true, values, memo, changedFields };
+    return { send: true, values: changedValues(values, changedFields, this.plan), memo, changedFields };
   }
+
+  /**
+   * Unchanged rows whose stored hashes lack this row hash (written by an older version, or read
+   * differently: "1.50" for "1.5"): their hashes are saved with it, once, so that the next run
+   * finds them unchanged without converting them. Not in a dry run, which saves nothing.
+   */
+  private async refreshRowHashes(decisions: Decision[]): Promise<void> {
+    if (this.rowContext === undefined || !this.markNewKeysOnSettle) return;
+    const refreshed: WrittenRecord[] = [];
+    for (const decision of decisions) {
+      const { memo } = decision;
+      if (decision.send || decision.refused || !memo.previous || memo.hashesJson === memo.previous.hashesJson) continue;
+      refreshed.push({ key: memo.previous.key, crmId: memo.previous.crmId, hashesJson: mergedHashes(memo) });
+    }
+    if (refreshed.length > 0) await this.store.saveWrites(this.objectId, refreshed);
+  }
+}
+
+/**
+ * What a row's conversion depends on besides its values: the writer's fingerprint of the fields it
+ * converts by, and the connector's version (conversion code changes with it). Undefined when the
+ * writer gives none: then every row is converted.
+ */
+export function rowContext(writer: ObjectWriter): string | undefined {
+  const fingerprint = writer.conversionFingerprint?.();
+  // Hashed once: the context is mixed into every row's hash.
+  return fingerprint === undefined ? undefined : hashValue(`${packageJson.version}\n${fingerprint}`);
 }
 
 /** An update's values: the changed fields, and the key field the CRM module matches by. */
@@ -156,7 +205,27 @@ function mergedHashes(memo: ChangeMemo, notes?: WriteNotes): string {
   if (!noted && (!previous || previous.hashesJson === memo.hashesJson)) return memo.hashesJson;
   const stored = previous?.hashes ?? {};
   const hashes = JSON.parse(memo.hashesJson) as Record<string, string>;
-  if (noted) return JSON.stringify({ ...stored, ...hashes, ...notes });
-  for (const name in stored) if (!(name in hashes)) return JSON.stringify({ ...stored, ...hashes });
+  if (noted) return withNotes(stored, hashes, notes!);
+  for (const name in stored) {
+    if (name in hashes) continue;
+    // The row hash stays first (a prefix check reads it); a stored one this row did not replace
+    // hashed values other than those now written, so it goes.
+    const merged: Record<string, string | undefined> = { [ROW_HASH_ENTRY]: hashes[ROW_HASH_ENTRY], ...stored, ...hashes };
+    if (hashes[ROW_HASH_ENTRY] === undefined) delete merged[ROW_HASH_ENTRY];
+    return JSON.stringify(merged);
+  }
   return memo.hashesJson;
+}
+
+/**
+ * The CRM module's notes over the stored and the new hashes, the row hash first. A note that
+ * replaces a field's hash (links to make again next run) means the stored hashes no longer
+ * describe the row as read: the row hash goes, so the next run compares field by field.
+ */
+function withNotes(stored: Record<string, string>, hashes: Record<string, string>, notes: WriteNotes): string {
+  const overridesField = Object.keys(notes).some((name) => name in hashes);
+  const rowHash = overridesField ? undefined : hashes[ROW_HASH_ENTRY];
+  const merged: Record<string, string | undefined> = { [ROW_HASH_ENTRY]: rowHash, ...stored, ...hashes, ...notes };
+  if (rowHash === undefined) delete merged[ROW_HASH_ENTRY];
+  return JSON.stringify(merged);
 }

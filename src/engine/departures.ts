@@ -4,7 +4,7 @@
 // archive is retried by the next complete run. One run may clear or archive at most the plan's
 // max_removal_percent of the records known for the object: a truncated export must not wipe the CRM.
 import type { OnRemoval } from '../config/spec.js';
-import { fieldsWritten, isLinkField, type StreamPlan } from '../config/stream-plan.js';
+import { fieldsWritten, type StreamPlan } from '../config/stream-plan.js';
 import type { ObjectWriter, PendingWrite } from '../crm/destination.js';
 import { configError } from '../errors.js';
 import type { Logger } from '../protocol/log.js';
@@ -105,7 +105,8 @@ async function applyRemoval(context: DepartureContext, writer: ObjectWriter, how
  * if_empty) stay.
  */
 function clearedValues(record: StoredRecord, plan: StreamPlan, writer: ObjectWriter): Record<string, null> {
-  const fields = plan.fields ? fieldsWritten(plan, 'always') : Object.keys(record.hashes).filter((name) => !isLinkField(name));
+  // Entries named with "@" (the row hash, association links and their notes) are not fields to empty.
+  const fields = plan.fields ? fieldsWritten(plan, 'always') : Object.keys(record.hashes).filter((name) => !name.startsWith('@'));
   const values: Record<string, null> = {};
   for (const field of fields) if (field !== plan.match.destination && (writer.canClear?.(field) ?? true)) values[field] = null;
   for (const association of plan.associations ?? []) values[association.field] = null;

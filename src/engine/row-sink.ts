@@ -9,7 +9,10 @@ export interface SinkItem {
   line: number;
   /** The batch file and line the row came from, when it came from one. */
   origin?: BatchOrigin;
+  /** The stream the row came in (the plan may take any). */
+  stream?: string;
   data: Values;
+  /** Its values as mapped until a change filter converts them (without one: converted before the sink). */
   write: PendingWrite;
   /** Set by the change filter: what the store knew and the new hashes. */
   memo?: ChangeMemo;

@@ -12,7 +12,7 @@ import { abortable } from '../protocol/abortable.js';
 import type { Logger } from '../protocol/log.js';
 import { LOOKUP_CHUNK, type ChangeStore } from '../store/store.js';
 import { ChangeFilter } from './change-filter.js';
-import { ChangeTracker } from './change-tracker.js';
+import { ChangeTracker, rowContext } from './change-tracker.js';
 import { canCompareWithCrm, CrmChangeFilter } from './crm-change-filter.js';
 import { Checkpoints, type ReleasedState } from './checkpoints.js';
 import { StateScopes } from './state-scopes.js';
@@ -152,7 +152,7 @@ class SyncRun {
   private pipeline(plan: StreamPlan, opened: OpenedPlan): Pipeline {
     const { store, fullResync, dryRun, compareWithCrm } = this.options;
     // Comparing with the CRM, the store still catches repeated keys but decides nothing else.
-    const tracker = store ? new ChangeTracker(store, opened.objectId, plan, (fullResync ?? false) || (compareWithCrm ?? false), !dryRun, opened.writer.journalsCreates) : undefined;
+    const tracker = store ? new ChangeTracker(store, opened.objectId, plan, (fullResync ?? false) || (compareWithCrm ?? false), !dryRun, opened.writer.journalsCreates, rowContext(opened.writer)) : undefined;
     const pipeline: Pipeline = { plan, opened, sink: undefined as unknown as RowSink, tracker, unsettled: new Map(), superseded: 0, refusedKeys: [], ignoredColumns: new Set() };
     let sink: RowSink;
     if (dryRun) {
@@ -165,8 +165,18 @@ class SyncRun {
       });
     }
     if (compareWithCrm && !fullResync) sink = this.crmChangeFilter(pipeline, sink);
-    pipeline.sink = tracker ? new ChangeFilter(tracker, sink, (item) => this.settle(pipeline, item, 'unchanged')) : sink;
+    pipeline.sink = tracker
+      ? new ChangeFilter(tracker, sink, (item) => this.settle(pipeline, item, 'unchanged'), (row) => opened.writer.prepare(row), (item, rejection) => this.refuse(pipeline, item, rejection))
+      : sink;
     return pipeline;
+  }
+
+  /** A row the change filter could not convert: rejected like one refused on arrival. */
+  private refuse(pipeline: Pipeline, item: SinkItem, rejection: Rejection): Promise<void> | undefined {
+    const marking = this.keepInSegment(pipeline, item.write.key);
+    this.reject(item.seq, pipeline.plan.origin, { line: item.line, stream: item.stream, key: item.write.key, data: item.data, origin: item.origin, rejection });
+    this.keySettled(pipeline, item);
+    return marking;
   }
 
   private crmChangeFilter(pipeline: Pipeline, next: RowSink): RowSink {
@@ -280,13 +290,14 @@ class SyncRun {
     const mapped = mapRow(message.data, plan, writer, pipeline.ignoredColumns);
     if (!mapped.ok) return this.rejectRecord(seq, target, message, mapped.rejection);
     const { key } = mapped.row;
-    const prepared = writer.prepare(mapped.row);
-    if (!prepared.ok) {
-      const marking = this.keepInSegment(pipeline, key);
-      const releasing = this.rejectRecord(seq, target, message, prepared.rejection, key);
-      return marking ? Promise.all([marking, releasing]).then(() => undefined) : releasing;
+    let { values } = mapped.row;
+    // With change detection the change filter converts the row, after its lookup, and only if it may have changed.
+    if (!pipeline.tracker) {
+      const prepared = writer.prepare(mapped.row);
+      if (!prepared.ok) return this.rejectRecord(seq, target, message, prepared.rejection, key);
+      values = prepared.values;
     }
-    const item: SinkItem = { seq, line: message.line, origin: message.origin, data: message.data, write: { key, values: prepared.values } };
+    const item: SinkItem = { seq, line: message.line, stream: message.stream, origin: message.origin, data: message.data, write: { key, values } };
     const earlier = pipeline.unsettled.get(key);
     if (earlier) return this.supersede(pipeline, earlier, item);
     pipeline.unsettled.set(key, { item });

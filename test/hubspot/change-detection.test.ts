@@ -1,6 +1,8 @@
 // Change detection and segment membership against the HubSpot emulator: what reaches HubSpot on
 // later runs, with the store (the default) and with change_detection "crm".
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HubSpotEmulator } from '../../emulators/hubspot/index.ts';
 import { byType, runCli, summaryOf, tempDir, writeJson } from '../support/run-cli.ts';
@@ -14,9 +16,20 @@ const byNumber = () => new Map(emulator.records('invoices').map((r) => [r.proper
 const writeRequests = () => emulator.requests.filter((r) => /\/batch\/(create|update|upsert|archive)$/.test(r.path));
 
 function workspace(objectEntry: Record<string, unknown> = UPSERT_BY_NUMBER) {
-  const { path } = hubspotConfig(emulator, objectEntry);
+  const { path, dir } = hubspotConfig(emulator, objectEntry);
   const run = (rows: Record<string, unknown>[], args: string[] = []) => runCli(['write', '--config', path, ...args], { stdin: jsonl(rows) });
-  return { run };
+  /** The stored hashes of each key, as the state store holds them (edited in place by `edit`). */
+  const storedHashes = (edit?: (hashes: string) => string) => {
+    const db = new DatabaseSync(join(dir, 'state.db'));
+    try {
+      const rows = db.prepare('SELECT key, hashes FROM records ORDER BY key').all() as { key: string; hashes: string }[];
+      if (edit) for (const row of rows) db.prepare('UPDATE records SET hashes = ? WHERE key = ?').run(edit(row.hashes), row.key);
+      return new Map(rows.map((row) => [row.key, edit ? edit(row.hashes) : row.hashes]));
+    } finally {
+      db.close();
+    }
+  };
+  return { run, storedHashes };
 }
 
 describe('change detection with the store', () => {
@@ -54,6 +67,43 @@ describe('change detection with the store', () => {
     expect(writeRequests().map((r) => r.body.inputs.length)).toEqual([1]);
     expect(summaryOf(fixed.stderr)['invoices']).toMatchObject({ created: 1, unchanged: 3, rejected: 0 });
     expect(emulator.records('invoices')).toHaveLength(4);
+  });
+
+  it('finds rows unchanged in a store written before row hashes, sending nothing, and adds their row hash', async () => {
+    const ws = workspace();
+    expect((await ws.run(invoiceRows(10))).code).toBe(0);
+    // Hashes as an earlier version stored them: one per field, no row hash.
+    const older = ws.storedHashes((hashes) => JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(hashes)).filter(([name]) => name !== '@row'))));
+    expect([...older.values()].every((hashes) => !hashes.includes('@row'))).toBe(true);
+    emulator.clearRequests();
+    const rerun = await ws.run(invoiceRows(10));
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(writeRequests()).toEqual([]);
+    expect(summaryOf(rerun.stderr)['invoices']).toMatchObject({ unchanged: 10 });
+    for (const [key, hashes] of ws.storedHashes()) {
+      expect(hashes.startsWith('{"@row":"'), key).toBe(true);
+      expect(JSON.parse(hashes)).toMatchObject(JSON.parse(older.get(key)!));
+    }
+    const changed = invoiceRows(10);
+    changed[4].amount = 1234;
+    await ws.run(changed);
+    expect(writeRequests().map((r) => r.body.inputs.length)).toEqual([1]);
+    expect(byNumber().get('INV-00004')!.properties.amount).toBe('1234');
+  });
+
+  it('sends rows again when HubSpot converts their unchanged values differently: an option renamed', async () => {
+    const ws = workspace();
+    expect((await ws.run(invoiceRows(6))).code).toBe(0);
+    expect(byNumber().get('INV-00001')!.properties.status).toBe('paid');
+    // The option labelled "Paid in full" now stores "settled": the rows reading it must be sent again.
+    const status = emulator.schema('invoices')!.properties.get('status')!;
+    status.options = status.options!.map((option) => (option.value === 'paid' ? { ...option, value: 'settled' } : option));
+    emulator.clearRequests();
+    const rerun = await ws.run(invoiceRows(6));
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(summaryOf(rerun.stderr)['invoices']).toMatchObject({ updated: 2, unchanged: 4 });
+    expect(byNumber().get('INV-00001')!.properties.status).toBe('settled');
+    expect(byNumber().get('INV-00004')!.properties.status).toBe('settled');
   });
 
   it('a dry run changes neither HubSpot nor the store', async () => {

@@ -104,6 +104,29 @@ describe.each(backends)('the $name store', (backend) => {
     expect(await second.segmentCounts('obj')).toEqual({ known: 2, departed: 1 });
   });
 
+  it('tells departures run by run: a key seen by one run and absent from the next has departed, and one back after leaving is in again', async () => {
+    const location = backend.location();
+    const first = await run(location);
+    await first.saveWrites('obj', ['a', 'b', 'c'].map((key) => ({ key, crmId: `id-${key}`, hashesJson: '{}' })));
+    await first.close();
+    // Seen by a lookup (an unchanged row): not departed in this run.
+    const second = await run(location);
+    await second.lookup('obj', ['a', 'b'], { markFoundSeen: true });
+    expect((await second.departedPage('obj', '', 10)).map((r) => r.key)).toEqual(['c']);
+    await second.markDeparted('obj', ['c']);
+    await second.close();
+    // Absent from the next run: departed then, whatever an earlier run saw.
+    const third = await run(location);
+    await third.lookup('obj', ['a', 'c'], { markFoundSeen: true });
+    expect(await third.segmentCounts('obj')).toEqual({ known: 3, departed: 1 });
+    expect((await third.departedPage('obj', '', 10)).map((r) => r.key)).toEqual(['b']);
+    await third.close();
+    // "c" came back in the third run: in the segment again, so it can depart again.
+    const fourth = await run(location);
+    await fourth.markSeen('obj', ['a']);
+    expect((await fourth.departedPage('obj', '', 10)).map((r) => r.key)).toEqual(['b', 'c']);
+  });
+
   it('journals creates for the next run to settle: found ones are recorded as written, lost ones forgotten', async () => {
     const location = backend.location();
     const first = await run(location);

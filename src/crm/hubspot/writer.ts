@@ -108,6 +108,12 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
     return { ok: true, values };
   }
 
+  /** What prepare() converts by: the properties as described and the key's. */
+  conversionFingerprint(): string {
+    const properties = [...this.object.properties.values()].map((p) => [p.name, p.type, p.fieldType, p.externalOptions, p.options]);
+    return JSON.stringify([this.keyProperty?.name ?? null, properties]);
+  }
+
   write(rows: PendingWrite[]): Promise<RowOutcome[]> {
     return this.links ? this.writeWithLinks(rows, this.links) : this.modes.write(rows);
   }

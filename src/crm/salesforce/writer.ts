@@ -149,6 +149,13 @@ export class SalesforceObjectWriter implements ObjectWriter, ModePort {
     return { ok: false, rejection: { ...key.rejection, field: field.name, message: `${field.name} (by ${link.parent}.${link.key.name}): ${key.rejection.message}` } };
   }
 
+  /** What prepare() converts by: the fields as described (a lookup's parent key field too), how rows match, and the operation (required fields). */
+  conversionFingerprint(): string {
+    // A linked field's value converts as its parent's key field is described.
+    const parents = [...this.links.values()].map((link) => [link.field.name, link.parent, link.key]);
+    return JSON.stringify([this.plan.operation, this.byId, this.keyField?.name ?? null, this.object.fields, parents]);
+  }
+
   async write(rows: PendingWrite[]): Promise<RowOutcome[]> {
     const outcomes = await this.modes.write(rows);
     return this.links.size === 0 ? outcomes : outcomes.map((outcome) => withLookupField(outcome, this.links));
