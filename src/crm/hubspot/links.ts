@@ -5,7 +5,7 @@
 // noted with the record in the store (WriteNotes), so a changed key removes exactly those links,
 // never one made by anyone else, and a rerun with the same keys makes no call at all.
 import { isLinkField, type Operation } from '../../config/stream-plan.js';
-import { bugError } from '../../errors.js';
+import { bugError, configError } from '../../errors.js';
 import type { PendingWrite, Rejection, WriteNotes } from '../destination.js';
 import { errorText, type HubSpotRequest, type HubSpotResponse } from './api.js';
 import type { AssociationSpec, AssociationTarget } from './association-targets.js';
@@ -251,5 +251,7 @@ function noContent(status: number): string | undefined {
 }
 
 function unexpected(what: string, response: HubSpotResponse): Error {
+  // The target object (or the pair's association definition) went away during the run.
+  if (response.status === 404) return configError(`HubSpot answered 404 to ${what}: ${errorText(response.body)}; check the associations' "to" objects`);
   return bugError(`unexpected HubSpot answer ${response.status} to ${what}: ${errorText(response.body)}`);
 }
