@@ -13,6 +13,7 @@ import { archiveRecord, createRecord, listRecords, readRecord, updateRecord } fr
 import { propertiesRoute, schemasRoute } from './schemas.js';
 import { search } from './search.js';
 import type { Fault, ObjectSchemaEgg, Reply, RequestLogEntry, StoredRecord, StoredSchema } from './types.js';
+import { keepIdleConnections } from '../shared/keep-alive.js';
 import { garbledAnswer, type GarbledAnswer } from '../shared/garbled.js';
 import { seededRandom } from '../shared/seeded-random.js';
 
@@ -226,6 +227,7 @@ export async function startHubSpotEmulator(options: HubSpotEmulatorOptions = {})
     return schema;
   }
 
+  keepIdleConnections(server);
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   apiRootUrl = `http://127.0.0.1:${port}`;

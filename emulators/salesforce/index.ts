@@ -2,6 +2,7 @@
 // Bulk API 2.0, limits) on 127.0.0.1, as strict as the real one, for tests, the benchmark and the demo.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { keepIdleConnections } from '../shared/keep-alive.js';
 import { Auth } from './auth.js';
 import { BulkIngest } from './bulk2.js';
 import type { EmulatorContext } from './context.js';
@@ -53,6 +54,7 @@ export async function startSalesforceEmulator(options: SalesforceEmulatorOptions
       res.socket?.destroy();
     });
   });
+  keepIdleConnections(server);
   await new Promise<void>((resolve) => server.listen(settings.port, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
