@@ -27,6 +27,11 @@ describe('Salesforce check', () => {
     ]);
   });
 
+  it('refuses HubSpot associations and points to lookup fields', async () => {
+    const status = await check({ ...UPSERT, associations: [{ to: 'Account', source: 'account_number', match: 'Account_Number__c' }] });
+    expect(status).toMatchObject({ status: 'FAILED', message: expect.stringContaining('objects[0].associations links HubSpot records; Salesforce links records through lookup fields') });
+  });
+
   it('names a missing field and suggests the API name users mean', async () => {
     const status = await check({ mode: 'upsert', match: BY_NUMBER.match, fields: [{ source: 'amount', destination: 'Amount' }] });
     expect(status).toMatchObject({ status: 'FAILED', message: 'objects[0]: field "Amount" does not exist on Invoice__c (did you mean "Amount__c"?)' });
