@@ -6,6 +6,7 @@ import { didYouMean } from '../../config/closest-name.js';
 import type { AssociationPlan } from '../../config/stream-plan.js';
 import type { Problem } from '../destination.js';
 import { errorText, type HubSpotApi } from './api.js';
+import { resultsList } from './batch-read.js';
 import { RECORD_ID, resolveObject, toProperty, type HubSpotObject, type HubSpotProperty } from './properties.js';
 
 /** An association type as the v4 endpoints take it. */
@@ -112,7 +113,7 @@ function matchProperty(plan: AssociationPlan, target: TargetObject): string | un
 }
 
 async function labelsBetween(api: HubSpotApi, fromTypeId: string, toTypeId: string): Promise<LabelView[]> {
-  const response = await api.request({ method: 'GET', path: `/crm/v4/associations/${fromTypeId}/${toTypeId}/labels`, idempotent: true, checkAnswer: (_status, body) => (Array.isArray(body?.results) ? undefined : 'no results list') });
+  const response = await api.request({ method: 'GET', path: `/crm/v4/associations/${fromTypeId}/${toTypeId}/labels`, idempotent: true, checkAnswer: resultsList });
   if (response.status === 404 || response.status === 400) return [];
   if (response.status !== 200) throw bugError(`unexpected HubSpot answer ${response.status} to the association labels: ${errorText(response.body)}`);
   return (response.body.results as LabelView[]).filter((type) => typeof type.typeId === 'number' && typeof type.category === 'string');

@@ -5,19 +5,19 @@
 // noted with the record in the store (WriteNotes), so a changed key removes exactly those links,
 // never one made by anyone else, and a rerun with the same keys makes no call at all.
 import { isLinkField, type Operation } from '../../config/stream-plan.js';
-import { bugError, configError } from '../../errors.js';
 import type { PendingWrite, Rejection, WriteNotes } from '../destination.js';
 import { errorText, type HubSpotRequest, type HubSpotResponse } from './api.js';
+import { HUBSPOT_BATCH_MAX, noContent, readBatch, resultsList, unexpectedAnswer } from './batch-read.js';
 import type { AssociationSpec, AssociationTarget } from './association-targets.js';
 
-/** Inputs one v3 batch read or v4 association batch call takes. */
-const BATCH_MAX = 100;
 /** The record ids a row is linked to, as noted: `<link field>#ids` → "id;id". */
 const LINKED_IDS = '#ids';
 /** A missing target's key stays unmatched: the field's noted hash is set so that the next run tries again. */
 const RETRY_NEXT_RUN = '';
 
 export const MISSING_TARGET = 'association_target_not_found';
+/** A 404 during the run: the target object (or the pair's association definition) went away. */
+const GONE = 'an object the associations name no longer exists in HubSpot; check the associations\' "to" objects';
 
 /** Per row: the target ids each association field resolved to, or why the row cannot be written. */
 export type Resolution = { ok: true; targets: Map<AssociationTarget, { ids: string[]; incomplete: boolean }> } | { ok: false; rejection: Rejection };
@@ -123,24 +123,19 @@ export class LinkWriter {
   /** Key → record id of the targets holding them. */
   private async readTargets(target: AssociationTarget, keys: string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
-    const byId = target.idProperty === undefined;
     // A record id is digits: any other key names no record, and HubSpot would refuse the batch for it.
-    const readable = byId ? keys.filter((key) => /^\d+$/.test(key)) : keys;
-    for (let from = 0; from < readable.length; from += BATCH_MAX) {
-      const chunk = readable.slice(from, from + BATCH_MAX);
-      const body = {
-        inputs: chunk.map((id) => ({ id })),
-        properties: byId ? [] : [target.idProperty],
-        propertiesWithHistory: [],
-        ...(byId ? {} : { idProperty: target.idProperty }),
-      };
-      const response = await this.send({ method: 'POST', path: `/crm/v3/objects/${target.objectTypeId}/batch/read`, body, idempotent: true, checkAnswer: resultsList });
-      if (response.status !== 200 && response.status !== 207) throw unexpected(`reading ${target.name} by ${target.plan.match}`, response);
-      const caseless = target.plan.match === 'email';
-      for (const result of response.body.results as { id: string; properties?: Record<string, string | null> }[]) {
-        const value = byId ? result.id : result.properties?.[target.idProperty!];
-        if (value !== undefined && value !== null) found.set(caseless ? String(value).toLowerCase() : String(value), String(result.id));
-      }
+    const readable = target.idProperty === undefined ? keys.filter((key) => /^\d+$/.test(key)) : keys;
+    for (let from = 0; from < readable.length; from += HUBSPOT_BATCH_MAX) {
+      const records = await readBatch(this.send, {
+        objectTypeId: target.objectTypeId,
+        keys: readable.slice(from, from + HUBSPOT_BATCH_MAX),
+        idProperty: target.idProperty,
+        properties: [],
+        caseless: target.plan.match === 'email',
+        what: `reading ${target.name} by ${target.plan.match}`,
+        gone: GONE,
+      });
+      for (const [key, record] of records) found.set(key, String(record.id));
     }
     return found;
   }
@@ -149,13 +144,13 @@ export class LinkWriter {
   private async create(target: AssociationTarget, pairs: Pair[]): Promise<Map<string, Rejection>> {
     const refused = new Map<string, Rejection>();
     const action = target.label ? 'batch/create' : 'batch/associate/default';
-    for (let from = 0; from < pairs.length; from += BATCH_MAX) {
-      const chunk = pairs.slice(from, from + BATCH_MAX);
+    for (let from = 0; from < pairs.length; from += HUBSPOT_BATCH_MAX) {
+      const chunk = pairs.slice(from, from + HUBSPOT_BATCH_MAX);
       const inputs = chunk.map((pair) => ({ from: { id: pair.from }, to: { id: pair.to }, ...(target.label ? { types: [target.label] } : {}) }));
       // Making a link that exists changes nothing: safe to send again when an answer is lost.
       const response = await this.send({ method: 'POST', path: this.path(target, action), body: { inputs }, idempotent: true, checkAnswer: resultsList });
       // A 400 refuses the chunk whole (nothing made): its rows are refused with HubSpot's reason.
-      if (response.status >= 300 && response.status !== 400) throw unexpected(`${action} to ${target.name}`, response);
+      if (response.status >= 300 && response.status !== 400) throw unexpectedAnswer(`${action} to ${target.name}`, response, GONE);
       const answer = response.status === 400 ? { results: [], errors: [response.body] } : response.body;
       const made = new Set((answer.results as unknown[]).map(madePair).filter((key): key is string => key !== undefined));
       const why = errorText(answer.errors?.[0] ?? 'HubSpot did not confirm the link');
@@ -172,8 +167,8 @@ export class LinkWriter {
    * with the unlabeled type HubSpot added beside ours.
    */
   private async remove(target: AssociationTarget, pairs: Pair[]): Promise<void> {
-    for (let from = 0; from < pairs.length; from += BATCH_MAX) {
-      const chunk = pairs.slice(from, from + BATCH_MAX);
+    for (let from = 0; from < pairs.length; from += HUBSPOT_BATCH_MAX) {
+      const chunk = pairs.slice(from, from + HUBSPOT_BATCH_MAX);
       const typesOf = await this.readPairTypes(target, chunk);
       const inputs = chunk.flatMap((pair) => {
         const types = typesOf.get(pairKey(pair));
@@ -184,7 +179,7 @@ export class LinkWriter {
       });
       if (inputs.length === 0) continue;
       const response = await this.send({ method: 'POST', path: this.path(target, 'batch/labels/archive'), body: { inputs }, idempotent: true, checkAnswer: noContent });
-      if (response.status !== 204) throw unexpected(`removing links to ${target.name}`, response);
+      if (response.status !== 204) throw unexpectedAnswer(`removing links to ${target.name}`, response, GONE);
     }
   }
 
@@ -192,7 +187,7 @@ export class LinkWriter {
   private async readPairTypes(target: AssociationTarget, pairs: Pair[]): Promise<Map<string, { category: string; typeId: number; label: string | null }[]>> {
     const inputs = [...new Set(pairs.map((pair) => pair.from))].map((id) => ({ id }));
     const response = await this.send({ method: 'POST', path: this.path(target, 'batch/read'), body: { inputs }, idempotent: true, checkAnswer: resultsList });
-    if (response.status !== 200 && response.status !== 207) throw unexpected(`reading links to ${target.name}`, response);
+    if (response.status !== 200 && response.status !== 207) throw unexpectedAnswer(`reading links to ${target.name}`, response, GONE);
     const types = new Map<string, { category: string; typeId: number; label: string | null }[]>();
     for (const result of response.body.results as { from?: { id?: unknown }; to?: { toObjectId?: unknown; associationTypes?: [] }[] }[]) {
       for (const link of result.to ?? []) types.set(`${result.from?.id}:${link.toObjectId}`, link.associationTypes ?? []);
@@ -240,18 +235,4 @@ function linkErrorCode(error: { subCategory?: string; category?: string } | unde
 
 function sameSpec(type: { category: string; typeId: number }, spec: AssociationSpec | undefined): boolean {
   return spec !== undefined && type.category === spec.associationCategory && type.typeId === spec.associationTypeId;
-}
-
-function resultsList(_status: number, body: any): string | undefined {
-  return Array.isArray(body?.results) ? undefined : 'no results list';
-}
-
-function noContent(status: number): string | undefined {
-  return status === 204 ? undefined : `${status} instead of 204 No Content`;
-}
-
-function unexpected(what: string, response: HubSpotResponse): Error {
-  // The target object (or the pair's association definition) went away during the run.
-  if (response.status === 404) return configError(`HubSpot answered 404 to ${what}: ${errorText(response.body)}; check the associations' "to" objects`);
-  return bugError(`unexpected HubSpot answer ${response.status} to ${what}: ${errorText(response.body)}`);
 }

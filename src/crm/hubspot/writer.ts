@@ -4,19 +4,19 @@
 // bisected to find its bad rows, except a batch of creates refused because keys exist (409),
 // which the mode table reads back in one call.
 import { fieldsWritten, type StreamPlan } from '../../config/stream-plan.js';
-import { asConnectorError, bugError, configError } from '../../errors.js';
+import { asConnectorError, configError } from '../../errors.js';
 import { isAmbiguous } from '../http/network.js';
 import { ModeWriter, UNKNOWN_OUTCOME, type CreateRefusal, type HeldRecord, type ModePort, type Outgoing, type SendKind } from '../mode-writer.js';
 import type { CrmComparison, MappedRow, ObjectWriter, PendingWrite, Prepared, RowOutcome, Values } from '../destination.js';
-import { errorText, type HubSpotApi, type HubSpotResponse } from './api.js';
+import { errorText, type HubSpotApi, type HubSpotRequest, type HubSpotResponse } from './api.js';
 import { reconcile, rejectionOf, type BatchResult } from './batch-results.js';
 import { RECORD_ID, type HubSpotObject, type HubSpotProperty } from './properties.js';
 import { sameHubSpotValue, toHubSpotValue } from './values.js';
 import type { AssociationTarget } from './association-targets.js';
 import { LinkWriter, type Resolution } from './links.js';
+import { HUBSPOT_BATCH_MAX, noContent, readBatch, resultsList, unexpectedAnswer } from './batch-read.js';
 import { isLinkField } from '../../config/stream-plan.js';
 
-export const HUBSPOT_BATCH_MAX = 100;
 /** HubSpot's search index lags its records by "a few seconds"; a margin over that. */
 export const SEARCH_LAG_MS = 5_000;
 /** Values one search filter's IN takes, and results one search page holds. */
@@ -71,10 +71,7 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
     // Enough requests in flight to keep the rate limit busy while others wait on HubSpot.
     this.maxConcurrentWrites = Math.max(2, Math.min(16, Math.ceil(api.requestsPerSecond)));
     if (associations.length > 0) {
-      this.links = new LinkWriter(object.objectTypeId, associations, plan.operation, (request) => {
-        this.requests += 1;
-        return this.api.request(request);
-      });
+      this.links = new LinkWriter(object.objectTypeId, associations, plan.operation, (request) => this.counted(request));
     }
   }
 
@@ -231,8 +228,7 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
       const filter = { propertyName: name, operator: 'IN', values: values.slice(from, from + SEARCH_VALUES) };
       for (let after: string | undefined, first = true; first || after !== undefined; first = false) {
         const body = { filterGroups: [{ filters: [filter] }], properties: [name], limit: SEARCH_PAGE, ...(after === undefined ? {} : { after }) };
-        this.requests += 1;
-        const response = await this.api.request({ method: 'POST', path: `/crm/v3/objects/${this.object.objectTypeId}/search`, body, idempotent: true });
+        const response = await this.counted({ method: 'POST', path: `/crm/v3/objects/${this.object.objectTypeId}/search`, body, idempotent: true });
         if (response.status !== 200) throw this.unexpected('search', response);
         for (const result of (response.body?.results ?? []) as BatchResult[]) {
           const key = keyOfValue.get(String(result.properties?.[name] ?? '').toLowerCase());
@@ -251,22 +247,15 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
   }
 
   /** The records these rows match, by key value, with the named properties. */
-  private async readRecords(rows: PendingWrite[], properties: string[]): Promise<Map<string, BatchResult>> {
-    const byRecordId = !this.idProperty;
-    const body = {
-      inputs: [...new Set(rows.map((row) => this.idValue(row)))].map((id) => ({ id })),
-      properties: byRecordId ? properties : [...new Set([this.idProperty!.name, ...properties])],
-      propertiesWithHistory: [],
-      ...(byRecordId ? {} : { idProperty: this.idProperty!.name }),
-    };
-    const response = await this.post('read', body, { idempotent: true });
-    if (response.status !== 200 && response.status !== 207) throw this.unexpected('batch/read', response);
-    const found = new Map<string, BatchResult>();
-    for (const result of (response.body?.results ?? []) as BatchResult[]) {
-      const key = byRecordId ? result.id : result.properties?.[this.idProperty!.name];
-      if (key !== undefined && key !== null) found.set(String(key), result);
-    }
-    return found;
+  private readRecords(rows: PendingWrite[], properties: string[]): Promise<Map<string, BatchResult>> {
+    return readBatch((request) => this.counted(request), {
+      objectTypeId: this.object.objectTypeId,
+      keys: rows.map((row) => this.idValue(row)),
+      idProperty: this.idProperty?.name,
+      properties,
+      what: 'batch/read',
+      gone: this.goneMessage(),
+    });
   }
 
   async compareWithCrm(rows: PendingWrite[]): Promise<CrmComparison[]> {
@@ -334,13 +323,22 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
   }
 
   private post(action: string, body: unknown, { idempotent }: { idempotent: boolean }): Promise<HubSpotResponse> {
+    const checkAnswer = action === 'archive' ? noContent : resultsList;
+    return this.counted({ method: 'POST', path: `/crm/v3/objects/${this.object.objectTypeId}/batch/${action}`, body, idempotent, checkAnswer });
+  }
+
+  /** Every request this writer makes goes through here: the run report counts them. */
+  private counted(request: HubSpotRequest): Promise<HubSpotResponse> {
     this.requests += 1;
-    return this.api.request({ method: 'POST', path: `/crm/v3/objects/${this.object.objectTypeId}/batch/${action}`, body, idempotent, checkAnswer: batchAnswerProblem(action) });
+    return this.api.request(request);
   }
 
   private unexpected(what: string, response: HubSpotResponse): Error {
-    if (response.status === 404) return configError(`${this.object.name} no longer exists in HubSpot (404 on ${what}): ${errorText(response.body)}`);
-    return bugError(`unexpected HubSpot answer ${response.status} to ${what}: ${errorText(response.body)}`);
+    return unexpectedAnswer(what, response, this.goneMessage());
+  }
+
+  private goneMessage(): string {
+    return `${this.object.name} no longer exists in HubSpot`;
   }
 
   private idValue(row: PendingWrite): string {
@@ -352,15 +350,6 @@ export class HubSpotObjectWriter implements ObjectWriter, ModePort {
     if (this.idProperty) delete properties[this.idProperty.name];
     return properties;
   }
-}
-
-/**
- * A batch answer lists its results (a 207 its errors too); archive answers 204 without a body.
- * Anything else in a 2xx is not HubSpot's answer (a middlebox's), so it says nothing about the rows.
- */
-function batchAnswerProblem(action: string): (status: number, body: any) => string | undefined {
-  if (action === 'archive') return (status) => (status === 204 ? undefined : `${status} instead of 204 No Content`);
-  return (_status, body) => (Array.isArray(body?.results) ? undefined : 'no results list');
 }
 
 const CONFLICT = 'CONFLICT';
