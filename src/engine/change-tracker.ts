@@ -197,7 +197,9 @@ export function changedValues(values: Values, changedFields: string[], plan: Str
 
 /**
  * The new hashes over the stored ones: fields this row did not carry keep what was written before;
- * the CRM module's notes of this write go over both.
+ * the CRM module's notes of this write go over both. The row hash first (a prefix check reads it)
+ * is this row's, never a stored one (it hashed other values); none when a note replaces a field's
+ * hash (links to find again next run): the next run must then compare field by field.
  */
 function mergedHashes(memo: ChangeMemo, notes?: WriteNotes): string {
   const previous = memo.previous;
@@ -205,25 +207,8 @@ function mergedHashes(memo: ChangeMemo, notes?: WriteNotes): string {
   if (!noted && (!previous || previous.hashesJson === memo.hashesJson)) return memo.hashesJson;
   const stored = previous?.hashes ?? {};
   const hashes = JSON.parse(memo.hashesJson) as Record<string, string>;
-  if (noted) return withNotes(stored, hashes, notes!);
-  for (const name in stored) {
-    if (name in hashes) continue;
-    // The row hash stays first (a prefix check reads it); a stored one this row did not replace
-    // hashed values other than those now written, so it goes.
-    const merged: Record<string, string | undefined> = { [ROW_HASH_ENTRY]: hashes[ROW_HASH_ENTRY], ...stored, ...hashes };
-    if (hashes[ROW_HASH_ENTRY] === undefined) delete merged[ROW_HASH_ENTRY];
-    return JSON.stringify(merged);
-  }
-  return memo.hashesJson;
-}
-
-/**
- * The CRM module's notes over the stored and the new hashes, the row hash first. A note that
- * replaces a field's hash (links to make again next run) means the stored hashes no longer
- * describe the row as read: the row hash goes, so the next run compares field by field.
- */
-function withNotes(stored: Record<string, string>, hashes: Record<string, string>, notes: WriteNotes): string {
-  const overridesField = Object.keys(notes).some((name) => name in hashes);
+  if (!noted && Object.keys(stored).every((name) => name in hashes)) return memo.hashesJson;
+  const overridesField = noted && Object.keys(notes).some((name) => name in hashes);
   const rowHash = overridesField ? undefined : hashes[ROW_HASH_ENTRY];
   const merged: Record<string, string | undefined> = { [ROW_HASH_ENTRY]: rowHash, ...stored, ...hashes, ...notes };
   if (rowHash === undefined) delete merged[ROW_HASH_ENTRY];
