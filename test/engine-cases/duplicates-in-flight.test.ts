@@ -18,6 +18,7 @@ import { transientError } from '../../src/errors.ts';
 import type { ReleasedState } from '../../src/engine/checkpoints.ts';
 import type { Config } from '../../src/config/spec.ts';
 import type { ObjectWriter, PendingWrite, RowOutcome } from '../../src/crm/destination.ts';
+import { stubWriter } from './support.ts';
 
 const config = {
   crm: { type: 'hubspot', access_token: 'x' },
@@ -37,15 +38,9 @@ function gatedWriter(first: FirstAnswer) {
   const overlaps: string[] = [];
   let release = () => {};
   const firstAnswer = new Promise<void>((resolve) => (release = resolve));
-  const writer: ObjectWriter = {
+  const writer = stubWriter({
     maxBatchRows: 500,
     maxConcurrentWrites: 4,
-    start: async () => undefined,
-    requestCount: () => 0,
-    createsFindableAfterMs: 0,
-    journalsCreates: false,
-    isWritableField: () => true,
-    prepare: (row) => ({ ok: true, values: row.values }),
     write: async (rows): Promise<RowOutcome[]> => {
       calls.push(rows.map(({ key, values }) => ({ key, values })));
       for (const row of rows) {
@@ -57,7 +52,7 @@ function gatedWriter(first: FirstAnswer) {
       for (const row of rows) inFlight.delete(row.key);
       return isFirst ? first(rows) : created(rows);
     },
-  };
+  });
   return { writer, calls, overlaps, release: () => release() };
 }
 

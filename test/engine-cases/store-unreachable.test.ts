@@ -11,7 +11,8 @@ import { StateStore } from '../../src/store/state-store.ts';
 import { transientError } from '../../src/errors.ts';
 import type { ReleasedState } from '../../src/engine/checkpoints.ts';
 import type { Config } from '../../src/config/spec.ts';
-import type { ObjectWriter, RowOutcome } from '../../src/crm/destination.ts';
+import type { RowOutcome } from '../../src/crm/destination.ts';
+import { stubWriter } from './support.ts';
 import type { ChangeStore } from '../../src/store/store.ts';
 
 const config = {
@@ -19,17 +20,9 @@ const config = {
   objects: [{ stream: 'items', object: 'items', mode: 'upsert', match: { source: 'id', destination: 'id' } }],
 } as Config;
 
-const writer: ObjectWriter = {
-  maxBatchRows: 100,
-  maxConcurrentWrites: 1,
-  start: async () => undefined,
-  requestCount: () => 0,
-  createsFindableAfterMs: 0,
-  journalsCreates: false,
-  isWritableField: () => true,
-  prepare: (row) => ({ ok: true, values: row.values }),
+const writer = stubWriter({
   write: async (rows): Promise<RowOutcome[]> => rows.map((row) => ({ status: 'created', id: row.key })),
-};
+});
 
 /** The store, except that it cannot be reached for lookups. */
 function unreachableForLookups(store: StateStore): ChangeStore {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempDir, writeJson, type CliOptions } from '../support/run-cli.ts';
 import type { MemoryBehaviour, MemoryDump } from '../support/memory-destination.ts';
+import type { ObjectWriter } from '../../src/crm/destination.ts';
 
 export const INVOICE_FIELDS = { invoice_id: 'string', amount: 'number', status: 'string' } as const;
 
@@ -42,3 +43,18 @@ export const airbyte = {
   state: (cursor: number, stream = 'invoices') =>
     JSON.stringify({ type: 'STATE', state: { type: 'STREAM', stream: { stream_descriptor: { name: stream }, stream_state: { cursor } } } }),
 };
+
+/** An ObjectWriter for engine tests driven without a CRM: every field writable, values unconverted, `write` the test's. */
+export function stubWriter(writer: Pick<ObjectWriter, 'write'> & Partial<ObjectWriter>): ObjectWriter {
+  return {
+    maxBatchRows: 100,
+    maxConcurrentWrites: 1,
+    start: async () => undefined,
+    requestCount: () => 0,
+    createsFindableAfterMs: 0,
+    journalsCreates: false,
+    isWritableField: () => true,
+    prepare: (row) => ({ ok: true, values: row.values }),
+    ...writer,
+  };
+}
