@@ -8,14 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CustomObjectDef, SalesforceEmulator } from '../../emulators/salesforce/index.ts';
 import { byType, runCli, summaryOf } from '../support/run-cli.ts';
 import { invoiceObject, jsonl, salesforceConfig, startOrg, writeCalls } from './support.ts';
-
-const ACCOUNT_FIELDS: CustomObjectDef = {
-  name: 'Account',
-  fields: [
-    { name: 'Account_Number__c', label: 'Account Number', type: 'string', length: 20, externalId: true, unique: true },
-    { name: 'Legacy_Code__c', label: 'Legacy Code', type: 'string', length: 20 },
-  ],
-};
+import { ACCOUNT_FIELDS } from '../emulators/salesforce/fixtures.ts';
 
 const INVOICE: CustomObjectDef = {
   ...invoiceObject,

@@ -5,6 +5,15 @@ import { startSalesforceEmulator } from '../../../emulators/salesforce/index.ts'
 import type { CustomObjectDef, SalesforceEmulator, SalesforceEmulatorOptions } from '../../../emulators/salesforce/index.ts';
 
 export const API = '/services/data/v62.0';
+
+/** Account with an external id (and a plain text field) added, as lookups through a parent key need. */
+export const ACCOUNT_FIELDS: CustomObjectDef = {
+  name: 'Account',
+  fields: [
+    { name: 'Account_Number__c', label: 'Account Number', type: 'string', length: 20, externalId: true, unique: true },
+    { name: 'Legacy_Code__c', label: 'Legacy Code', type: 'string', length: 20 },
+  ],
+};
 export const CLIENT = { clientId: 'test-client', clientSecret: 'test-secret', refreshToken: 'test-refresh', username: 'integration@example.com' };
 
 export const INVOICE: CustomObjectDef = {

@@ -4,15 +4,7 @@
 // type), the foreign-key error for a parent that does not exist, and what deleting a parent does.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSalesforceEmulator, type CustomObjectDef, type SalesforceEmulator } from '../../../emulators/salesforce/index.ts';
-import { API, call, CLIENT, runBulkJob, tokenConnection } from './fixtures.ts';
-
-const ACCOUNT_FIELDS: CustomObjectDef = {
-  name: 'Account',
-  fields: [
-    { name: 'Account_Number__c', label: 'Account Number', type: 'string', length: 20, externalId: true, unique: true },
-    { name: 'Legacy_Code__c', label: 'Legacy Code', type: 'string', length: 20 },
-  ],
-};
+import { ACCOUNT_FIELDS, API, call, CLIENT, runBulkJob, tokenConnection } from './fixtures.ts';
 
 const INVOICE: CustomObjectDef = {
   name: 'Invoice__c',
